@@ -1,0 +1,116 @@
+"""deepdiff over canonical forms: what differs between a target service and one baseline, with where it came from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from driftcheck.model import Redacted, Service, Unknown, to_plain
+
+# Lists whose order means nothing; every other list (command, args) keeps its order.
+_UNORDERED = ("cloudsql_instances", "tags")
+_UNKNOWN_TOKEN = "\x00unknown"
+_KINDS = {
+    "values_changed": "changed",
+    "type_changes": "changed",
+    "dictionary_item_added": "added",
+    "dictionary_item_removed": "removed",
+    "iterable_item_added": "added",
+    "iterable_item_removed": "removed",
+    "attribute_added": "added",
+    "attribute_removed": "removed",
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference. `added` means the target has it and the baseline does not; `removed` the reverse."""
+
+    path: str
+    kind: str  # added | removed | changed
+    baseline: Any
+    target: Any
+    baseline_source: str
+    target_source: str
+
+
+def compare_services(target: Service, baseline: Service, expected: Iterable[str] = ()) -> list[Change]:
+    """Differences between two services, minus the expected ones and anything either side could not read."""
+    target_tree, baseline_tree = to_plain(target), to_plain(baseline)
+    unknown = _unknown_paths(target_tree) | _unknown_paths(baseline_tree)
+    diff = DeepDiff(
+        _comparable(baseline_tree),
+        _comparable(target_tree),
+        view="tree",
+        ignore_order_func=_is_unordered,
+        verbose_level=2,
+    )
+    patterns = tuple(expected)
+    changes = []
+    for report_type, levels in diff.items():
+        for level in levels:
+            keys = [str(k) for k in level.path(output_format="list")]
+            change = _change(report_type, keys, level, target, baseline)
+            if not _under(change.path, unknown) and not any(fnmatchcase(change.path, p) for p in patterns):
+                changes.append(change)
+    return sorted(changes, key=lambda c: c.path)
+
+
+def _change(report_type: str, keys: list[str], level: Any, target: Service, baseline: Service) -> Change:
+    kind = _KINDS.get(report_type, "changed")
+    if keys and keys[-1].isdigit() and report_type.startswith("iterable"):
+        keys = keys[:-1]  # a set-like list: the list is the place, the item is the value
+    path = ".".join(keys)
+    before = None if kind == "added" else _restore(level.t1)
+    after = None if kind == "removed" else _restore(level.t2)
+    return Change(path, kind, before, after, source_of(baseline, path), source_of(target, path))
+
+
+def _restore(value: Any) -> Any:
+    """deepdiff saw tokens; reports show the model's own values."""
+    if isinstance(value, str) and value.startswith("redacted:"):
+        return Redacted(value.removeprefix("redacted:"))
+    return value
+
+
+def source_of(service: Service, path: str) -> str:
+    """The longest recorded prefix of the canonical path, as `file:field`."""
+    parts = path.split(".")
+    for end in range(len(parts), 0, -1):
+        field = service.provenance.get(".".join(parts[:end]))
+        if field:
+            return f"{service.origin}:{field}"
+    return service.origin
+
+
+def _comparable(tree: Any) -> Any:
+    if isinstance(tree, Unknown):
+        return _UNKNOWN_TOKEN
+    if isinstance(tree, Redacted):
+        return f"redacted:{tree.fingerprint}"
+    if isinstance(tree, dict):
+        return {k: _comparable(v) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [_comparable(v) for v in tree]
+    return tree
+
+
+def _unknown_paths(tree: Any, prefix: str = "") -> set[str]:
+    if isinstance(tree, Unknown):
+        return {prefix}
+    if isinstance(tree, dict):
+        return {p for k, v in tree.items() for p in _unknown_paths(v, f"{prefix}.{k}" if prefix else str(k))}
+    return set()
+
+
+def _under(path: str, prefixes: set[str]) -> bool:
+    return any(path == p or path.startswith(p + ".") for p in prefixes)
+
+
+def _is_unordered(level: Any) -> bool:
+    keys = level.path(output_format="list")
+    return bool(keys) and str(keys[-1]) in _UNORDERED

@@ -1,0 +1,259 @@
+"""Canonical model: one normalized form of a Cloud Run service and the resources it references.
+
+Every source (Knative v1 YAML, the v2 API, gcloud JSON, later Terraform) produces these dataclasses, so two
+spellings of the same service compare equal. A value that could not be read is an `Unknown` carrying the
+reason; it is never the same thing as "absent" (None). A credential-looking value is a `Redacted` carrying only
+a fingerprint, so a change is still visible while the value never is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A value that could not be read: permission denied, not in the evidence, unresolved reference..."""
+
+    reason: str
+
+    def __str__(self) -> str:
+        return f"unknown ({self.reason})"
+
+
+@dataclass(frozen=True)
+class Redacted:
+    """A credential-looking value: only a keyed fingerprint survives, enough to tell two values apart."""
+
+    fingerprint: str
+
+    def __str__(self) -> str:
+        return "[REDACTED]"
+
+
+Scalar = str | int | float | bool | None | Unknown | Redacted
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    secret: str  # secret id (last path segment); other-project secrets keep "projects/P/secrets/S"
+    version: str  # a number, "latest", or an alias
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    value: Scalar = None
+    secret: SecretRef | None = None
+
+
+@dataclass(frozen=True)
+class Probe:
+    kind: str  # http | tcp | grpc
+    port: int | None
+    path: str | None
+    initial_delay_s: int
+    period_s: int
+    timeout_s: int
+    failure_threshold: int
+
+
+@dataclass(frozen=True)
+class Container:
+    name: str
+    image: str
+    port: int | None  # the serving port; None for a sidecar
+    protocol: str | None  # http1 | h2c
+    env: dict[str, EnvVar] = field(default_factory=dict)
+    command: tuple[str, ...] = ()
+    args: tuple[str, ...] = ()
+    cpu: float | Unknown | None = None  # cores
+    memory_bytes: int | Unknown | None = None
+    cpu_always_allocated: bool = False
+    startup_cpu_boost: bool = False
+    startup_probe: Probe | None = None
+    liveness_probe: Probe | None = None
+    volume_mounts: dict[str, str] = field(default_factory=dict)  # volume name -> mount path
+
+
+@dataclass(frozen=True)
+class Volume:
+    kind: str  # secret | empty_dir | gcs | nfs
+    secret: str | None = None
+    items: dict[str, str] = field(default_factory=dict)  # path -> version (secret volumes)
+    detail: str | None = None  # bucket, nfs server:path, medium
+
+
+@dataclass(frozen=True)
+class NetworkInterface:
+    network: str | None
+    subnetwork: str | None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VpcAccess:
+    connector: str | None = None  # projects/P/locations/R/connectors/N
+    network_interfaces: dict[str, NetworkInterface] = field(default_factory=dict)  # keyed by network
+    egress: str | None = None  # all_traffic | private_ranges_only; None without a VPC path
+
+    @property
+    def path(self) -> str:
+        if self.connector:
+            return "connector"
+        return "direct" if self.network_interfaces else "none"
+
+
+@dataclass(frozen=True)
+class TrafficTarget:
+    revision: str  # short revision name, or "LATEST"
+    percent: int
+    tag: str | None = None
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    ready: bool | None  # None: reconciling / Unknown condition
+    latest_created_revision: str | None
+    latest_ready_revision: str | None
+    reason: str | None
+    message: str | None
+    url: str | None
+    traffic: tuple[TrafficTarget, ...] = ()
+
+    @property
+    def last_deploy_failed(self) -> bool:
+        created, ready = self.latest_created_revision, self.latest_ready_revision
+        return bool(created) and created != ready
+
+
+@dataclass(frozen=True)
+class ServiceMetadata:
+    """Fields that always differ between two services; the rule library declares them expected."""
+
+    uid: str | None = None
+    generation: int | None = None
+    revision: str | None = None  # template revision name, if pinned
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)  # service level
+    template_annotations: dict[str, str] = field(default_factory=dict)
+    template_labels: dict[str, str] = field(default_factory=dict)
+    created: str | None = None
+    updated: str | None = None
+    deployer: str | None = None
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    project: str | Unknown
+    region: str | Unknown
+    origin: str  # the file (or API) it came from
+    ingress: str = "all"  # all | internal | internal_and_cloud_lb | none
+    service_account: str | Unknown = field(default_factory=lambda: Unknown("not in evidence"))
+    containers: dict[str, Container] = field(default_factory=dict)
+    volumes: dict[str, Volume] = field(default_factory=dict)
+    cloudsql_instances: tuple[str, ...] = ()  # connection names project:region:instance
+    vpc: VpcAccess = field(default_factory=VpcAccess)
+    execution_environment: str | None = None  # gen1 | gen2 | None (platform default)
+    timeout_s: int = 300
+    concurrency: int | None = None  # None: platform default (80 when cpu >= 1)
+    min_instances: int = 0
+    max_instances: int = 100
+    session_affinity: bool = False
+    status: ServiceStatus | Unknown = field(default_factory=lambda: Unknown("status not in evidence"))
+    metadata: ServiceMetadata = field(default_factory=ServiceMetadata)
+    provenance: dict[str, str] = field(default_factory=dict)  # canonical path -> source field
+
+    @property
+    def ingress_container(self) -> Container | None:
+        serving = [c for c in self.containers.values() if c.port is not None]
+        return serving[0] if serving else next(iter(self.containers.values()), None)
+
+
+@dataclass(frozen=True)
+class SecretVersion:
+    number: str
+    state: str  # ENABLED | DISABLED | DESTROYED
+    created: str | None = None
+
+
+@dataclass(frozen=True)
+class Secret:
+    id: str
+    project: str | Unknown
+    origin: str
+    versions: dict[str, SecretVersion] | Unknown = field(
+        default_factory=lambda: Unknown("no `gcloud secrets versions list` output in evidence")
+    )
+    bindings: dict[str, tuple[str, ...]] | Unknown = field(  # role -> members
+        default_factory=lambda: Unknown("no `gcloud secrets get-iam-policy` output in evidence")
+    )
+    provenance: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SqlInstance:
+    name: str
+    project: str | Unknown
+    region: str | Unknown
+    origin: str
+    connection_name: str
+    database_version: str | Unknown  # POSTGRES_14, MYSQL_8_0, SQLSERVER_...
+    state: str | Unknown
+    activation_policy: str | Unknown  # ALWAYS | NEVER | ON_DEMAND
+    public_ip: bool | Unknown
+    private_ip: str | None
+    private_network: str | None  # projects/P/global/networks/N
+    provenance: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def engine(self) -> str | Unknown:
+        if isinstance(self.database_version, Unknown):
+            return self.database_version
+        return self.database_version.split("_", 1)[0].lower()  # postgres | mysql | sqlserver
+
+
+@dataclass(frozen=True)
+class Connector:
+    name: str  # projects/P/locations/R/connectors/N
+    region: str
+    network: str | Unknown
+    state: str | Unknown
+    origin: str
+    provenance: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Inventory:
+    """Everything the evidence holds, keyed the way references point at it."""
+
+    services: dict[str, Service] = field(default_factory=dict)
+    secrets: dict[str, Secret] = field(default_factory=dict)  # by secret id
+    sql_instances: dict[str, SqlInstance] = field(default_factory=dict)  # by connection name
+    connectors: dict[str, Connector] = field(default_factory=dict)  # by full path
+    project_aliases: dict[str, str] = field(default_factory=dict)  # project number -> project id
+    errors: dict[str, str] = field(default_factory=dict)  # resource -> why it could not be read
+
+
+def to_plain(value: Any) -> Any:
+    """Dataclasses to dicts (keeping Unknown and Redacted as they are), tuples to lists, properties included."""
+    if isinstance(value, Unknown | Redacted):
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        plain = {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        plain.pop("provenance", None)
+        plain.pop("origin", None)
+        if isinstance(value, VpcAccess):
+            plain["path"] = value.path
+        if isinstance(value, SqlInstance):
+            plain["engine"] = to_plain(value.engine)
+        if isinstance(value, ServiceStatus):
+            plain["last_deploy_failed"] = value.last_deploy_failed
+        return plain
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_plain(v) for v in value]
+    return value

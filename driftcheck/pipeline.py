@@ -1,0 +1,55 @@
+"""The compare job end to end, for the CLI (and anyone scripting driftcheck): evidence in, ranked Result out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from driftcheck.errors import InputError
+from driftcheck.model import Inventory, Service
+from driftcheck.ruleset.evaluate import evaluate
+from driftcheck.ruleset.findings import Result
+from driftcheck.ruleset.load import RuleSet
+from driftcheck.sources.documents import read_documents
+from driftcheck.sources.evidence import load_document, load_evidence, resolve_project_numbers
+
+
+def compare(target: str, baselines: list[str], evidence: list[Path], ruleset: RuleSet) -> Result:
+    """TARGET and BASELINE are service names found in the evidence, or paths to single-service files."""
+    inventory = load_evidence(evidence) if evidence else Inventory()
+    target_service = pick(target, inventory)
+    if baselines:
+        baseline_services = [pick(b, inventory) for b in baselines]
+    else:
+        baseline_services = [s for name, s in sorted(inventory.services.items()) if s is not target_service]
+        if not baseline_services:
+            raise InputError(
+                f"no baseline: the evidence holds no service other than {target_service.name!r}; "
+                "name a healthy peer, or add its export to --from"
+            )
+    result = evaluate(target_service, baseline_services, inventory, ruleset)
+    return result
+
+
+def pick(name_or_path: str, inventory: Inventory) -> Service:
+    """A service by name from the evidence, or the one service in a file given by path."""
+    path = Path(name_or_path)
+    if name_or_path not in inventory.services and path.is_file():
+        return _service_from_file(path, inventory)
+    if name_or_path in inventory.services:
+        return inventory.services[name_or_path]
+    known = ", ".join(sorted(inventory.services)) or "none"
+    raise InputError(f"no service named {name_or_path!r} in the evidence (services found: {known})")
+
+
+def _service_from_file(path: Path, inventory: Inventory) -> Service:
+    """A file named on the command line is read on its own, so it may describe a service the folder also has."""
+    own = Inventory(project_aliases=dict(inventory.project_aliases))
+    for document in read_documents(path):
+        load_document(document, own)
+    resolve_project_numbers(own)
+    if len(own.services) != 1:
+        raise InputError(f"expected exactly one Cloud Run service, found {len(own.services)}", file=str(path))
+    for collection in ("secrets", "sql_instances", "connectors"):
+        for key, resource in getattr(own, collection).items():
+            getattr(inventory, collection).setdefault(key, resource)
+    return next(iter(own.services.values()))

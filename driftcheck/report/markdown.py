@@ -1,0 +1,84 @@
+"""`--format markdown`: a report to paste into an incident document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from driftcheck.report import document
+from driftcheck.report.document import display
+from driftcheck.ruleset.findings import Result
+
+
+def render(result: Result) -> str:
+    doc = document.build(result)
+    lines = [f"# driftcheck: `{doc['target']}` compared with {_names(doc['baselines'])}", ""]
+    lines += _status(doc["status"], doc["target"])
+    lines += ["## Findings, most likely root cause first", ""]
+    if not doc["findings"]:
+        lines += ["No finding.", ""]
+    for number, finding in enumerate(doc["findings"], 1):
+        lines += _finding(number, finding)
+    if doc["unverified"]:
+        lines += ["## Could not verify", ""]
+        lines += [
+            f"- **{u['rule']}**: {u['reason']}" + (f" ({u['hint']})" if u["hint"] else "") for u in doc["unverified"]
+        ]
+        lines.append("")
+    if doc["other_differences"]:
+        lines += ["## Other differences (no rule matched)", "", "| path | baseline | target |", "|---|---|---|"]
+        lines += [
+            f"| `{c['path']}` | {_cell(c['baseline'])} | {_cell(c['target'])} |" for c in doc["other_differences"]
+        ]
+        lines.append("")
+    if doc["incomplete"]:
+        lines += ["_Incomplete: some checks could not be verified (see above)._", ""]
+    return "\n".join(lines)
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(f"`{n}`" for n in names) or "no baseline"
+
+
+def _status(status: dict[str, Any], target: str) -> list[str]:
+    lines = ["## Observed status", ""]
+    if not status.get("known"):
+        return [*lines, f"Status of `{target}` not in the evidence: {status.get('reason')}.", ""]
+    ready = {True: "ready", False: "**not ready**", None: "reconciling"}[status.get("ready")]
+    lines.append(
+        f"- `{target}` is {ready}; latest created revision `{status.get('latest_created_revision')}`, "
+        f"latest ready `{status.get('latest_ready_revision')}`"
+    )
+    if status.get("reason") or status.get("message"):
+        lines.append(f"- {status.get('reason')}: {status.get('message')}")
+    traffic = ", ".join(f"{t['percent']}% → `{t['revision']}`" for t in status.get("traffic") or [])
+    if traffic:
+        lines.append(f"- traffic: {traffic}")
+    if status.get("last_deploy_failed"):
+        lines.append("- the last deploy failed: traffic stays on the older revision")
+    return [*lines, ""]
+
+
+def _finding(number: int, finding: dict[str, Any]) -> list[str]:
+    lines = [
+        f"### {number}. [{finding['severity'].upper()}] {finding['title']} (`{finding['rule']}`)",
+        "",
+        finding["explanation"],
+        "",
+    ]
+    lines += [f"- confirmed: {c}" for c in finding["confirmations"]]
+    if finding["peers"]:
+        lines.append(f"- peers: {finding['peers']}")
+    if finding["evidence"]:
+        lines += ["", "| what | baseline | target | source |", "|---|---|---|---|"]
+        for e in finding["evidence"]:
+            source = "; ".join(f"{side}: `{s}`" for side, s in e["source"].items() if s)
+            lines.append(f"| `{e['path']}` | {_cell(e['baseline'])} | {_cell(e['target'])} | {source} |")
+    lines.append("")
+    for kind, command in finding["remediation"].items():
+        lines.append(f"**Fix ({kind}):** `{command}`  ")
+    lines += [f"Docs: {finding['docs']}", ""]
+    return lines
+
+
+def _cell(value: Any) -> str:
+    return display(value).replace("|", "\\|").replace("\n", " ")

@@ -1,0 +1,122 @@
+"""CEL for rule conditions and templates.
+
+Library choice, measured on this project's rules: `common-expression-language` (Rust) compiles an expression in
+about 1 ms and evaluates one in ~13 µs; `cel-python` took ~100 ms to compile each and ~250 µs to evaluate. With
+two dozen rules, cel-python alone would cost two seconds per run, so we use the Rust one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from typing import Any
+
+import cel
+
+from driftcheck.errors import RuleError
+from driftcheck.model import Redacted, Unknown
+from driftcheck.ruleset.schema import Rule
+
+UNKNOWN_KEY = "__unknown__"
+_TEMPLATE = re.compile(r"\{\{\s*(.+?)\s*\}\}", re.S)
+_ENGINE_HINTS = (
+    ("postgres", re.compile(r"postgres(ql)?(\+\w+)?://|jdbc:postgresql:|org\.postgresql|psycopg|:5432\b", re.I)),
+    ("mysql", re.compile(r"mysql(\+\w+)?://|jdbc:mysql:|com\.mysql|pymysql|mariadb|:3306\b", re.I)),
+    ("sqlserver", re.compile(r"sqlserver://|mssql(\+\w+)?://|jdbc:sqlserver:|:1433\b", re.I)),
+)
+
+
+class CelFailure(Exception):
+    """An expression failed at evaluation time (a missing key, a type mismatch)."""
+
+
+@functools.cache
+def compiled(expression: str) -> Any:
+    return cel.compile(expression)
+
+
+def check_rule(rule: Rule) -> None:
+    """Compile every expression of a rule now, so a typo fails at load time with the rule's name."""
+    expressions = [rule.for_each, rule.item_key, rule.when, *(c.when for c in rule.confirm)]
+    expressions += [e for spec in rule.evidence for e in (spec.target, spec.baseline, spec.source)]
+    templates = [rule.explanation, *rule.remediation.values(), *(c.label for c in rule.confirm)]
+    templates += [spec.label for spec in rule.evidence if spec.label]
+    expressions += [m.group(1) for t in templates for m in _TEMPLATE.finditer(t)]
+    for expression in filter(None, expressions):
+        try:
+            compiled(expression)
+        except (ValueError, RuntimeError) as exc:
+            raise RuleError(f"{rule.origin}: rule {rule.id}: CEL expression {expression!r}: {exc}") from None
+
+
+def new_context(variables: dict[str, Any]) -> Any:
+    context = cel.Context()
+    for name, value in variables.items():
+        context.add_variable(name, to_cel(value))
+    context.add_function("closest", closest)
+    context.add_function("db_engine", db_engine)
+    context.add_function("join", lambda items, separator: separator.join(display(i) for i in items))
+    context.add_function("sorted", lambda items: sorted(items))
+    context.add_function("upper", lambda text: str(text).upper())
+    context.add_function("replace", lambda text, old, new: str(text).replace(old, new))
+    context.add_function("is_unknown", lambda value: isinstance(value, dict) and UNKNOWN_KEY in value)
+    return context
+
+
+def evaluate(expression: str, context: Any) -> Any:
+    try:
+        return compiled(expression).execute(context)
+    except Exception as exc:  # the Rust binding raises KeyError, TypeError, ValueError, RuntimeError
+        raise CelFailure(f"{expression!r}: {exc}") from None
+
+
+def render(template: str, context: Any) -> str:
+    """Fill `{{ expression }}` placeholders; an expression that fails shows as `?`, never as a guess."""
+
+    def fill(match: re.Match[str]) -> str:
+        try:
+            return display(evaluate(match.group(1), context))
+        except CelFailure:
+            return "?"
+
+    return _TEMPLATE.sub(fill, template).strip()
+
+
+def display(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return ", ".join(display(v) for v in value) or "none"
+    if isinstance(value, dict) and UNKNOWN_KEY in value:
+        return f"unknown ({value[UNKNOWN_KEY]})"
+    return str(value)
+
+
+def to_cel(value: Any) -> Any:
+    """Unknown stays visibly unknown (a map no rule mistakes for null); redacted values stay masked."""
+    if isinstance(value, Unknown):
+        return {UNKNOWN_KEY: value.reason}
+    if isinstance(value, Redacted):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): to_cel(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_cel(v) for v in value]
+    return value
+
+
+def closest(word: str, candidates: list[str]) -> str:
+    """The known spelling a misspelled annotation most likely meant, or '' when nothing is close."""
+    match = difflib.get_close_matches(word, candidates, n=1, cutoff=0.5)
+    return match[0] if match else ""
+
+
+def db_engine(text: str) -> str:
+    """Which database engine a connection string, driver name or port speaks: postgres, mysql, sqlserver or ''."""
+    for engine, pattern in _ENGINE_HINTS:
+        if pattern.search(str(text)):
+            return engine
+    return ""

@@ -1,0 +1,248 @@
+"""Run every rule over a target and its baselines; turn hits into findings, and unknowns into "could not verify"."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from fnmatch import fnmatchcase
+from typing import Any
+
+from driftcheck.compare import Change, compare_services, source_of
+from driftcheck.model import Inventory, Service, ServiceStatus, Unknown, to_plain
+from driftcheck.ruleset import cel
+from driftcheck.ruleset.context import service_context
+from driftcheck.ruleset.findings import Evidence, Finding, Result, Unverified
+from driftcheck.ruleset.load import RuleSet
+from driftcheck.ruleset.rank import rank
+from driftcheck.ruleset.schema import Rule
+
+
+@dataclass(frozen=True)
+class _Pair:
+    target: Service
+    baseline: Service | None
+    variables: dict[str, Any]
+    changes: list[Change]
+
+
+@dataclass(frozen=True)
+class _Hit:
+    key: str
+    baseline: str | None
+    finding: Finding
+
+
+def evaluate(target: Service, baselines: list[Service], inventory: Inventory, ruleset: RuleSet) -> Result:
+    target_ctx = service_context(target, inventory)
+    baseline_ctx = {b.name: service_context(b, inventory) for b in baselines}
+    pairs = [_pair(target, b, target_ctx, baseline_ctx, ruleset) for b in baselines]
+    solo = _Pair(target, None, {"target": target_ctx, "baseline": None, "baselines": list(baseline_ctx.values())}, [])
+    hits: dict[tuple[str, str], list[_Hit]] = {}
+    unverified: dict[tuple[str, str], Unverified] = {}
+    matched_paths: set[str] = set()
+    for rule in ruleset.rules:
+        for pair in [solo] if rule.scope == "target" else pairs:
+            for hit in _run(rule, pair, unverified, matched_paths):
+                hits.setdefault((rule.id, hit.key), []).append(hit)
+    findings = [_aggregate(group, len(baselines)) for group in hits.values()]
+    return Result(
+        target=target.name,
+        baselines=tuple(b.name for b in baselines),
+        status=status_summary(target),
+        findings=tuple(rank(findings, [r.id for r in ruleset.rules])),
+        unverified=tuple(unverified.values()),
+        other_differences=_unmatched(pairs, matched_paths),
+    )
+
+
+def _pair(
+    target: Service,
+    baseline: Service,
+    target_ctx: dict[str, Any],
+    baseline_ctx: dict[str, dict[str, Any]],
+    ruleset: RuleSet,
+) -> _Pair:
+    variables = {
+        "target": target_ctx,
+        "baseline": baseline_ctx[baseline.name],
+        "baselines": list(baseline_ctx.values()),
+    }
+    return _Pair(target, baseline, variables, compare_services(target, baseline, ruleset.expected_differences))
+
+
+def _run(rule: Rule, pair: _Pair, unverified: dict[tuple[str, str], Unverified], matched: set[str]) -> list[_Hit]:
+    variables = {**pair.variables, "vars": rule.vars}
+    hits = []
+    for key, extra, change in _candidates(rule, pair, variables):
+        scope = {**variables, **extra}
+        reason = _unknown_need(rule, scope)
+        if reason is not None:
+            unverified.setdefault((rule.id, key), Unverified(rule.id, rule.title, reason, rule.unverified_hint))
+            continue
+        context = cel.new_context(scope)
+        try:
+            fired = rule.when is None or cel.evaluate(rule.when, context) is True
+        except cel.CelFailure as exc:
+            unverified.setdefault((rule.id, key), Unverified(rule.id, rule.title, f"could not evaluate: {exc}"))
+            continue
+        if fired:
+            finding = _finding(rule, pair, context, change)
+            matched.update(e.path for e in finding.evidence)  # shown as evidence, so not an "other difference"
+            hits.append(_Hit(key, pair.baseline.name if pair.baseline else None, finding))
+    return hits
+
+
+def _candidates(rule: Rule, pair: _Pair, variables: dict[str, Any]) -> list[tuple[str, dict[str, Any], Change | None]]:
+    """What a rule is asked about: each matching change, each item of for_each, or the pair itself."""
+    if rule.match is not None:
+        match = rule.match
+        return [
+            (c.path, {"change": _change_plain(c)}, c)
+            for c in pair.changes
+            if fnmatchcase(c.path, match.path) and c.kind in match.kinds
+        ]
+    if rule.for_each is not None:
+        try:
+            items = cel.evaluate(rule.for_each, cel.new_context(variables))
+        except cel.CelFailure:
+            return []
+        keyed: list[tuple[str, dict[str, Any], Change | None]] = []
+        for index, item in enumerate(items or []):
+            key = str(index)
+            if rule.item_key:
+                key = cel.display(cel.evaluate(rule.item_key, cel.new_context({**variables, "item": item})))
+            keyed.append((key, {"item": item}, None))
+        return keyed
+    return [("", {}, None)]
+
+
+def _change_plain(change: Change) -> dict[str, Any]:
+    return {
+        "path": change.path,
+        "kind": change.kind,
+        "key": change.path.split(".")[-1],
+        "keys": change.path.split("."),
+        "baseline": change.baseline,
+        "target": change.target,
+    }
+
+
+def _unknown_need(rule: Rule, scope: dict[str, Any]) -> str | None:
+    """The first `needs` path that resolves to an unknown value, as its reason."""
+    for need in rule.needs:
+        value: Any = scope
+        for part in need.split("."):
+            if isinstance(value, Unknown):
+                break
+            value = value.get(part) if isinstance(value, dict) else None
+            if isinstance(value, dict) and cel.UNKNOWN_KEY in value:
+                value = Unknown(value[cel.UNKNOWN_KEY])
+        if isinstance(value, Unknown):
+            return f"{need}: {value.reason}"
+    return None
+
+
+def _finding(rule: Rule, pair: _Pair, context: Any, change: Change | None) -> Finding:
+    confirmations = [cel.render(c.label, context) for c in rule.confirm if _holds(c.when, context)]
+    status = pair.target.status
+    if rule.status_match and isinstance(status, ServiceStatus):
+        text = f"{status.reason or ''} {status.message or ''}"
+        said = next((m.group(0) for p in rule.status_match if (m := re.search(p, text, re.I))), None)
+        if said:
+            confirmations.append(f"status of {pair.target.name} says {said!r} ({status.reason})")
+    return Finding(
+        rule=rule.id,
+        severity=rule.severity,
+        title=rule.title,
+        explanation=cel.render(rule.explanation, context),
+        evidence=tuple(_evidence(rule, pair, context, change)),
+        remediation={k: cel.render(v, context) for k, v in rule.remediation.items()},
+        docs=rule.docs,
+        confirmations=tuple(confirmations),
+    )
+
+
+def _holds(expression: str, context: Any) -> bool:
+    try:
+        return cel.evaluate(expression, context) is True
+    except cel.CelFailure:
+        return False
+
+
+def _evidence(rule: Rule, pair: _Pair, context: Any, change: Change | None) -> list[Evidence]:
+    evidence = []
+    if change is not None:
+        evidence.append(
+            Evidence(change.path, change.baseline, change.target, change.baseline_source, change.target_source)
+        )
+    for spec in rule.evidence:
+        if spec.path:
+            evidence.append(_path_evidence(spec.path, pair))
+        else:
+            evidence.append(
+                Evidence(
+                    path=cel.render(spec.label or "", context),
+                    baseline=_value(spec.baseline, context) if pair.baseline else None,
+                    target=_value(spec.target, context),
+                    baseline_source=None,
+                    target_source=cel.display(_value(spec.source, context)) if spec.source else None,
+                )
+            )
+    return evidence
+
+
+def _path_evidence(path: str, pair: _Pair) -> Evidence:
+    baseline = pair.baseline
+    return Evidence(
+        path=path,
+        baseline=_lookup(to_plain(baseline), path) if baseline else None,
+        target=_lookup(to_plain(pair.target), path),
+        baseline_source=source_of(baseline, path) if baseline else None,
+        target_source=source_of(pair.target, path),
+    )
+
+
+def _lookup(tree: Any, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(tree, dict):
+            return None
+        tree = tree.get(part)
+    return tree
+
+
+def _value(expression: str | None, context: Any) -> Any:
+    if expression is None:
+        return None
+    try:
+        value = cel.evaluate(expression, context)
+    except cel.CelFailure:
+        return Unknown("could not be evaluated")
+    if isinstance(value, dict) and cel.UNKNOWN_KEY in value:
+        return Unknown(value[cel.UNKNOWN_KEY])
+    return value
+
+
+def _aggregate(hits: list[_Hit], total_baselines: int) -> Finding:
+    first = hits[0].finding
+    if hits[0].baseline is None:
+        return first
+    agreeing = len({h.baseline for h in hits})
+    return replace(first, peers_agreeing=agreeing, peers_total=total_baselines)
+
+
+def _unmatched(pairs: list[_Pair], matched: set[str]) -> tuple[Change, ...]:
+    seen: dict[str, Change] = {}
+    for pair in pairs:
+        for change in pair.changes:
+            if change.path not in matched:
+                seen.setdefault(change.path, change)
+    return tuple(seen.values())
+
+
+def status_summary(service: Service) -> dict[str, Any]:
+    if isinstance(service.status, Unknown):
+        return {"known": False, "reason": service.status.reason}
+    summary: dict[str, Any] = to_plain(service.status)
+    summary["known"] = True
+    summary["source"] = source_of(service, "status")
+    return summary

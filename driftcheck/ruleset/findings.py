@@ -1,0 +1,69 @@
+"""What the engine hands to reporters: ranked findings with evidence, and what could not be verified."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from driftcheck.compare import Change
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    path: str  # canonical path (or a label for a cross-resource fact)
+    baseline: Any
+    target: Any
+    baseline_source: str | None
+    target_source: str | None
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str
+    title: str
+    explanation: str
+    evidence: tuple[Evidence, ...]
+    remediation: dict[str, str]
+    docs: str
+    confirmations: tuple[str, ...] = ()  # cross-resource facts or status messages that back this finding
+    peers_agreeing: int = 0  # baselines on which this difference shows
+    peers_total: int = 0
+
+    @property
+    def strength(self) -> int:
+        return len(self.confirmations)
+
+    @property
+    def peer_summary(self) -> str | None:
+        if not self.peers_total:
+            return None
+        only = " (only the target differs)" if self.peers_agreeing == self.peers_total else ""
+        return f"{self.peers_agreeing}/{self.peers_total} peers differ from the target here{only}"
+
+
+@dataclass(frozen=True)
+class Unverified:
+    """A check that needed a value nobody could read; never a finding, always said."""
+
+    rule: str
+    title: str
+    reason: str
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    target: str
+    baselines: tuple[str, ...]
+    status: dict[str, Any]
+    findings: tuple[Finding, ...]
+    unverified: tuple[Unverified, ...] = ()
+    other_differences: tuple[Change, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def incomplete(self) -> bool:
+        return bool(self.unverified)

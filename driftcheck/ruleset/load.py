@@ -1,0 +1,69 @@
+"""Find and read rule files: the built-in library shipped with driftcheck, plus any `--rules DIR`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from driftcheck.errors import RuleError
+from driftcheck.ruleset.cel import check_rule
+from driftcheck.ruleset.schema import Rule, parse_rule
+
+EXPECTED_KEY = "expected_differences"
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: tuple[Rule, ...]
+    expected_differences: tuple[str, ...]  # canonical path globs that differ between any two services
+
+    def get(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+
+def builtin_rules_dir() -> Path:
+    """Inside a wheel the library is packed as driftcheck/_builtin_rules; in a checkout it is the top-level rules/."""
+    packed = Path(str(resources.files("driftcheck"))) / "_builtin_rules"
+    return packed if packed.is_dir() else Path(__file__).resolve().parents[2] / "rules"
+
+
+def load_ruleset(extra_dirs: list[Path] | None = None) -> RuleSet:
+    rules: dict[str, Rule] = {}
+    expected: list[str] = []
+    for directory in [builtin_rules_dir(), *(extra_dirs or [])]:
+        if not directory.is_dir():
+            raise RuleError(f"{directory}: rules folder not found")
+        for path in sorted(directory.glob("*.y*ml")):
+            raw = _read(path)
+            if EXPECTED_KEY in raw:
+                expected.extend(_expected(raw, path))
+                continue
+            rule = parse_rule(raw, str(path))
+            check_rule(rule)
+            if rule.id in rules and directory == builtin_rules_dir():
+                raise RuleError(f"{path}: rule id {rule.id!r} is also defined in {rules[rule.id].origin}")
+            rules[rule.id] = rule  # a user rule with a built-in id replaces it
+    return RuleSet(tuple(rules.values()), tuple(expected))
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":line {mark.line + 1}" if mark is not None else ""
+        raise RuleError(f"{path}{line}: malformed YAML") from None
+    if not isinstance(raw, dict):
+        raise RuleError(f"{path}: a rule file holds one mapping (a rule, or {EXPECTED_KEY})")
+    return raw
+
+
+def _expected(raw: dict[str, Any], path: Path) -> list[str]:
+    value = raw[EXPECTED_KEY]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RuleError(f"{path}: {EXPECTED_KEY}: must be a list of canonical path globs")
+    return value

@@ -1,0 +1,165 @@
+"""The rule vocabulary. A rule file is validated when loaded; errors name the file, the rule and the field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from driftcheck.errors import RuleError
+from driftcheck.ruleset.findings import SEVERITIES
+
+CHANGE_KINDS = ("added", "removed", "changed")
+SCOPES = ("pair", "target")
+_RULE_KEYS = {
+    "id",
+    "title",
+    "severity",
+    "scope",
+    "match",
+    "for_each",
+    "item_key",
+    "when",
+    "needs",
+    "unverified_hint",
+    "confirm",
+    "status_match",
+    "explanation",
+    "remediation",
+    "evidence",
+    "docs",
+    "vars",
+    "description",
+}
+
+
+@dataclass(frozen=True)
+class Match:
+    path: str  # fnmatch glob over canonical paths, e.g. containers.*.env.*
+    kinds: tuple[str, ...] = CHANGE_KINDS
+
+
+@dataclass(frozen=True)
+class Confirm:
+    label: str  # template
+    when: str  # CEL
+
+
+@dataclass(frozen=True)
+class EvidenceSpec:
+    path: str | None = None  # canonical service path: both sides and their sources come from the services
+    label: str | None = None  # template, for cross-resource facts
+    target: str | None = None  # CEL
+    baseline: str | None = None  # CEL
+    source: str | None = None  # CEL
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    severity: str
+    explanation: str
+    docs: str
+    origin: str
+    scope: str = "pair"
+    match: Match | None = None
+    for_each: str | None = None
+    item_key: str | None = None
+    when: str | None = None
+    needs: tuple[str, ...] = ()
+    unverified_hint: str | None = None
+    confirm: tuple[Confirm, ...] = ()
+    status_match: tuple[str, ...] = ()
+    remediation: dict[str, str] = field(default_factory=dict)
+    evidence: tuple[EvidenceSpec, ...] = ()
+    vars: dict[str, Any] = field(default_factory=dict)
+    description: str | None = None
+
+
+def parse_rule(raw: dict[str, Any], origin: str) -> Rule:
+    rule_id = str(raw.get("id", "?"))
+
+    def fail(field_name: str, problem: str) -> RuleError:
+        return RuleError(f"{origin}: rule {rule_id}: {field_name}: {problem}")
+
+    unknown = set(raw) - _RULE_KEYS
+    if unknown:
+        raise fail(sorted(unknown)[0], f"unknown field (allowed: {', '.join(sorted(_RULE_KEYS))})")
+    for required in ("id", "title", "severity", "explanation", "docs"):
+        if not isinstance(raw.get(required), str) or not raw[required].strip():
+            raise fail(required, "required, a non-empty string")
+    if raw["severity"] not in SEVERITIES:
+        raise fail("severity", f"{raw['severity']!r} is not one of {', '.join(SEVERITIES)}")
+    scope = raw.get("scope", "pair")
+    if scope not in SCOPES:
+        raise fail("scope", f"{scope!r} is not one of {', '.join(SCOPES)}")
+    if "match" not in raw and "when" not in raw:
+        raise fail("when", "a rule needs `match`, `when`, or both")
+    if "match" in raw and scope != "pair":
+        raise fail("match", "change matching compares against a baseline: use scope pair")
+    return Rule(
+        id=rule_id,
+        title=raw["title"],
+        severity=raw["severity"],
+        explanation=raw["explanation"],
+        docs=raw["docs"],
+        origin=origin,
+        scope=scope,
+        match=_match(raw["match"], fail) if "match" in raw else None,
+        for_each=_optional_str(raw, "for_each", fail),
+        item_key=_optional_str(raw, "item_key", fail),
+        when=_optional_str(raw, "when", fail),
+        needs=tuple(_str_list(raw, "needs", fail)),
+        unverified_hint=_optional_str(raw, "unverified_hint", fail),
+        confirm=tuple(_confirm(c, fail) for c in raw.get("confirm") or ()),
+        status_match=tuple(_str_list(raw, "status_match", fail)),
+        remediation=_remediation(raw.get("remediation") or {}, fail),
+        evidence=tuple(_evidence(e, fail) for e in raw.get("evidence") or ()),
+        vars=dict(raw.get("vars") or {}),
+        description=_optional_str(raw, "description", fail),
+    )
+
+
+def _optional_str(raw: dict[str, Any], key: str, fail: Any) -> str | None:
+    value = raw.get(key)
+    if value is not None and not isinstance(value, str):
+        raise fail(key, "must be a string")
+    return value
+
+
+def _str_list(raw: dict[str, Any], key: str, fail: Any) -> list[str]:
+    value = raw.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise fail(key, "must be a list of strings")
+    return value
+
+
+def _match(raw: Any, fail: Any) -> Match:
+    if not isinstance(raw, dict) or not isinstance(raw.get("path"), str):
+        raise fail("match", "needs a `path` glob")
+    kinds = raw.get("kind", list(CHANGE_KINDS))
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    if not all(k in CHANGE_KINDS for k in kinds):
+        raise fail("match.kind", f"{kinds!r}: each must be one of {', '.join(CHANGE_KINDS)}")
+    return Match(raw["path"], tuple(kinds))
+
+
+def _confirm(raw: Any, fail: Any) -> Confirm:
+    if not isinstance(raw, dict) or not isinstance(raw.get("label"), str) or not isinstance(raw.get("when"), str):
+        raise fail("confirm", "each entry needs `label` and `when`")
+    return Confirm(raw["label"], raw["when"])
+
+
+def _remediation(raw: Any, fail: Any) -> dict[str, str]:
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise fail("remediation", "a mapping such as {gcloud: ..., terraform: ...}")
+    return {str(k): v for k, v in raw.items()}
+
+
+def _evidence(raw: Any, fail: Any) -> EvidenceSpec:
+    if not isinstance(raw, dict) or not ({"path", "target", "baseline"} & set(raw)):
+        raise fail("evidence", "each entry needs `path`, or `label` with `target`/`baseline` expressions")
+    unknown = set(raw) - {"path", "label", "target", "baseline", "source"}
+    if unknown:
+        raise fail("evidence", f"unknown key {sorted(unknown)[0]!r}")
+    return EvidenceSpec(**{k: str(v) for k, v in raw.items()})

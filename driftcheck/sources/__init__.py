@@ -1,0 +1,13 @@
+"""Evidence sources. Each module recognizes one kind of file by its content and loads it into the Inventory.
+
+To add a kind: write a module with KIND, matches(data) and load(document, inventory), and list it in KINDS.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from driftcheck.sources import cloudrun_v2, cloudsql, knative, secret_manager, vpc_access
+
+# Order matters only where shapes overlap: a v2 Service also has a `name`, so it goes before the generic ones.
+KINDS: tuple[ModuleType, ...] = (knative, cloudrun_v2, cloudsql, vpc_access, secret_manager)

@@ -1,0 +1,64 @@
+"""Cloud SQL instances: `gcloud sql instances describe --format=json` (`"kind": "sql#instance"`) and lists of them."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from driftcheck.errors import InputError
+from driftcheck.model import Inventory, SqlInstance, Unknown
+from driftcheck.sources.documents import Document
+
+KIND = "Cloud SQL instance (gcloud sql instances describe)"
+_SERVICE_AGENT = re.compile(r"^p(?P<number>\d+)-")
+
+
+def matches(data: Any) -> bool:
+    return isinstance(data, dict) and (
+        data.get("kind") == "sql#instance" or ("databaseVersion" in data and "connectionName" in data)
+    )
+
+
+def load(doc: Document, inventory: Inventory) -> None:
+    instance = parse_instance(doc.data, doc.label)
+    inventory.sql_instances[instance.connection_name] = instance
+    agent = _SERVICE_AGENT.match(str(doc.data.get("serviceAccountEmailAddress", "")))
+    if agent and isinstance(instance.project, str):  # the Cloud SQL service agent is named after the project number
+        inventory.project_aliases.setdefault(agent["number"], instance.project)
+
+
+def parse_instance(data: dict[str, Any], origin: str) -> SqlInstance:
+    name = data.get("name")
+    if not name:
+        raise InputError("a Cloud SQL instance needs a name", file=origin, where="name")
+    settings = data.get("settings") or {}
+    ip_config = settings.get("ipConfiguration") or {}
+    project = data.get("project") or Unknown("no project field")
+    region = data.get("region") or Unknown("no region field")
+    connection = data.get("connectionName") or f"{project}:{region}:{name}"
+    addresses = {a.get("type"): a.get("ipAddress") for a in data.get("ipAddresses") or ()}
+    ipv4 = ip_config.get("ipv4Enabled")
+    return SqlInstance(
+        name=str(name),
+        project=project,
+        region=region,
+        origin=origin,
+        connection_name=str(connection),
+        database_version=data.get("databaseVersion") or Unknown("no databaseVersion field"),
+        state=data.get("state") or Unknown("no state field"),
+        activation_policy=settings.get("activationPolicy") or Unknown("no settings.activationPolicy field"),
+        # BoolValue: absent is not false. Fall back on the addresses the instance actually has.
+        public_ip=bool(ipv4)
+        if ipv4 is not None
+        else ("PRIMARY" in addresses if addresses else Unknown("no ipv4Enabled or ipAddresses")),
+        private_ip=addresses.get("PRIVATE"),
+        private_network=ip_config.get("privateNetwork") or None,
+        provenance={
+            "database_version": f"{origin}:databaseVersion",
+            "state": f"{origin}:state",
+            "activation_policy": f"{origin}:settings.activationPolicy",
+            "public_ip": f"{origin}:settings.ipConfiguration.ipv4Enabled",
+            "private_ip": f"{origin}:ipAddresses[type=PRIVATE]",
+            "private_network": f"{origin}:settings.ipConfiguration.privateNetwork",
+        },
+    )

@@ -1,0 +1,159 @@
+"""Normalizers shared by every Cloud Run spelling: keys, defaults and references the model expects."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+from driftcheck.errors import InputError
+from driftcheck.model import Container, Inventory, NetworkInterface, Probe, Redacted, Service, Unknown
+from driftcheck.redact import redact_env_value
+from driftcheck.sources.units import cpu_cores, last_segment, memory_bytes, to_int
+
+INGRESS_KEY = "ingress"  # the serving container, whatever each tool named it (gcloud `api-1`, Terraform "")
+DEFAULT_PORT = 8080
+# Cloud Run's default startup probe; a service that shows it is the same as one that does not declare a probe.
+DEFAULT_STARTUP = {"kind": "tcp", "timeout_s": 240, "period_s": 240, "failure_threshold": 1, "initial_delay_s": 0}
+_DETERMINISTIC_URL = re.compile(r"^https://(?P<service>.+)-(?P<number>\d{6,})\.(?P<region>[a-z0-9-]+)\.run\.app/?$")
+
+
+def add_service(inventory: Inventory, service: Service) -> None:
+    existing = inventory.services.get(service.name)
+    if existing is not None:
+        raise InputError(
+            f"service {service.name!r} is also described in {existing.origin}; pass one of them",
+            file=service.origin,
+        )
+    inventory.services[service.name] = service
+
+
+def aliases_from_urls(service: Service, urls: list[str]) -> dict[str, str]:
+    """Deterministic URLs (`https://api-123456789012.us-central1.run.app`) reveal the project number."""
+    if isinstance(service.project, Unknown) or service.project.isdigit():
+        return {}
+    found = {}
+    for url in urls:
+        match = _DETERMINISTIC_URL.match(url)
+        if match and match["service"] == service.name:
+            found[match["number"]] = service.project
+    return found
+
+
+def service_account(raw: object, project: str | Unknown) -> str | Unknown:
+    if raw:
+        return str(raw).strip().lower()
+    if isinstance(project, str) and project.isdigit():
+        return f"{project}-compute@developer.gserviceaccount.com"
+    return Unknown("default compute service account; project number not in evidence")
+
+
+def split_instances(raw: str | list[str]) -> tuple[str, ...]:
+    parts = raw.split(",") if isinstance(raw, str) else raw
+    return tuple(sorted({p.strip() for p in parts if p and p.strip()}))
+
+
+def connector_path(raw: str, project: str | Unknown, region: str | Unknown) -> str:
+    """Short connector names resolve against the service's own project and region."""
+    if raw.startswith("projects/"):
+        return raw
+    return f"projects/{_or_dash(project)}/locations/{_or_dash(region)}/connectors/{raw}"
+
+
+def _or_dash(value: str | Unknown) -> str:
+    return "-" if isinstance(value, Unknown) else value
+
+
+def network_interfaces(raw: list[Any]) -> dict[str, NetworkInterface]:
+    interfaces = {}
+    for item in raw:
+        network = item.get("network") or None
+        subnetwork = item.get("subnetwork") or None
+        interface = NetworkInterface(
+            network=last_segment(network) if network else None,
+            subnetwork=last_segment(subnetwork) if subnetwork else None,
+            tags=tuple(sorted(str(t) for t in item.get("tags") or ())),
+        )
+        interfaces[interface.network or interface.subnetwork or "default"] = interface
+    return interfaces
+
+
+def env_value(name: str, value: object) -> str | Redacted:
+    return redact_env_value(name, "" if value is None else str(value))
+
+
+def container_key(container: Container, count: int) -> str:
+    return INGRESS_KEY if container.port is not None or count == 1 else container.name
+
+
+def container_key_raw(item: dict[str, Any], count: int) -> str:
+    return INGRESS_KEY if item.get("ports") or count == 1 else str(item.get("name", ""))
+
+
+def with_resources(container: Container, limits: dict[str, Any], origin: str, field: str) -> Container:
+    cpu = cpu_cores(limits["cpu"], file=origin, field=f"{field}.limits.cpu") if "cpu" in limits else None
+    memory = memory_bytes(limits["memory"], file=origin, field=f"{field}.limits.memory") if "memory" in limits else None
+    return dataclasses.replace(container, cpu=cpu, memory_bytes=memory)
+
+
+def with_ports_and_probes(container: Container, item: dict[str, Any], count: int, origin: str, field: str) -> Container:
+    """v1 and v2 spell ports and probes alike (camelCase Knative keys)."""
+    ports = item.get("ports") or []
+    port, protocol = None, None
+    if ports:
+        port = to_int(ports[0].get("containerPort", DEFAULT_PORT), file=origin, field=f"{field}.ports[0].containerPort")
+        protocol = "h2c" if ports[0].get("name") == "h2c" else "http1"
+    elif count == 1:
+        port, protocol = DEFAULT_PORT, "http1"
+    return dataclasses.replace(
+        container,
+        port=port,
+        protocol=protocol,
+        startup_probe=_probe(item.get("startupProbe"), port, origin, f"{field}.startupProbe", startup=True),
+        liveness_probe=_probe(item.get("livenessProbe"), port, origin, f"{field}.livenessProbe", startup=False),
+    )
+
+
+def _probe(raw: Any, container_port: int | None, origin: str, field: str, *, startup: bool) -> Probe | None:
+    if not raw:
+        return None
+    kind, target = next(
+        ((k, raw[key] or {}) for key, k in (("httpGet", "http"), ("tcpSocket", "tcp"), ("grpc", "grpc")) if key in raw),
+        ("tcp", {}),
+    )
+    probe = Probe(
+        kind=kind,
+        port=to_int(target["port"], file=origin, field=f"{field}.port") if target.get("port") else container_port,
+        path=(target.get("path") or "/") if kind == "http" else None,
+        initial_delay_s=to_int(raw.get("initialDelaySeconds", 0), file=origin, field=f"{field}.initialDelaySeconds"),
+        period_s=to_int(raw.get("periodSeconds", 10), file=origin, field=f"{field}.periodSeconds"),
+        timeout_s=to_int(raw.get("timeoutSeconds", 1), file=origin, field=f"{field}.timeoutSeconds"),
+        failure_threshold=to_int(raw.get("failureThreshold", 3), file=origin, field=f"{field}.failureThreshold"),
+    )
+    if (
+        startup
+        and probe.port == container_port
+        and all(getattr(probe, name) == value for name, value in DEFAULT_STARTUP.items())
+    ):
+        return None
+    return probe
+
+
+def container_provenance(
+    key: str, base: str, item: dict[str, Any], *, env_field: str, mounts_field: str
+) -> dict[str, str]:
+    prefix = f"containers.{key}"
+    prov = {
+        prefix: base,
+        f"{prefix}.image": f"{base}.image",
+        f"{prefix}.port": f"{base}.ports[0]",
+        f"{prefix}.cpu": f"{base}.resources.limits.cpu",
+        f"{prefix}.memory_bytes": f"{base}.resources.limits.memory",
+        f"{prefix}.startup_probe": f"{base}.startupProbe",
+        f"{prefix}.liveness_probe": f"{base}.livenessProbe",
+        f"{prefix}.volume_mounts": f"{base}.{mounts_field}",
+    }
+    for index, var in enumerate(item.get(env_field) or ()):
+        if isinstance(var, dict) and "name" in var:
+            prov[f"{prefix}.env.{var['name']}"] = f"{base}.{env_field}[{index}]"
+    return prov

@@ -1,0 +1,289 @@
+"""Knative v1 Cloud Run services: `gcloud run services describe --format=export|yaml|json`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from driftcheck.errors import InputError
+from driftcheck.model import (
+    Container,
+    EnvVar,
+    Inventory,
+    NetworkInterface,
+    SecretRef,
+    Service,
+    ServiceMetadata,
+    ServiceStatus,
+    TrafficTarget,
+    Unknown,
+    Volume,
+    VpcAccess,
+)
+from driftcheck.sources import common
+from driftcheck.sources.documents import Document
+from driftcheck.sources.units import EGRESS, EXECUTION_ENVIRONMENT, INGRESS, lookup, to_int, truthy
+
+KIND = "Knative v1 service (gcloud run services describe)"
+
+A_CONNECTOR = "run.googleapis.com/vpc-access-connector"
+A_EGRESS = "run.googleapis.com/vpc-access-egress"
+A_INTERFACES = "run.googleapis.com/network-interfaces"
+A_CLOUDSQL = "run.googleapis.com/cloudsql-instances"
+A_SECRETS = "run.googleapis.com/secrets"
+TEMPLATE_ANNOTATIONS = "spec.template.metadata.annotations"
+
+
+def matches(data: Any) -> bool:
+    return (
+        isinstance(data, dict)
+        and str(data.get("apiVersion", "")).startswith("serving.knative.dev/")
+        and data.get("kind") == "Service"
+    )
+
+
+def load(doc: Document, inventory: Inventory) -> None:
+    service = parse_service(doc.data, doc.label)
+    common.add_service(inventory, service)
+    for number, project_id in common.aliases_from_urls(service, _urls(doc.data)).items():
+        inventory.project_aliases.setdefault(number, project_id)
+
+
+def parse_service(data: dict[str, Any], origin: str) -> Service:
+    meta = _mapping(data, "metadata", origin)
+    name = meta.get("name")
+    if not name:
+        raise InputError("a Knative service needs metadata.name", file=origin, where="metadata.name")
+    spec = _mapping(data, "spec", origin)
+    template = _mapping(spec, "template", origin, "spec.template")
+    t_meta = template.get("metadata") or {}
+    t_spec = _mapping(template, "spec", origin, "spec.template.spec")
+    annotations = {str(k): str(v) for k, v in (meta.get("annotations") or {}).items()}
+    t_annotations = {str(k): str(v) for k, v in (t_meta.get("annotations") or {}).items()}
+    project = str(meta["namespace"]) if meta.get("namespace") else Unknown("metadata.namespace not in file")
+    labels = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
+    region = labels.get("cloud.googleapis.com/location") or Unknown("no cloud.googleapis.com/location label")
+    secret_aliases = _secret_aliases(t_annotations.get(A_SECRETS, ""))
+    containers = _containers(t_spec.get("containers") or [], t_annotations, secret_aliases, origin)
+    return Service(
+        name=str(name),
+        project=project,
+        region=region,
+        origin=origin,
+        ingress=lookup(
+            INGRESS,
+            annotations.get("run.googleapis.com/ingress", "all"),
+            what="ingress",
+            file=origin,
+            field="metadata.annotations[run.googleapis.com/ingress]",
+        ),
+        service_account=common.service_account(t_spec.get("serviceAccountName"), project),
+        containers=containers,
+        volumes=_volumes(t_spec.get("volumes") or [], origin),
+        cloudsql_instances=common.split_instances(t_annotations.get(A_CLOUDSQL, "")),
+        vpc=_vpc(t_annotations, project, region, origin),
+        execution_environment=_execution_environment(t_annotations, origin),
+        timeout_s=to_int(t_spec.get("timeoutSeconds", 300), file=origin, field="spec.template.spec.timeoutSeconds"),
+        concurrency=to_int(
+            t_spec.get("containerConcurrency", 0), file=origin, field="spec.template.spec.containerConcurrency"
+        )
+        or None,
+        min_instances=to_int(
+            t_annotations.get("autoscaling.knative.dev/minScale", 0),
+            file=origin,
+            field=f"{TEMPLATE_ANNOTATIONS}[autoscaling.knative.dev/minScale]",
+        ),
+        max_instances=to_int(
+            t_annotations.get("autoscaling.knative.dev/maxScale", 100),
+            file=origin,
+            field=f"{TEMPLATE_ANNOTATIONS}[autoscaling.knative.dev/maxScale]",
+        ),
+        session_affinity=truthy(t_annotations.get("run.googleapis.com/sessionAffinity", "false")),
+        status=_status(data.get("status")) if "status" in data else Unknown("export format carries no status"),
+        metadata=ServiceMetadata(
+            uid=meta.get("uid"),
+            generation=meta.get("generation"),
+            revision=t_meta.get("name"),
+            labels=labels,
+            annotations=annotations,
+            template_annotations=t_annotations,
+            template_labels={str(k): str(v) for k, v in (t_meta.get("labels") or {}).items()},
+            created=meta.get("creationTimestamp"),
+            deployer=annotations.get("run.googleapis.com/client-name"),
+        ),
+        provenance=_provenance(t_spec.get("containers") or []),
+    )
+
+
+def _mapping(parent: dict[str, Any], key: str, origin: str, field: str | None = None) -> dict[str, Any]:
+    value = parent.get(key)
+    if not isinstance(value, dict):
+        raise InputError("missing or not a mapping", file=origin, where=field or key)
+    return value
+
+
+def _secret_aliases(annotation: str) -> dict[str, str]:
+    """`alias:projects/N/secrets/S,…` lets a v1 service name another project's secret by a local alias."""
+    aliases = {}
+    for entry in filter(None, (part.strip() for part in annotation.split(","))):
+        alias, _, target = entry.partition(":")
+        aliases[alias] = target
+    return aliases
+
+
+def _containers(
+    raw: list[Any], annotations: dict[str, str], aliases: dict[str, str], origin: str
+) -> dict[str, Container]:
+    containers: dict[str, Container] = {}
+    for index, item in enumerate(raw):
+        field = f"spec.template.spec.containers[{index}]"
+        if not isinstance(item, dict):
+            raise InputError("container is not a mapping", file=origin, where=field)
+        resources = item.get("resources") or {}
+        container = Container(
+            name=str(item.get("name", "")),
+            image=str(item.get("image", "")),
+            port=None,
+            protocol=None,
+            env=_env(item.get("env") or [], aliases, origin, field),
+            command=tuple(str(c) for c in item.get("command") or ()),
+            args=tuple(str(a) for a in item.get("args") or ()),
+            cpu_always_allocated=annotations.get("run.googleapis.com/cpu-throttling", "").lower() == "false",
+            startup_cpu_boost=truthy(annotations.get("run.googleapis.com/startup-cpu-boost", "false")),
+            volume_mounts={str(m.get("name")): str(m.get("mountPath")) for m in item.get("volumeMounts") or ()},
+        )
+        container = common.with_resources(container, resources.get("limits") or {}, origin, f"{field}.resources")
+        container = common.with_ports_and_probes(container, item, len(raw), origin, field)
+        containers[common.container_key(container, len(raw))] = container
+    return containers
+
+
+def _env(raw: list[Any], aliases: dict[str, str], origin: str, field: str) -> dict[str, EnvVar]:
+    env: dict[str, EnvVar] = {}
+    for index, var in enumerate(raw):
+        if not isinstance(var, dict) or "name" not in var:
+            raise InputError("env entry needs a name", file=origin, where=f"{field}.env[{index}]")
+        ref = (var.get("valueFrom") or {}).get("secretKeyRef")
+        if ref:
+            secret = str(ref.get("name", ""))
+            env[str(var["name"])] = EnvVar(secret=SecretRef(aliases.get(secret, secret), str(ref.get("key", "latest"))))
+        else:
+            env[str(var["name"])] = EnvVar(value=common.env_value(str(var["name"]), var.get("value", "")))
+    return env
+
+
+def _volumes(raw: list[Any], origin: str) -> dict[str, Volume]:
+    volumes: dict[str, Volume] = {}
+    for index, item in enumerate(raw):
+        name = str(item.get("name", index))
+        if "secret" in item:
+            secret = item["secret"] or {}
+            items = {str(i.get("path")): str(i.get("key", "latest")) for i in secret.get("items") or ()}
+            volumes[name] = Volume("secret", secret=str(secret.get("secretName")), items=items)
+        elif "csi" in item:  # gcsfuse through CSI is v2's `gcs` volume
+            attributes = (item["csi"] or {}).get("volumeAttributes") or {}
+            volumes[name] = Volume("gcs", detail=attributes.get("bucketName"))
+        elif "nfs" in item:
+            nfs = item["nfs"] or {}
+            volumes[name] = Volume("nfs", detail=f"{nfs.get('server')}:{nfs.get('path')}")
+        elif "emptyDir" in item:
+            volumes[name] = Volume("empty_dir", detail=(item["emptyDir"] or {}).get("medium") or None)
+        else:
+            raise InputError("unsupported volume kind", file=origin, where=f"spec.template.spec.volumes[{index}]")
+    return volumes
+
+
+def _vpc(annotations: dict[str, str], project: str | Unknown, region: str | Unknown, origin: str) -> VpcAccess:
+    connector = annotations.get(A_CONNECTOR, "").strip()
+    interfaces = _network_interfaces(annotations.get(A_INTERFACES), origin)
+    if not connector and not interfaces:
+        return VpcAccess()
+    egress = lookup(
+        EGRESS,
+        annotations.get(A_EGRESS, "private-ranges-only"),
+        what="VPC egress",
+        file=origin,
+        field=f"{TEMPLATE_ANNOTATIONS}[{A_EGRESS}]",
+    )
+    return VpcAccess(
+        connector=common.connector_path(connector, project, region) if connector else None,
+        network_interfaces=interfaces,
+        egress=egress,
+    )
+
+
+def _network_interfaces(raw: str | None, origin: str) -> dict[str, NetworkInterface]:
+    if not raw:
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except json.JSONDecodeError:
+        raise InputError(f"{A_INTERFACES} is not JSON", file=origin, where=TEMPLATE_ANNOTATIONS) from None
+    return common.network_interfaces(parsed if isinstance(parsed, list) else [parsed])
+
+
+def _execution_environment(annotations: dict[str, str], origin: str) -> str | None:
+    raw = annotations.get("run.googleapis.com/execution-environment")
+    if raw is None:
+        return None
+    return lookup(
+        EXECUTION_ENVIRONMENT,
+        raw,
+        what="execution environment",
+        file=origin,
+        field=f"{TEMPLATE_ANNOTATIONS}[run.googleapis.com/execution-environment]",
+    )
+
+
+def _status(raw: Any) -> ServiceStatus:
+    raw = raw or {}
+    ready: dict[str, Any] = next((c for c in raw.get("conditions") or () if c.get("type") == "Ready"), {})
+    ready_state = {"True": True, "False": False}.get(str(ready.get("status")))
+    return ServiceStatus(
+        ready=ready_state,
+        latest_created_revision=raw.get("latestCreatedRevisionName"),
+        latest_ready_revision=raw.get("latestReadyRevisionName"),
+        reason=ready.get("reason"),
+        message=ready.get("message"),
+        url=raw.get("url"),
+        traffic=tuple(
+            TrafficTarget(
+                revision=t.get("revisionName") or "LATEST", percent=int(t.get("percent", 0)), tag=t.get("tag")
+            )
+            for t in raw.get("traffic") or ()
+        ),
+    )
+
+
+def _urls(data: dict[str, Any]) -> list[str]:
+    raw = ((data.get("metadata") or {}).get("annotations") or {}).get("run.googleapis.com/urls")
+    try:
+        urls = json.loads(raw) if raw else []
+    except json.JSONDecodeError:
+        return []
+    return [str(u) for u in urls] if isinstance(urls, list) else []
+
+
+def _provenance(containers: list[Any]) -> dict[str, str]:
+    prov = {
+        "ingress": "metadata.annotations[run.googleapis.com/ingress]",
+        "service_account": "spec.template.spec.serviceAccountName",
+        "vpc": f"{TEMPLATE_ANNOTATIONS}[{A_CONNECTOR}]",
+        "vpc.egress": f"{TEMPLATE_ANNOTATIONS}[{A_EGRESS}]",
+        "vpc.network_interfaces": f"{TEMPLATE_ANNOTATIONS}[{A_INTERFACES}]",
+        "cloudsql_instances": f"{TEMPLATE_ANNOTATIONS}[{A_CLOUDSQL}]",
+        "execution_environment": f"{TEMPLATE_ANNOTATIONS}[run.googleapis.com/execution-environment]",
+        "timeout_s": "spec.template.spec.timeoutSeconds",
+        "concurrency": "spec.template.spec.containerConcurrency",
+        "min_instances": f"{TEMPLATE_ANNOTATIONS}[autoscaling.knative.dev/minScale]",
+        "max_instances": f"{TEMPLATE_ANNOTATIONS}[autoscaling.knative.dev/maxScale]",
+        "volumes": "spec.template.spec.volumes",
+        "status": "status.conditions[Ready]",
+        "metadata.template_annotations": TEMPLATE_ANNOTATIONS,
+        "metadata.annotations": "metadata.annotations",
+    }
+    for index, item in enumerate(containers):
+        key = common.container_key_raw(item, len(containers))
+        base = f"spec.template.spec.containers[{index}]"
+        prov.update(common.container_provenance(key, base, item, env_field="env", mounts_field="volumeMounts"))
+    return prov
