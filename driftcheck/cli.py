@@ -61,15 +61,39 @@ def main_options(
     """driftcheck: side-by-side root-cause analysis for Cloud Run services."""
 
 
+TargetArgument = Annotated[
+    str, typer.Argument(metavar="TARGET", help="The failing service: a name under --from, or a file.")
+]
+BaselineArgument = Annotated[
+    list[str] | None, typer.Argument(metavar="[BASELINE]...", help="Healthy peers: names under --from, or files.")
+]
+EvidenceOption = Annotated[
+    list[Path] | None, typer.Option("--from", metavar="PATH", help="Evidence folder or file (repeatable).")
+]
+RulesOption = Annotated[
+    list[Path] | None, typer.Option("--rules", metavar="DIR", help="Extra rules folder (repeatable).")
+]
+FormatOption = Annotated[
+    Format, typer.Option("--format", "-f", metavar="FORMAT", help=f"Report format: {', '.join(FORMATS)}.")
+]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write the report to FILE.")]
+FailOnOption = Annotated[
+    Severity,
+    typer.Option(
+        "--fail-on", metavar="SEVERITY", help=f"Exit 1 on a finding at or above: {', '.join(SEVERITIES)}, none."
+    ),
+]
+
+
 @app.command(help=COMPARE_HELP)
 def compare(
-    target: Annotated[str, typer.Argument(help="The failing service: a name under --from, or a file.")],
-    baselines: Annotated[list[str] | None, typer.Argument(help="Healthy peers: names under --from, or files.")] = None,
-    evidence: Annotated[list[Path] | None, typer.Option("--from", help="Evidence folder or file (repeatable).")] = None,
-    rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rules folder (repeatable).")] = None,
-    output_format: Annotated[Format, typer.Option("--format", "-f", help="Report format.")] = "table",  # type: ignore[assignment]
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
-    fail_on: Annotated[Severity, typer.Option("--fail-on", help="Exit 1 when a finding is at or above it.")] = "high",  # type: ignore[assignment]
+    target: TargetArgument,
+    baselines: BaselineArgument = None,
+    evidence: EvidenceOption = None,
+    rules: RulesOption = None,
+    output_format: FormatOption = "table",  # type: ignore[assignment]
+    output: OutputOption = None,
+    fail_on: FailOnOption = "high",  # type: ignore[assignment]
 ) -> None:
     from driftcheck.pipeline import compare as run_compare
 
@@ -79,9 +103,7 @@ def compare(
 
 
 @rules_app.command("list")
-def rules_list(
-    rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rules folder (repeatable).")] = None,
-) -> None:
+def rules_list(rules: RulesOption = None) -> None:
     """List every rule: id, severity and title."""
     for rule in load_ruleset(rules).rules:
         typer.echo(f"{rule.id:32} {rule.severity:9} {rule.title}")
@@ -90,7 +112,7 @@ def rules_list(
 @rules_app.command("show")
 def rules_show(
     rule_id: Annotated[str, typer.Argument(metavar="ID", help="A rule id, as `rules list` prints it.")],
-    rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rules folder (repeatable).")] = None,
+    rules: RulesOption = None,
 ) -> None:
     """Show one rule: what it checks, why it matters, how it is fixed."""
     ruleset = load_ruleset(rules)

@@ -1,0 +1,72 @@
+"""`driftcheck rules list|show` and user rules given with --rules, through the real command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import INCIDENT, run_cli
+
+USER_RULE = """\
+id: min-instances-lower
+title: Fewer warm instances than the peer
+severity: medium
+match:
+  path: min_instances
+  kind: changed
+when: change.target < change.baseline
+explanation: "{{ target.name }} keeps {{ change.target }} warm instances, {{ baseline.name }} keeps {{ change.baseline }}"
+remediation:
+  gcloud: gcloud run services update {{ target.name }} --min-instances {{ change.baseline }}
+docs: https://cloud.google.com/run/docs/configuring/min-instances
+"""
+
+
+def test_rules_list_shows_builtin_rules_with_severity() -> None:
+    run = run_cli("rules", "list")
+    assert run.code == 0
+    line = next(line for line in run.stdout.splitlines() if line.startswith("vpc-access-missing"))
+    assert "critical" in line
+
+
+def test_rules_show_prints_condition_fix_and_docs() -> None:
+    run = run_cli("rules", "show", "vpc-access-missing")
+    assert run.code == 0
+    assert "matches: vpc.path (changed)" in run.stdout
+    assert "docs: https://cloud.google.com/run/docs/configuring/vpc-connectors" in run.stdout
+
+
+def test_rules_show_unknown_id_is_an_input_error() -> None:
+    run = run_cli("rules", "show", "no-such-rule")
+    assert run.code == 2 and "no-such-rule" in run.stderr and run.stderr.count("\n") == 1
+
+
+def test_user_rule_from_rules_dir_fires(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    for name in ("api.yaml", "auth.yaml"):
+        text = (INCIDENT / name).read_text()
+        if name == "api.yaml":
+            text = text.replace("autoscaling.knative.dev/minScale: '1'", "autoscaling.knative.dev/minScale: '0'")
+        (evidence / name).write_text(text)
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "min-instances-lower.yaml").write_text(USER_RULE)
+    run = run_cli("compare", "api", "auth", "--from", evidence, "--rules", rules, "--format", "json")
+    finding = next(f for f in run.json()["findings"] if f["rule"] == "min-instances-lower")
+    assert finding["explanation"] == "api keeps 0 warm instances, auth keeps 1"
+    assert finding["remediation"]["gcloud"] == "gcloud run services update api --min-instances 1"
+    assert run_cli("rules", "list", "--rules", rules).stdout.count("min-instances-lower") == 1
+
+
+def test_broken_user_rule_names_file_rule_and_field(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text(USER_RULE.replace("severity: medium", "severity: urgent"))
+    run = run_cli("rules", "list", "--rules", tmp_path)
+    assert run.code == 2
+    assert "bad.yaml" in run.stderr and "min-instances-lower" in run.stderr and "severity" in run.stderr
+    assert run.stderr.count("\n") == 1
+
+
+def test_rule_with_invalid_cel_fails_at_load(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text(USER_RULE.replace("change.target < change.baseline", "change.target <"))
+    run = run_cli("rules", "list", "--rules", tmp_path)
+    assert run.code == 2 and "CEL expression" in run.stderr and "Traceback" not in run.stderr
