@@ -5,7 +5,9 @@ Exit codes: 0 no finding at or above --fail-on; 1 at least one; 2 usage or input
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -34,7 +36,9 @@ Severity = Enum("Severity", {name: name for name in (*SEVERITIES, "none")}, type
 COMPARE_HELP = """Compare a failing TARGET service with healthy BASELINE peers and rank likely root causes.
 
 TARGET and BASELINE are service names found under --from, or paths to single-service files.
-With no BASELINE, every other service under --from is a peer.
+Without --from, driftcheck reads the live project (read-only) and SERVICE@latest, SERVICE@last-ready or
+SERVICE@REVISION name revisions. With no BASELINE, every other service is a peer (live: a failed deploy is
+compared with its last ready revision).
 
 [bold]Examples[/bold]
 
@@ -43,6 +47,10 @@ With no BASELINE, every other service under --from is a peer.
   driftcheck compare api --from incident-evidence/ --format markdown -o report.md
 
   driftcheck compare api.yaml auth.json --fail-on critical
+
+  driftcheck compare api auth --project netra-staging --region us-central1
+
+  driftcheck compare api@latest api@last-ready --project netra-staging --region us-central1
 """
 
 
@@ -83,6 +91,20 @@ FailOnOption = Annotated[
         "--fail-on", metavar="SEVERITY", help=f"Exit 1 on a finding at or above: {', '.join(SEVERITIES)}, none."
     ),
 ]
+ProjectOption = Annotated[str | None, typer.Option("--project", metavar="PROJECT", help="Live run: the project.")]
+RegionOption = Annotated[
+    list[str] | None, typer.Option("--region", metavar="REGION", help="Live run: the Cloud Run region.")
+]
+EndpointOption = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint",
+        metavar="HOST:PORT",
+        envvar="DRIFTCHECK_ENDPOINT",
+        help="Send every Google API call to HOST:PORT over plaintext gRPC, anonymously (emulators, proxies, tests).",
+    ),
+]
+ConcurrencyOption = Annotated[int, typer.Option("--concurrency", min=1, max=256, help="Live run: parallel API calls.")]
 
 
 @app.command(help=COMPARE_HELP)
@@ -94,12 +116,60 @@ def compare(
     output_format: FormatOption = "table",  # type: ignore[assignment]
     output: OutputOption = None,
     fail_on: FailOnOption = "high",  # type: ignore[assignment]
+    project: ProjectOption = None,
+    region: RegionOption = None,
+    endpoint: EndpointOption = None,
+    concurrency: ConcurrencyOption = 16,
 ) -> None:
-    from driftcheck.pipeline import compare as run_compare
+    ruleset = load_ruleset(rules)
+    if evidence:
+        from driftcheck.pipeline import compare as compare_offline
 
-    result = run_compare(target, baselines or [], evidence or [], load_ruleset(rules))
+        result = compare_offline(target, baselines or [], evidence, ruleset)
+    else:  # live: imported only here, so an offline run never loads the Google clients
+        from driftcheck.live import LiveOptions, compare_live
+        from driftcheck.sources.live.scope import resolve_scope
+
+        with _progress("fetching") as progress:
+            options = LiveOptions(resolve_scope(project, region), endpoint, concurrency, progress)
+            result = compare_live(target, baselines or [], options, ruleset)
     _emit(result, output_format.value, output)
     raise typer.Exit(exit_code(result, fail_on.value))
+
+
+SNAPSHOT_HELP = """Fetch every service of the region(s) and what they reference into one snapshot file.
+
+`--from FILE` then accepts the snapshot wherever it accepts an evidence folder. The write is atomic.
+
+[bold]Examples[/bold]
+
+  driftcheck snapshot --project netra-staging --region us-central1 -o staging.json
+
+  driftcheck compare api auth --from staging.json
+"""
+
+
+@app.command(help=SNAPSHOT_HELP)
+def snapshot(
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="Where to write the snapshot.")],
+    project: ProjectOption = None,
+    region: RegionOption = None,
+    endpoint: EndpointOption = None,
+    concurrency: ConcurrencyOption = 16,
+) -> None:
+    import json
+
+    from driftcheck.fileio import write_atomic
+    from driftcheck.live import LiveOptions, take_snapshot
+    from driftcheck.sources.live.scope import resolve_scope
+
+    with _progress("fetching") as progress:
+        data = take_snapshot(LiveOptions(resolve_scope(project, region), endpoint, concurrency, progress))
+    write_atomic(output, json.dumps(data, indent=1, sort_keys=True) + "\n")
+    errors = len(data["errors"])
+    typer.echo(
+        f"wrote {output}: {len(data['services'])} services" + (f", {errors} fetch errors" if errors else ""), err=True
+    )
 
 
 @rules_app.command("list")
@@ -148,10 +218,29 @@ def _emit(result: Result, output_format: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise DriftcheckError(f"{output}: cannot write: {exc.strerror}") from None
+    from driftcheck.fileio import write_atomic
+
+    write_atomic(output, text)
+
+
+@contextlib.contextmanager
+def _progress(label: str) -> Iterator[Callable[[str], None] | None]:
+    """A progress bar on stderr when stderr is a terminal; nothing otherwise, and never anything on stdout."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed} calls"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done: bar.update(task, advance=1, description=f"{label} {done}")
 
 
 def _width() -> int:

@@ -14,7 +14,8 @@ match:
   path: min_instances
   kind: changed
 when: change.target < change.baseline
-explanation: "{{ target.name }} keeps {{ change.target }} warm instances, {{ baseline.name }} keeps {{ change.baseline }}"
+explanation: >-
+  {{ target.name }} keeps {{ change.target }} warm instances, {{ baseline.name }} keeps {{ change.baseline }}
 remediation:
   gcloud: gcloud run services update {{ target.name }} --min-instances {{ change.baseline }}
 docs: https://cloud.google.com/run/docs/configuring/min-instances

@@ -1,0 +1,251 @@
+"""Fetch services and everything they reference, in at most three concurrent rounds of API calls.
+
+Round 1: the named services (or the region's list). Round 2: revisions, when asked for. Last round: every
+secret (versions, IAM policy), Cloud SQL instance and connector the services reference, all at once.
+A failed call is evidence, not an exception: the resource becomes unknown with the API's own words.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from google.api_core import exceptions
+from google.iam.v1 import iam_policy_pb2
+from google.protobuf import json_format
+
+from driftcheck.errors import InputError
+from driftcheck.model import Service
+from driftcheck.sources import cloudrun_v2
+from driftcheck.sources.live.clients import CALL_TIMEOUT_S, RETRY, ApiClients
+from driftcheck.sources.units import last_segment
+
+T = TypeVar("T")
+Progress = Callable[[str], None]
+
+# What to grant when a read is denied: the permission in the message turns "unknown" into a next step.
+PERMISSIONS = {
+    "service": "run.services.get (roles/run.viewer)",
+    "revision": "run.revisions.get (roles/run.viewer)",
+    "versions": "secretmanager.versions.list (roles/secretmanager.viewer)",
+    "iam": "secretmanager.secrets.getIamPolicy (roles/secretmanager.viewer)",
+    "sql": "cloudsql.instances.get (roles/cloudsql.viewer)",
+    "connector": "vpcaccess.connectors.get (roles/vpcaccess.viewer)",
+}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A call that did not succeed, after retries."""
+
+    code: str
+    message: str
+    kind: str
+
+    def reason(self) -> str:
+        hint = f"; needs {PERMISSIONS[self.kind]}" if self.code == "PERMISSION_DENIED" else ""
+        return f"{self.code}: {self.message}{hint}"
+
+
+class LiveFetcher:
+    def __init__(
+        self, clients: ApiClients, project: str, region: str, *, concurrency: int = 16, progress: Progress | None = None
+    ) -> None:
+        self.clients = clients
+        self.project = project
+        self.region = region
+        self.pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
+        self.progress = progress or (lambda _: None)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    # Round 1 ---------------------------------------------------------------------------------------------
+    def services(self, names: list[str]) -> dict[str, dict[str, Any]]:
+        """The named services as v2 REST JSON. A name that does not exist is the user's input error."""
+        results = self._parallel(names, lambda name: self._get_service(self._service_path(name)))
+        for name, result in results.items():
+            if isinstance(result, Failure):
+                raise InputError(f"service {name!r} in {self.project}/{self.region}: {result.reason()}")
+        return results  # type: ignore[return-value]
+
+    def list_services(self) -> list[dict[str, Any]]:
+        parent = f"projects/{self.project}/locations/{self.region}"
+        pager = self.clients.services.list_services(parent=parent, retry=RETRY, timeout=CALL_TIMEOUT_S)
+        return [_rest(service) for service in pager]  # the pager follows next_page_token to the end
+
+    def revisions(self, wanted: list[tuple[dict[str, Any], str]]) -> list[dict[str, Any]]:
+        """Several revisions in one concurrent round, in the order asked."""
+        results = self._parallel(range(len(wanted)), lambda index: self.revision(*wanted[index]))
+        return [results[index] for index in range(len(wanted))]
+
+    def revision(self, service: dict[str, Any], which: str) -> dict[str, Any]:
+        """`latest`, `last-ready` or a revision name, as a Service-shaped dict the v2 parser reads."""
+        name = {"latest": service.get("latestCreatedRevision"), "last-ready": service.get("latestReadyRevision")}.get(
+            which, f"{service['name']}/revisions/{which}"
+        )
+        if not name:
+            raise InputError(f"service {last_segment(service['name'])!r} has no {which} revision")
+        try:
+            revision = _rest(self.clients.revisions.get_revision(name=name, retry=RETRY, timeout=CALL_TIMEOUT_S))
+        except exceptions.GoogleAPICallError as exc:
+            raise InputError(f"revision {last_segment(name)}: {_failure(exc, 'revision').reason()}") from None
+        return revision_as_service(service, revision)
+
+    # Last round ------------------------------------------------------------------------------------------
+    def referenced(self, services: list[Service]) -> dict[str, Any]:
+        """Every secret, instance and connector the services reference, fetched concurrently, in snapshot shape."""
+        secrets = sorted({ref for s in services for ref in _secret_ids(s)})
+        instances = sorted({name for s in services for name in s.cloudsql_instances})
+        connectors = sorted({s.vpc.connector for s in services if s.vpc.connector})
+        calls: dict[tuple[str, str], Callable[[], Any]] = {}
+        for secret in secrets:
+            path = secret if secret.startswith("projects/") else f"projects/{self.project}/secrets/{secret}"
+            calls[("versions", secret)] = functools.partial(self._versions, path)
+            calls[("iam", secret)] = functools.partial(self._iam, path)
+        for instance in instances:
+            calls[("sql", instance)] = functools.partial(self._sql, instance)
+        for connector in connectors:
+            calls[("connector", connector)] = functools.partial(self._connector, connector)
+        results = self._parallel(list(calls), lambda key: calls[key]())
+        return snapshot_parts(results)
+
+    # Calls -----------------------------------------------------------------------------------------------
+    def _get_service(self, path: str) -> dict[str, Any] | Failure:
+        return self._call(
+            "service", lambda: _rest(self.clients.services.get_service(name=path, retry=RETRY, timeout=CALL_TIMEOUT_S))
+        )
+
+    def _versions(self, secret_path: str) -> list[dict[str, Any]] | Failure:
+        return self._call(
+            "versions",
+            lambda: [
+                _rest(v)
+                for v in self.clients.secrets.list_secret_versions(
+                    parent=secret_path, retry=RETRY, timeout=CALL_TIMEOUT_S
+                )
+            ],
+        )
+
+    def _iam(self, secret_path: str) -> dict[str, Any] | Failure:
+        request = iam_policy_pb2.GetIamPolicyRequest(resource=secret_path)
+        return self._call(
+            "iam",
+            lambda: json_format.MessageToDict(
+                self.clients.secrets.get_iam_policy(request=request, retry=RETRY, timeout=CALL_TIMEOUT_S)
+            ),
+        )
+
+    def _sql(self, connection_name: str) -> dict[str, Any] | Failure:
+        project, _, instance = connection_name.split(":", 2) if connection_name.count(":") == 2 else ("", "", "")
+        if not instance:
+            return Failure("INVALID_ARGUMENT", f"{connection_name!r} is not project:region:instance", "sql")
+        from google.cloud import sqladmin_v1
+
+        request = sqladmin_v1.SqlInstancesGetRequest(project=project, instance=instance)
+        return self._call(
+            "sql", lambda: _rest(self.clients.sql.get(request=request, retry=RETRY, timeout=CALL_TIMEOUT_S))
+        )
+
+    def _connector(self, path: str) -> dict[str, Any] | Failure:
+        return self._call(
+            "connector",
+            lambda: _rest(self.clients.connectors.get_connector(name=path, retry=RETRY, timeout=CALL_TIMEOUT_S)),
+        )
+
+    def _call(self, kind: str, call: Callable[[], T]) -> T | Failure:
+        try:
+            return call()
+        except exceptions.GoogleAPICallError as exc:
+            return _failure(exc, kind)
+        except exceptions.RetryError as exc:  # retries exhausted: the last cause says why
+            cause = exc.cause if isinstance(exc.cause, exceptions.GoogleAPICallError) else None
+            return _failure(cause, kind) if cause else Failure("RETRIES_EXHAUSTED", str(exc), kind)
+
+    def run_parallel(self, keys: Iterable[Any], work: Callable[[Any], T]) -> dict[Any, T]:
+        """Run work(key) for every key on this fetcher's bounded pool."""
+        return self._parallel(keys, work)
+
+    def _parallel(self, keys: Iterable[Any], work: Callable[[Any], T]) -> dict[Any, T]:
+        keys = list(keys)
+        futures = {key: self.pool.submit(work, key) for key in keys}
+        results = {}
+        for key, future in futures.items():
+            results[key] = future.result()
+            self.progress(str(key))
+        return results
+
+    def _service_path(self, name: str) -> str:
+        return (
+            name if name.startswith("projects/") else f"projects/{self.project}/locations/{self.region}/services/{name}"
+        )
+
+
+def _failure(exc: exceptions.GoogleAPICallError, kind: str) -> Failure:
+    code = exc.grpc_status_code.name if exc.grpc_status_code is not None else type(exc).__name__
+    return Failure(code, exc.message or str(exc), kind)
+
+
+def _rest(message: Any) -> dict[str, Any]:
+    """A proto-plus message as the REST API spells it: camelCase, enum names, defaults omitted."""
+    result: dict[str, Any] = type(message).to_dict(
+        message,
+        use_integers_for_enums=False,
+        preserving_proto_field_name=False,
+        always_print_fields_with_no_presence=False,
+    )
+    return result
+
+
+_TEMPLATE_FIELDS = (
+    "containers",
+    "volumes",
+    "vpcAccess",
+    "serviceAccount",
+    "executionEnvironment",
+    "timeout",
+    "maxInstanceRequestConcurrency",
+    "scaling",
+    "sessionAffinity",
+    "annotations",
+    "labels",
+)
+
+
+def revision_as_service(service: dict[str, Any], revision: dict[str, Any]) -> dict[str, Any]:
+    """A revision carries the template fields at its top level; give it a Service's shape so one parser reads both."""
+    ready: dict[str, Any] = next((c for c in revision.get("conditions") or () if c.get("type") == "Ready"), {})
+    return {
+        "name": service["name"],
+        "ingress": service.get("ingress", ""),
+        "template": {key: revision[key] for key in _TEMPLATE_FIELDS if key in revision}
+        | {"revision": last_segment(revision["name"])},
+        "terminalCondition": ready,
+        "latestCreatedRevision": revision["name"],
+        "latestReadyRevision": revision["name"] if ready.get("state") == "CONDITION_SUCCEEDED" else None,
+        "urls": service.get("urls", []),
+    }
+
+
+def _secret_ids(service: Service) -> set[str]:
+    ids = {var.secret.secret for c in service.containers.values() for var in c.env.values() if var.secret}
+    return ids | {v.secret for v in service.volumes.values() if v.kind == "secret" and v.secret}
+
+
+def snapshot_parts(results: dict[tuple[str, str], Any]) -> dict[str, Any]:
+    """API results keyed by (kind, resource), as the snapshot file stores them; failures as {"error": reason}."""
+    parts: dict[str, Any] = {"secrets": {}, "sql_instances": {}, "connectors": {}}
+    for (kind, key), result in results.items():
+        value = {"error": result.reason()} if isinstance(result, Failure) else result
+        if kind in ("versions", "iam"):
+            parts["secrets"].setdefault(key, {})[kind] = value
+        else:
+            parts["sql_instances" if kind == "sql" else "connectors"][key] = value
+    return parts
+
+
+def parse_services(raw: list[dict[str, Any]]) -> list[Service]:
+    return [cloudrun_v2.parse_service(item, f"live:{item['name']}") for item in raw]
