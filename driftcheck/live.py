@@ -57,7 +57,7 @@ def _compare(fetcher: LiveFetcher, target: str, baselines: list[str], ruleset: R
     for service in services:
         add_service(inventory, service)
     load_references(fetcher.referenced(services), inventory, "live")  # last round
-    notes += [f"could not read {resource}: {reason}" for resource, reason in sorted(inventory.errors.items())]
+    notes += [f"could not read {resource} ({reason})" for resource, reason in sorted(inventory.errors.items())]
     result = evaluate(services[0], services[1:], inventory, ruleset)
     return dataclasses.replace(result, notes=tuple(notes))
 

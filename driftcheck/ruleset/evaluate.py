@@ -52,6 +52,7 @@ def evaluate(target: Service, baselines: list[Service], inventory: Inventory, ru
         findings=tuple(rank(findings, [r.id for r in ruleset.rules])),
         unverified=tuple(unverified.values()),
         other_differences=_unmatched(pairs, matched_paths),
+        unread=dict(inventory.errors),
     )
 
 

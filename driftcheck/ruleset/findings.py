@@ -63,7 +63,8 @@ class Result:
     unverified: tuple[Unverified, ...] = ()
     other_differences: tuple[Change, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    unread: dict[str, str] = field(default_factory=dict)  # resource -> why it could not be read
 
     @property
     def incomplete(self) -> bool:
-        return bool(self.unverified)
+        return bool(self.unverified or self.unread)

@@ -1,0 +1,310 @@
+"""The fake project's contents: Cloud Run services and revisions, secrets, Cloud SQL instances, VPC connectors.
+
+Everything is held as the official client types (proto-plus messages; the IAM policy is a raw `policy_pb2.Policy`),
+so what the fake server returns is exactly what the real API would serialize. `World.from_folder` reads a folder of
+exported files and recognizes each by its content, never by its name (except `SECRET.iam.json`, whose content
+carries no secret name).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from google.cloud import run_v2, secretmanager_v1, sqladmin_v1, vpcaccess_v1
+from google.iam.v1 import policy_pb2
+from google.protobuf import json_format
+
+SERVICE_NAME = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/services/(?P<service>[^/]+)$")
+REVISION_NAME = re.compile(
+    r"^projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/services/(?P<service>[^/]+)/revisions/(?P<revision>[^/]+)$"
+)
+SECRET_NAME = re.compile(r"^projects/(?P<project>[^/]+)/secrets/(?P<secret>[^/]+)$")
+VERSION_NAME = re.compile(r"^projects/(?P<project>[^/]+)/secrets/(?P<secret>[^/]+)/versions/(?P<version>[^/]+)$")
+CONNECTOR_NAME = re.compile(
+    r"^projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/connectors/(?P<connector>[^/]+)$"
+)
+IAM_SUFFIX = ".iam.json"
+_URL_NUMBER = re.compile(r"^https://[^/]+-(?P<number>\d{6,})\.[a-z0-9-]+\.run\.app")
+_SQL_AGENT_NUMBER = re.compile(r"^p(?P<number>\d+)-")
+
+# RevisionTemplate fields that a Revision carries at its top level under the same name.
+_TEMPLATE_TO_REVISION = (
+    "labels",
+    "annotations",
+    "scaling",
+    "vpc_access",
+    "timeout",
+    "service_account",
+    "containers",
+    "volumes",
+    "execution_environment",
+    "encryption_key",
+    "max_instance_request_concurrency",
+    "service_mesh",
+    "encryption_key_revocation_action",
+    "encryption_key_shutdown_duration",
+    "session_affinity",
+    "node_selector",
+    "gpu_zonal_redundancy_disabled",
+)
+_LIST_KEYS = ("services", "revisions", "secrets", "versions", "items", "connectors")
+
+
+class WorldFileError(ValueError):
+    """A world file that is not one of the recognized kinds, or is malformed."""
+
+
+def _json(message_type: Any, data: Any) -> Any:
+    return message_type.from_json(json.dumps(data), ignore_unknown_fields=True)
+
+
+@dataclass
+class World:
+    """Resources keyed the way the fake server looks them up.
+
+    - services: full name `projects/P/locations/R/services/S` → run_v2.Service
+    - revisions: full name `.../services/S/revisions/REV` → run_v2.Revision
+    - secrets: secret id → secretmanager_v1.Secret (the project in a request is ignored: ids are unique here)
+    - secret_versions: secret id → [secretmanager_v1.SecretVersion] (any order; listed newest first)
+    - iam_policies: secret id → google.iam.v1 policy_pb2.Policy
+    - sql_instances: (project id, instance name) → sqladmin_v1.DatabaseInstance
+    - connectors: full name `projects/P/locations/R/connectors/C` → vpcaccess_v1.Connector
+    - project_numbers: project number → project id, so a request may name a project either way
+    """
+
+    services: dict[str, run_v2.Service] = field(default_factory=dict)
+    revisions: dict[str, run_v2.Revision] = field(default_factory=dict)
+    secrets: dict[str, secretmanager_v1.Secret] = field(default_factory=dict)
+    secret_versions: dict[str, list[secretmanager_v1.SecretVersion]] = field(default_factory=dict)
+    iam_policies: dict[str, policy_pb2.Policy] = field(default_factory=dict)
+    sql_instances: dict[tuple[str, str], sqladmin_v1.DatabaseInstance] = field(default_factory=dict)
+    connectors: dict[str, vpcaccess_v1.Connector] = field(default_factory=dict)
+    project_numbers: dict[str, str] = field(default_factory=dict)
+
+    # Building ---------------------------------------------------------------------------------------------
+    def add_service(self, service: run_v2.Service, *, synthesize_revisions: bool = True) -> run_v2.Service:
+        """Add (or replace) a service. Its latest created and last ready revisions are synthesized unless a
+        revision of that name is already in the world (explicit revisions win, whichever is added first)."""
+        match = SERVICE_NAME.match(service.name)
+        if not match:
+            raise WorldFileError(f"not a Cloud Run v2 service name: {service.name!r}")
+        self.services[service.name] = service
+        for url in [service.uri, *service.urls]:
+            number = _URL_NUMBER.match(url)
+            if number:
+                self.project_numbers.setdefault(number["number"], match["project"])
+        if synthesize_revisions:
+            for revision in synthesized_revisions(service):
+                self.revisions.setdefault(revision.name, revision)
+        return service
+
+    def add_revision(self, revision: run_v2.Revision) -> run_v2.Revision:
+        """Add a revision; it replaces a synthesized one of the same name."""
+        match = REVISION_NAME.match(revision.name)
+        if not match:
+            raise WorldFileError(f"not a Cloud Run v2 revision name: {revision.name!r}")
+        if not revision.service:
+            revision.service = revision.name.rsplit("/revisions/", 1)[0]
+        self.revisions[revision.name] = revision
+        return revision
+
+    def add_secret(self, secret: secretmanager_v1.Secret) -> secretmanager_v1.Secret:
+        match = SECRET_NAME.match(secret.name)
+        if not match:
+            raise WorldFileError(f"not a Secret Manager secret name: {secret.name!r}")
+        self.secrets[match["secret"]] = secret
+        return secret
+
+    def add_secret_versions(self, versions: Iterable[secretmanager_v1.SecretVersion]) -> None:
+        """Add versions (merged by name). A secret known only from its versions gets a minimal Secret."""
+        for version in versions:
+            match = VERSION_NAME.match(version.name)
+            if not match:
+                raise WorldFileError(f"not a Secret Manager version name: {version.name!r}")
+            secret_id = match["secret"]
+            if secret_id not in self.secrets:
+                self.secrets[secret_id] = secretmanager_v1.Secret(
+                    name=f"projects/{match['project']}/secrets/{secret_id}"
+                )
+            known = [v for v in self.secret_versions.get(secret_id, []) if v.name != version.name]
+            self.secret_versions[secret_id] = [*known, version]
+
+    def set_iam_policy(self, secret_id: str, policy: policy_pb2.Policy | dict[str, Any]) -> policy_pb2.Policy:
+        if isinstance(policy, dict):
+            policy = json_format.ParseDict(policy, policy_pb2.Policy(), ignore_unknown_fields=True)
+        self.iam_policies[secret_id] = policy
+        return policy
+
+    def add_sql_instance(self, instance: sqladmin_v1.DatabaseInstance) -> sqladmin_v1.DatabaseInstance:
+        project = instance.project or instance.connection_name.split(":", 1)[0]
+        if not project or not instance.name:
+            raise WorldFileError("a Cloud SQL instance needs `project` (or `connectionName`) and `name`")
+        self.sql_instances[(project, instance.name)] = instance
+        number = _SQL_AGENT_NUMBER.match(instance.service_account_email_address)
+        if number:
+            self.project_numbers.setdefault(number["number"], project)
+        return instance
+
+    def add_connector(self, connector: vpcaccess_v1.Connector) -> vpcaccess_v1.Connector:
+        if not CONNECTOR_NAME.match(connector.name):
+            raise WorldFileError(f"not a VPC Access connector name: {connector.name!r}")
+        self.connectors[connector.name] = connector
+        return connector
+
+    # Lookups used by the server -----------------------------------------------------------------------------
+    def project_id(self, project: str) -> str:
+        """The project id for an id or a number the world knows."""
+        return self.project_numbers.get(project, project)
+
+    def canonical(self, name: str) -> str:
+        """`projects/NUMBER/...` → `projects/ID/...` where the number is known."""
+        if name.startswith("projects/"):
+            head, _, rest = name[len("projects/") :].partition("/")
+            return f"projects/{self.project_id(head)}" + (f"/{rest}" if rest else "")
+        return name
+
+    def versions_newest_first(self, secret_id: str) -> list[secretmanager_v1.SecretVersion]:
+        return sorted(self.secret_versions.get(secret_id, []), key=_version_sort_key, reverse=True)
+
+    # Reading exported files -------------------------------------------------------------------------------
+    @classmethod
+    def from_folder(cls, path: str | Path) -> World:
+        """Every *.json / *.yaml / *.yml file under `path` (recursively, hidden folders included), by content:
+
+        Cloud Run v2 Service JSON (REST shape), Cloud Run v2 Revision JSON, `gcloud sql instances describe
+        --format=json`, a VPC Access connector, `gcloud secrets describe --format=json`, `gcloud secrets versions
+        list --format=json` (a list) and `SECRET.iam.json` (an IAM policy). API list responses (`{"services": [...]}`)
+        and plain lists of resources are unwrapped. Any other file raises WorldFileError naming it.
+        Explicit revision files win over the revisions synthesized from their service.
+        """
+        world = cls()
+        root = Path(path)
+        files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".json", ".yaml", ".yml"))
+        if not files:
+            raise WorldFileError(f"{root}: no .json/.yaml files")
+        services: list[run_v2.Service] = []
+        for file in files:
+            for kind, data in _classified(file):
+                if kind == "service":
+                    services.append(_json(run_v2.Service, data))
+                elif kind == "revision":
+                    world.add_revision(_json(run_v2.Revision, data))
+                elif kind == "sql":
+                    world.add_sql_instance(_json(sqladmin_v1.DatabaseInstance, data))
+                elif kind == "connector":
+                    world.add_connector(_json(vpcaccess_v1.Connector, data))
+                elif kind == "secret":
+                    world.add_secret(_json(secretmanager_v1.Secret, data))
+                elif kind == "versions":
+                    world.add_secret_versions(_json(secretmanager_v1.SecretVersion, v) for v in data)
+                elif kind == "versions_item":
+                    world.add_secret_versions([_json(secretmanager_v1.SecretVersion, data)])
+                elif kind == "policy":
+                    world.set_iam_policy(file.name[: -len(IAM_SUFFIX)], data)
+        for service in services:  # after the revision files, so that explicit revisions win
+            world.add_service(service)
+        return world
+
+
+def synthesized_revisions(service: run_v2.Service) -> list[run_v2.Revision]:
+    """The latest created revision and, when it differs, the last ready one, built from the service template.
+
+    The latest created revision's Ready condition is the service's terminal condition when that failed (the
+    deploy failed), else succeeded; the last ready revision is Ready. Both carry the service's *current*
+    template: the fake cannot know what an older revision held (give an explicit revision file for that).
+    """
+    created, ready = service.latest_created_revision, service.latest_ready_revision
+    revisions = []
+    if created:
+        failed = created != ready and service.terminal_condition.state == run_v2.Condition.State.CONDITION_FAILED
+        revisions.append(_revision(service, created, ready=not failed))
+    if ready and ready != created:
+        revisions.append(_revision(service, ready, ready=True))
+    return revisions
+
+
+def _revision(service: run_v2.Service, name: str, *, ready: bool) -> run_v2.Revision:
+    template = service.template
+    revision = run_v2.Revision(name=name, service=service.name, launch_stage=service.launch_stage)
+    for key in _TEMPLATE_TO_REVISION:
+        if key in template:  # presence, so unset sub-messages stay unset (vpc_access absent stays absent)
+            setattr(revision, key, getattr(template, key))
+    number = re.search(r"-(\d+)-[^-]+$", name)
+    if number:
+        revision.generation = int(number[1])
+    if ready:
+        condition = run_v2.Condition(type_="Ready", state=run_v2.Condition.State.CONDITION_SUCCEEDED)
+    else:
+        condition = run_v2.Condition(service.terminal_condition)
+        condition.type_ = "Ready"
+    revision.conditions = [condition]
+    revision.observed_generation = revision.generation
+    return revision
+
+
+def _version_sort_key(version: secretmanager_v1.SecretVersion) -> tuple[int, str]:
+    last = version.name.rsplit("/", 1)[-1]
+    return (int(last), "") if last.isdigit() else (-1, last)
+
+
+# Recognizing files ---------------------------------------------------------------------------------------
+def _classified(file: Path) -> Iterator[tuple[str, Any]]:
+    text = file.read_text(encoding="utf-8-sig")
+    try:
+        docs = [json.loads(text)] if text.lstrip()[:1] in "{[" else [d for d in yaml.safe_load_all(text) if d]
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise WorldFileError(f"{file}: malformed: {exc}") from None
+    for doc in docs:
+        for data in _unwrapped(doc):
+            kind = _kind(data, file)
+            if kind is None and isinstance(data, dict) and str(data.get("apiVersion", "")).startswith("serving."):
+                raise WorldFileError(f"{file}: a Knative v1 export; the fake serves the v2 API (give v2 Service JSON)")
+            if kind is None:
+                shape = f"keys {sorted(data)[:6]}" if isinstance(data, dict) else type(data).__name__
+                raise WorldFileError(f"{file}: not a recognized world file ({shape})")
+            yield kind, data
+
+
+def _unwrapped(data: Any) -> Iterator[Any]:
+    if _kind(data, None) is not None:
+        yield data
+    elif isinstance(data, dict) and any(isinstance(data.get(k), list) for k in _LIST_KEYS):
+        key = next(k for k in _LIST_KEYS if isinstance(data.get(k), list))
+        for item in data[key]:
+            yield from _unwrapped(item)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _unwrapped(item)
+    else:
+        yield data
+
+
+def _kind(data: Any, file: Path | None) -> str | None:
+    if isinstance(data, list):
+        names = [v.get("name", "") if isinstance(v, dict) else "" for v in data]
+        return "versions" if names and all(VERSION_NAME.match(str(n)) for n in names) else None
+    if not isinstance(data, dict):
+        return None
+    name = str(data.get("name", ""))
+    if SERVICE_NAME.match(name) and "template" in data:
+        return "service"
+    if REVISION_NAME.match(name):
+        return "revision"
+    if data.get("kind") == "sql#instance" or ("databaseVersion" in data and "connectionName" in data):
+        return "sql"
+    if CONNECTOR_NAME.match(name):
+        return "connector"
+    if SECRET_NAME.match(name):
+        return "secret"
+    if VERSION_NAME.match(name):
+        return "versions_item"
+    is_policy = "etag" in data and set(data) <= {"bindings", "etag", "version", "auditConfigs"}
+    if is_policy and file is not None and file.name.endswith(IAM_SUFFIX):
+        return "policy"
+    return None

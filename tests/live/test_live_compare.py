@@ -1,0 +1,118 @@
+"""Live compare through the real Google clients over real gRPC, against the fake API server in tests/fakegcp."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import FIXTURES, run_cli
+from fakegcp import FakeGcpServer, World
+from google.cloud import run_v2
+
+WORLD = FIXTURES / "incident-live"
+LAST_READY = FIXTURES / "incident-live-revisions" / "api-00041-bop.json"
+SCOPE = ("--project", "netra-staging", "--region", "us-central1")
+
+
+def incident_world() -> World:
+    world = World.from_folder(WORLD)
+    world.add_revision(run_v2.Revision.from_json(LAST_READY.read_text()))  # the revision that still had VPC access
+    return world
+
+
+@pytest.fixture
+def server() -> Iterator[FakeGcpServer]:
+    with FakeGcpServer(incident_world(), page_size=1) as fake:
+        yield fake
+
+
+def ranked(report: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [(f["rule"], f["severity"], f["explanation"]) for f in report["findings"]]
+
+
+def live(server: FakeGcpServer, *args: str) -> Any:
+    return run_cli("compare", *args, *SCOPE, "--endpoint", server.address, "--format", "json")
+
+
+def test_live_compare_ranks_like_the_exported_files(server: FakeGcpServer) -> None:
+    online = live(server, "api", "auth")
+    offline = run_cli("compare", "api", "auth", "--from", WORLD, "--format", "json")
+    assert online.code == offline.code == 1
+    assert ranked(online.json()) == ranked(offline.json())
+    assert online.json()["findings"][0]["rule"] == "vpc-access-missing"
+    assert ("AccessSecretVersion", "projects/netra-staging/secrets/db-password") not in server.calls
+    assert not [c for c in server.calls if c[0] == "AccessSecretVersion"]
+
+
+def test_latest_against_last_ready_finds_what_the_deploy_dropped(server: FakeGcpServer) -> None:
+    run = live(server, "api@latest", "api@last-ready")
+    report = run.json()
+    assert report["target"] == "api@latest (api-00042-fix)"
+    assert report["baselines"] == ["api@last-ready (api-00041-bop)"]
+    assert report["findings"][0]["rule"] == "vpc-access-missing"
+    assert sorted(server.called("GetRevision")) == [  # fetched concurrently, in one round
+        "projects/netra-staging/locations/us-central1/services/api/revisions/api-00041-bop",
+        "projects/netra-staging/locations/us-central1/services/api/revisions/api-00042-fix",
+    ]
+
+
+def test_no_baseline_compares_a_failed_deploy_with_its_last_ready_revision(server: FakeGcpServer) -> None:
+    report = live(server, "api").json()
+    assert report["baselines"] == ["api@last-ready (api-00041-bop)"]
+    assert any("last ready" in note for note in report["notes"])
+
+
+def test_no_baseline_for_a_healthy_service_uses_the_region_as_peers(server: FakeGcpServer) -> None:
+    report = live(server, "auth").json()
+    assert report["baselines"] == ["api"]  # found by listing the region, one service per page
+    assert server.counts["ListServices"] == 2
+
+
+def test_denied_iam_policy_is_unverified_not_a_finding(server: FakeGcpServer) -> None:
+    server.inject("GetIamPolicy", "*", "PERMISSION_DENIED")
+    run = live(server, "api", "auth")
+    report = run.json()
+    assert run.code == 1  # --fail-on still applies to what could be verified
+    assert report["findings"][0]["rule"] == "vpc-access-missing"
+    assert "secret-access-denied" not in {f["rule"] for f in report["findings"]}
+    assert report["incomplete"] is True
+    unverified = {u["rule"]: u for u in report["unverified"]}
+    assert "secretmanager.secrets.getIamPolicy" in unverified["secret-access-denied"]["reason"]
+
+
+def test_transient_errors_are_retried_to_the_same_result(server: FakeGcpServer) -> None:
+    clean = ranked(live(server, "api", "auth").json())
+    server.inject("*", "*", ["UNAVAILABLE", "RESOURCE_EXHAUSTED"])
+    server.inject("GetIamPolicy", "*", ["DEADLINE_EXCEEDED"])
+    retried = live(server, "api", "auth")
+    assert ranked(retried.json()) == clean
+    assert retried.json()["incomplete"] is False
+
+
+def test_missing_target_is_an_input_error(server: FakeGcpServer) -> None:
+    run = live(server, "nope", "auth")
+    assert run.code == 2
+    assert "nope" in run.stderr and "NOT_FOUND" in run.stderr and run.stderr.count("\n") == 1
+
+
+def test_endpoint_from_the_environment(server: FakeGcpServer) -> None:
+    os.environ["DRIFTCHECK_ENDPOINT"] = server.address
+    try:
+        run = run_cli("compare", "api", "auth", *SCOPE, "--format", "json")
+    finally:
+        del os.environ["DRIFTCHECK_ENDPOINT"]
+    assert run.json()["findings"][0]["rule"] == "vpc-access-missing"
+    assert server.counts["GetService"] == 2
+
+
+def test_snapshot_then_offline_compare_gives_the_same_findings(server: FakeGcpServer, tmp_path: Path) -> None:
+    snapshot = tmp_path / "staging.json"
+    taken = run_cli("snapshot", *SCOPE, "--endpoint", server.address, "-o", snapshot)
+    assert taken.code == 0 and "2 services" in taken.stderr
+    assert taken.stdout == ""
+    from_snapshot = run_cli("compare", "api", "auth", "--from", snapshot, "--format", "json")
+    assert ranked(from_snapshot.json()) == ranked(live(server, "api", "auth").json())
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
