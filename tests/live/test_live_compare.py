@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -98,12 +97,9 @@ def test_missing_target_is_an_input_error(server: FakeGcpServer) -> None:
     assert "nope" in run.stderr and "NOT_FOUND" in run.stderr and run.stderr.count("\n") == 1
 
 
-def test_endpoint_from_the_environment(server: FakeGcpServer) -> None:
-    os.environ["DRIFTCHECK_ENDPOINT"] = server.address
-    try:
-        run = run_cli("compare", "api", "auth", *SCOPE, "--format", "json")
-    finally:
-        del os.environ["DRIFTCHECK_ENDPOINT"]
+def test_endpoint_from_the_environment(server: FakeGcpServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DRIFTCHECK_ENDPOINT", server.address)
+    run = run_cli("compare", "api", "auth", *SCOPE, "--format", "json")
     assert run.json()["findings"][0]["rule"] == "vpc-access-missing"
     assert server.counts["GetService"] == 2
 

@@ -1,0 +1,73 @@
+"""Snapshots: scope from the environment, several regions, atomic writes, and the file read back offline."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, INCIDENT, run_cli
+from fakegcp import FakeGcpServer, World
+
+from driftcheck.errors import DriftcheckError
+from driftcheck.fileio import write_atomic
+
+WORLD = FIXTURES / "incident-live"
+
+
+
+def test_snapshot_records_scope_version_and_fetch_errors(tmp_path: Path) -> None:
+    out = tmp_path / "snap.json"
+    with FakeGcpServer(World.from_folder(WORLD), faults={"GetIamPolicy": "PERMISSION_DENIED"}) as server:
+        run = run_cli("snapshot", "--project", "netra-staging", "--region", "us-central1", "--region", "europe-west1",
+                      "--endpoint", server.address, "-o", out)
+        listed = sorted(server.called("ListServices"))
+    assert run.code == 0, run.stderr
+    data = json.loads(out.read_text())
+    assert data["driftcheck_snapshot"] == 1 and data["tool"]["name"] == "driftcheck"
+    assert data["scope"] == {"project": "netra-staging", "regions": ["us-central1", "europe-west1"]}
+    assert listed == ["projects/netra-staging/locations/europe-west1", "projects/netra-staging/locations/us-central1"]
+    assert sorted(s["name"].rsplit("/", 1)[-1] for s in data["services"]) == ["api", "auth"]
+    assert data["errors"]["secret iam:db-password"].startswith("PERMISSION_DENIED")
+    assert "1 fetch errors" in run.stderr
+
+
+def test_project_and_region_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "snap.json"
+    with FakeGcpServer(World.from_folder(WORLD)) as server:
+        monkeypatch.setenv("CLOUDSDK_CORE_PROJECT", "netra-staging")
+        monkeypatch.setenv("CLOUDSDK_RUN_REGION", "us-central1")
+        monkeypatch.setenv("DRIFTCHECK_ENDPOINT", server.address)
+        run = run_cli("snapshot", "-o", out)
+    assert run.code == 0, run.stderr
+    assert json.loads(out.read_text())["scope"] == {"project": "netra-staging", "regions": ["us-central1"]}
+
+
+def test_snapshot_of_another_format_version_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "old.json"
+    bad.write_text(json.dumps({"driftcheck_snapshot": 99, "services": []}))
+    run = run_cli("compare", "api", "auth", "--from", bad)
+    assert run.code == 2 and "old.json" in run.stderr and "driftcheck_snapshot" in run.stderr
+
+
+def test_interrupted_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "report.json"
+    target.write_text("old and complete")
+
+    def interrupted(_fd: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupted)  # Ctrl-C arrives while the new content is being flushed
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(target, "new " * 10_000)
+    assert target.read_text() == "old and complete"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_unwritable_output_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(DriftcheckError, match="cannot write"):
+        write_atomic(tmp_path / "missing-folder" / "out.json", "x")
+    run = run_cli("compare", "api", "auth", "--from", INCIDENT, "-o", tmp_path / "missing-folder" / "r.txt")
+    assert run.code == 2 and "cannot write" in run.stderr
