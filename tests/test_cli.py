@@ -51,3 +51,17 @@ def test_malformed_yaml_names_file_and_line(tmp_path: Path) -> None:
 def test_version() -> None:
     run = run_cli("--version")
     assert run.code == 0 and run.stdout.startswith("driftcheck ")
+
+
+def test_usage_errors_are_one_line_exit_2() -> None:
+    for args in (["compare"], ["compare", "api", "--format", "xml", "--from", str(INCIDENT)], ["compare", "--bogus"]):
+        run = run_cli(*args)
+        assert run.code == 2, args
+        assert run.stderr.startswith("driftcheck: error: ") and run.stderr.count("\n") == 1, run.stderr
+        assert "Traceback" not in run.stderr
+
+
+def test_folder_with_a_file_of_no_known_kind(tmp_path: Path) -> None:
+    (tmp_path / "notes.json").write_text('{"hello": "world"}')
+    run = run_cli("compare", "a", "b", "--from", tmp_path)
+    assert run.code == 2 and "notes.json" in run.stderr and "not a known kind" in run.stderr
