@@ -16,7 +16,7 @@ import typer
 
 from driftcheck import __version__
 from driftcheck.errors import DriftcheckError
-from driftcheck.report import FORMATS
+from driftcheck.report import FORMATS, reporter
 from driftcheck.ruleset.findings import SEVERITIES, Result
 from driftcheck.ruleset.load import load_ruleset
 
@@ -214,7 +214,7 @@ def _emit(result: Result, output_format: str, output: Path | None) -> None:
 
         text = table.render(result, color=sys.stdout.isatty(), width=_width())
     else:
-        text = FORMATS[output_format](result)
+        text = reporter(output_format)(result)
     if output is None:
         sys.stdout.write(text)
         return
@@ -261,11 +261,11 @@ def main() -> None:
     except typer.Abort:
         typer.echo("driftcheck: aborted", err=True)
         sys.exit(130)
-    except Exception as exc:  # click usage errors and anything unexpected: one line, never a traceback
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
+    except Exception as exc:  # usage errors (typer's vendored click) and anything unexpected: one line, no traceback
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+            message = exc.format_message()
+            if message:  # empty when no arguments were given and the help was printed instead
+                typer.echo(f"driftcheck: error: {message} (see --help)", err=True)
             sys.exit(2)
         typer.echo(f"driftcheck: internal error: {type(exc).__name__}: {exc} (please report it)", err=True)
         sys.exit(3)

@@ -13,6 +13,7 @@ from driftcheck.model import Inventory, Service
 from driftcheck.ruleset.evaluate import evaluate
 from driftcheck.ruleset.findings import Result
 from driftcheck.ruleset.load import RuleSet
+from driftcheck.sources import cloudrun_v2
 from driftcheck.sources.common import add_service
 from driftcheck.sources.live.clients import connect
 from driftcheck.sources.live.fetch import LiveFetcher, Progress, parse_services
@@ -124,7 +125,7 @@ def take_snapshot(options: LiveOptions) -> dict[str, Any]:
         "tool": {"name": "driftcheck", "version": __version__},
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "scope": {"project": scope.project, "regions": list(scope.regions)},
-        "services": raw_services,
+        "services": [cloudrun_v2.scrubbed(service) for service in raw_services],  # no credential in the file
         **parts,
         "errors": fetch_errors(parts),
     }

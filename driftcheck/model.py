@@ -75,6 +75,8 @@ class Container:
     startup_probe: Probe | None = None
     liveness_probe: Probe | None = None
     volume_mounts: dict[str, str] = field(default_factory=dict)  # volume name -> mount path
+    depends_on: tuple[str, ...] = ()  # keys of the containers this one waits for at start-up (sorted)
+    gpus: int | None = None  # the nvidia.com/gpu limit
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,7 @@ class Service:
     min_instances: int = 0
     max_instances: int = 100
     session_affinity: bool = False
+    accelerator: str | None = None  # GPU type from the node selector, e.g. nvidia-l4
     status: ServiceStatus | Unknown = field(default_factory=lambda: Unknown("status not in evidence"))
     metadata: ServiceMetadata = field(default_factory=ServiceMetadata)
     provenance: dict[str, str] = field(default_factory=dict)  # canonical path -> source field

@@ -1,10 +1,11 @@
 """The one JSON-able form of a result that every reporter renders; redaction happens here, once, for all formats.
 
-Schema (stable; fields are only ever added):
+Schema (stable; fields are only ever added), written out with types in report-schema.json beside this file, which
+tests/report/test_json_schema.py holds the output to:
 {"schema_version", "tool", "target", "baselines", "status", "findings": [{"rule", "severity", "title",
  "explanation", "confirmations", "peers", "evidence": [{"path", "baseline", "target", "source": {"baseline",
  "target"}}], "remediation": {"gcloud", "terraform"}, "docs"}], "unverified": [{"rule", "title", "reason", "hint"}],
- "other_differences": [...], "incomplete"}
+ "other_differences": [...], "notes", "incomplete"}
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from driftcheck import __version__
 from driftcheck.compare import Change
 from driftcheck.model import Redacted, Unknown, to_plain
-from driftcheck.redact import redact_tree
+from driftcheck.redact import MASK, redact_tree
 from driftcheck.ruleset.findings import Evidence, Finding, Result
 
 SCHEMA_VERSION = 1
@@ -95,7 +96,18 @@ def display(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(display(v) for v in value) or "—"
     if isinstance(value, dict):
-        return ", ".join(f"{k}={display(v)}" for k, v in value.items() if v is not None)
+        return ", ".join(f"{k}={display(v)}" for k, v in value.items() if v is not None) or "—"
     if isinstance(value, bool):
         return str(value).lower()
+    if value == "":
+        return '""'  # set but empty, which is not the same clue as absent
     return str(value)
+
+
+def change_cells(baseline: Any, target: Any) -> tuple[str, str]:
+    """Both sides of a change (a row known to differ) as a reader sees them. When redaction makes them look alike
+    (two masked passwords), the target says it differs, so the row does not read as a mistake."""
+    before, after = display(baseline), display(target)
+    if before == after and MASK in after:
+        after += " (differs)"
+    return before, after

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from driftcheck.report import document
-from driftcheck.report.document import display
+from driftcheck.report.document import change_cells, display
 from driftcheck.ruleset.findings import Result
 
 
@@ -27,7 +27,7 @@ def render(result: Result) -> str:
     if doc["other_differences"]:
         lines += ["## Other differences (no rule matched)", "", "| path | baseline | target |", "|---|---|---|"]
         lines += [
-            f"| `{c['path']}` | {_cell(c['baseline'])} | {_cell(c['target'])} |" for c in doc["other_differences"]
+            f"| `{c['path']}` | {_cells(*change_cells(c['baseline'], c['target']))} |" for c in doc["other_differences"]
         ]
         lines.append("")
     if doc["incomplete"]:
@@ -72,7 +72,7 @@ def _finding(number: int, finding: dict[str, Any]) -> list[str]:
         lines += ["", "| what | baseline | target | source |", "|---|---|---|---|"]
         for e in finding["evidence"]:
             source = "; ".join(f"{side}: `{s}`" for side, s in e["source"].items() if s)
-            lines.append(f"| `{e['path']}` | {_cell(e['baseline'])} | {_cell(e['target'])} | {source} |")
+            lines.append(f"| `{e['path']}` | {_cells(display(e['baseline']), display(e['target']))} | {source} |")
     lines.append("")
     for kind, command in finding["remediation"].items():
         lines.append(f"**Fix ({kind}):** `{command}`  ")
@@ -80,5 +80,9 @@ def _finding(number: int, finding: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _cell(value: Any) -> str:
-    return display(value).replace("|", "\\|").replace("\n", " ")
+def _cells(*cells: str) -> str:
+    return " | ".join(_escape(cell) for cell in cells)
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

@@ -1,8 +1,13 @@
-"""`--format table` (the default): the terminal report, drawn with rich."""
+"""`--format table` (the default): the terminal report, drawn with rich.
+
+Every value is a `Text`, never a markup string, and the console has markup and emoji off: evidence such as
+`[run.googleapis.com/vpc-access-connector]` or `:warning:` is shown as it is written.
+"""
 
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from rich.console import Console, Group
@@ -11,24 +16,31 @@ from rich.table import Table
 from rich.text import Text
 
 from driftcheck.report import document
-from driftcheck.report.document import display
+from driftcheck.report.document import change_cells, display
 from driftcheck.ruleset.findings import Result
 
 SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
+# Folders in an origin (`fixtures/incident/api.yaml`, `live:projects/p/locations/r/services/api`): the table keeps
+# the last segment only; JSON and Markdown keep the whole path.
+_FOLDERS = re.compile(r"[^\s#:\[\]]*/")
+# The field after an origin: the text after the last ':' outside brackets (`annotations[a.io/b]`, `conditions[Ready]`).
+_FIELD = re.compile(r":(?P<field>(?:[^:\[\]]|\[[^\]]*\])*)$")
 
 
 def render(result: Result, *, color: bool = False, width: int = 120) -> str:
     doc = document.build(result)
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
+    console = Console(
+        file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False, markup=False, emoji=False
+    )
     console.print(
         Text(f"driftcheck: {doc['target']} compared with {', '.join(doc['baselines']) or 'no baseline'}", style="bold")
     )
     console.print(_status(doc["status"], doc["target"]))
     if not doc["findings"]:
-        console.print("No finding.")
+        console.print(Text("No finding."))
     for number, finding in enumerate(doc["findings"], 1):
-        console.print(_finding(number, finding))
+        _print_finding(console, number, finding)
     if doc["unverified"]:
         console.print(Text("Could not verify", style="bold yellow"))
         for u in doc["unverified"]:
@@ -41,8 +53,9 @@ def render(result: Result, *, color: bool = False, width: int = 120) -> str:
 
 
 def _status(status: dict[str, Any], target: str) -> Panel:
+    title = Text(f"{target}: observed status")
     if not status.get("known"):
-        return Panel(Text(f"status not in the evidence: {status.get('reason')}"), title=f"{target}: observed status")
+        return Panel(Text(f"status not in the evidence: {status.get('reason')}"), title=title, title_align="left")
     ready = {True: ("ready", "green"), False: ("NOT READY", "bold red"), None: ("reconciling", "yellow")}[
         status["ready"]
     ]
@@ -60,7 +73,15 @@ def _status(status: dict[str, Any], target: str) -> Panel:
         lines.append(Text(f"traffic: {traffic}"))
     if status.get("last_deploy_failed"):
         lines.append(Text("the last deploy failed: traffic stays on the older revision", style="red"))
-    return Panel(Group(*lines), title=f"{target}: observed status", title_align="left")
+    return Panel(Group(*lines), title=title, title_align="left")
+
+
+def _print_finding(console: Console, number: int, finding: dict[str, Any]) -> None:
+    """The why in a panel; the fix below it, never wrapped, so a command copies from the terminal as one line."""
+    console.print(_finding(number, finding))
+    for kind, command in finding["remediation"].items():
+        console.print(Text.assemble(("  fix", "bold"), f" ({kind}): ", command), soft_wrap=True)
+    console.print(Text(f"  docs: {finding['docs']} · rule: {finding['rule']}", style="dim"), soft_wrap=True)
 
 
 def _finding(number: int, finding: dict[str, Any]) -> Panel:
@@ -70,31 +91,54 @@ def _finding(number: int, finding: dict[str, Any]) -> Panel:
     if finding["peers"]:
         parts.append(Text(f"peers: {finding['peers']}", style="dim"))
     if finding["evidence"]:
-        evidence = Table(show_edge=False, expand=True)
-        for column in ("what", "baseline", "target", "source"):
-            evidence.add_column(column, overflow="fold")
-        for e in finding["evidence"]:
-            source = "\n".join(f"{side}: {s}" for side, s in e["source"].items() if s)
-            evidence.add_row(
-                *(Text(cell) for cell in (e["path"], display(e["baseline"]), display(e["target"]), source))
-            )
-        parts.append(evidence)
-    for kind, command in finding["remediation"].items():
-        parts.append(Text.assemble((f"fix ({kind}): ", "bold"), command))
-    parts.append(Text(f"docs: {finding['docs']}", style="dim"))
+        parts.append(_evidence(finding["evidence"]))
     style = SEVERITY_STYLE[finding["severity"]]
+    # The rule id is printed under the panel: a long title cut at 80 columns would take it along.
     title = Text.assemble(
-        (f" {finding['severity'].upper()} ", style), f" {number}. {finding['title']} ", (f"[{finding['rule']}]", "dim")
+        (f" {finding['severity'].upper()} ", style), f" {number}. {finding['title']}", overflow="ellipsis"
     )
     return Panel(Group(*parts), title=title, title_align="left")
 
 
+def _evidence(evidence: list[dict[str, Any]]) -> Table:
+    table = Table(show_edge=False, expand=True)
+    # A source names a file and a field, the longest cell of a row: it gets the most room.
+    for column, ratio in (("what", 3), ("baseline", 3), ("target", 3), ("source", 4)):
+        table.add_column(column, overflow="fold", ratio=ratio)
+    for e in evidence:
+        cells = (e["path"], display(e["baseline"]), display(e["target"]), _source(e["source"]))
+        table.add_row(*map(Text, cells))
+    return table
+
+
+def _source(source: dict[str, str | None]) -> str:
+    """Where the two values came from, compactly: file names without folders, a field both share written once."""
+    baseline, target = (_split(s) for s in (source.get("baseline"), source.get("target")))
+    if baseline and target and baseline[1] == target[1]:
+        files = baseline[0] if baseline[0] == target[0] else f"{baseline[0]} ↔ {target[0]}"
+        return "\n".join(filter(None, (files, baseline[1])))
+    if baseline and target:
+        return f"baseline: {_join(baseline)}\ntarget: {_join(target)}"
+    return _join(baseline or target or ("", ""))
+
+
+def _split(source: str | None) -> tuple[str, str] | None:
+    """`origin:field` to (origin without folders, field)."""
+    if not source:
+        return None
+    match = _FIELD.search(source)
+    origin, field = (source[: match.start()], match["field"]) if match else (source, "")
+    return _FOLDERS.sub("", origin), field
+
+
+def _join(parts: tuple[str, str]) -> str:
+    return ":".join(p for p in parts if p)
+
+
 def _others(changes: list[dict[str, Any]]) -> Table:
-    table = Table(title="Other differences (no rule matched)", title_justify="left", expand=True)
+    table = Table(title=Text("Other differences (no rule matched)"), title_justify="left", expand=True)
     for column in ("path", "baseline", "target"):
         table.add_column(column, overflow="fold")
     for change in changes:
-        table.add_row(
-            *(Text(cell) for cell in (change["path"], display(change["baseline"]), display(change["target"])))
-        )
+        table.add_row(*map(Text, (change["path"], *change_cells(change["baseline"], change["target"]))))
     return table

@@ -20,10 +20,15 @@ from driftcheck.ruleset.schema import Rule
 
 UNKNOWN_KEY = "__unknown__"
 _TEMPLATE = re.compile(r"\{\{\s*(.+?)\s*\}\}", re.S)
+# A URL scheme or driver names the engine outright, so it is tried before any port; a bare default port
+# (DB_PORT=3306) speaks its engine as clearly as one inside a URL.
 _ENGINE_HINTS = (
-    ("postgres", re.compile(r"postgres(ql)?(\+\w+)?://|jdbc:postgresql:|org\.postgresql|psycopg|:5432\b", re.I)),
-    ("mysql", re.compile(r"mysql(\+\w+)?://|jdbc:mysql:|com\.mysql|pymysql|mariadb|:3306\b", re.I)),
-    ("sqlserver", re.compile(r"sqlserver://|mssql(\+\w+)?://|jdbc:sqlserver:|:1433\b", re.I)),
+    ("postgres", re.compile(r"postgres(ql)?(\+\w+)?://|jdbc:postgresql:|org\.postgresql|psycopg|asyncpg|pg8000", re.I)),
+    ("mysql", re.compile(r"mysql(\+\w+)?://|jdbc:mysql:|com\.mysql|pymysql|mariadb", re.I)),
+    ("sqlserver", re.compile(r"sqlserver://|mssql(\+\w+)?://|jdbc:sqlserver:", re.I)),
+    ("postgres", re.compile(r":5432\b|^5432$")),
+    ("mysql", re.compile(r":3306\b|^3306$")),
+    ("sqlserver", re.compile(r":1433\b|^1433$")),
 )
 
 
@@ -40,8 +45,9 @@ def check_rule(rule: Rule) -> None:
     """Compile every expression of a rule now, so a typo fails at load time with the rule's name."""
     expressions = [rule.for_each, rule.item_key, rule.when, *(c.when for c in rule.confirm)]
     expressions += [e for spec in rule.evidence for e in (spec.target, spec.baseline, spec.source)]
-    templates = [rule.explanation, *rule.remediation.values(), *(c.label for c in rule.confirm)]
-    templates += [spec.label for spec in rule.evidence if spec.label]
+    templates = [rule.explanation, rule.unverified_hint or "", *rule.remediation.values()]
+    templates += [c.label for c in rule.confirm]
+    templates += [t for spec in rule.evidence for t in (spec.label, spec.path) if t]
     expressions += [m.group(1) for t in templates for m in _TEMPLATE.finditer(t)]
     for expression in filter(None, expressions):
         try:
@@ -60,6 +66,8 @@ def new_context(variables: dict[str, Any]) -> Any:
     context.add_function("sorted", lambda items: sorted(items))
     context.add_function("upper", lambda text: str(text).upper())
     context.add_function("replace", lambda text, old, new: str(text).replace(old, new))
+    context.add_function("split", lambda text, separator: str(text).split(separator))
+    context.add_function("flatten", lambda lists: [item for inner in lists for item in inner])
     context.add_function("is_unknown", lambda value: isinstance(value, dict) and UNKNOWN_KEY in value)
     return context
 
@@ -117,6 +125,6 @@ def closest(word: str, candidates: list[str]) -> str:
 def db_engine(text: str) -> str:
     """Which database engine a connection string, driver name or port speaks: postgres, mysql, sqlserver or ''."""
     for engine, pattern in _ENGINE_HINTS:
-        if pattern.search(str(text)):
+        if pattern.search(str(text).strip()):
             return engine
     return ""

@@ -2,6 +2,11 @@
 
 The joins live here so rules stay judgments: `refs.secrets[].resource` is the secret's metadata, or an
 unknown marker when the evidence does not hold it (never "missing").
+
+`refs`: `secrets[]` (each reference with `version_state`, `resolved_version`, `enabled_versions`), `sql[]` (attached
+instances), `sql_used[]` (known instances attached or reached by private IP from env), `sql_all[]` (both, as
+`{connection_name, resource}`), `connector`, `env[]` (`{container, name, value}`), `env_values`,
+`cloudsql_mentioned` (connection names in env). `member` is the service account as an IAM member.
 """
 
 from __future__ import annotations
@@ -9,8 +14,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from driftcheck.model import Inventory, Secret, Service, SqlInstance, Unknown, to_plain
+from driftcheck.model import Connector, Inventory, Secret, Service, SqlInstance, Unknown, to_plain
 
+_CONNECTOR_PATH = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/connectors/(?P<name>[^/]+)$")
 _CONNECTION_NAME = re.compile(r"\b([a-z][a-z0-9.:-]*[a-z0-9]:[a-z]+-[a-z]+\d+:[a-z][a-z0-9-]*)\b")
 
 
@@ -25,17 +31,29 @@ def service_context(service: Service, inventory: Inventory) -> dict[str, Any]:
     plain["refs"] = {
         "secrets": _secret_refs(service, inventory),
         "sql": [_sql(name, inventory) for name in service.cloudsql_instances],
+        "env": _env_refs(service),
         "connector": _connector(service, inventory),
         "env_values": env_values,
         "cloudsql_mentioned": sorted({m for v in env_values for m in _CONNECTION_NAME.findall(v)}),
     }
     plain["refs"]["sql_used"] = _sql_used(service, inventory, env_values)
+    plain["refs"]["sql_all"] = _sql_all(plain["refs"]["sql"], plain["refs"]["sql_used"])
     plain["member"] = (
         f"serviceAccount:{service.service_account}"
         if isinstance(service.service_account, str)
         else Unknown(service.service_account.reason)
     )
     return plain
+
+
+def _env_refs(service: Service) -> list[dict[str, Any]]:
+    """Plain env vars with their names, so a rule can say which variable holds a suspicious value."""
+    return [
+        {"container": key, "name": name, "value": str(var.value)}
+        for key, container in service.containers.items()
+        for name, var in container.env.items()
+        if isinstance(var.value, str) and var.value
+    ]
 
 
 def _secret_refs(service: Service, inventory: Inventory) -> list[dict[str, Any]]:
@@ -59,6 +77,8 @@ def _secret_ref(via: str, name: str, secret_id: str, version: str, inventory: In
         "secret": secret_id,
         "version": version,
         "resource": _secret_plain(secret) if secret else Unknown(f"secret {secret_id} is not in the evidence"),
+        "resolved_version": _resolved_version(secret, version),
+        "enabled_versions": _enabled_versions(secret),
         "version_state": _version_state(secret, version, secret_id),
         "source": secret.origin if secret else None,
     }
@@ -68,6 +88,7 @@ def _secret_plain(secret: Secret) -> dict[str, Any]:
     plain: dict[str, Any] = to_plain(secret)
     plain["origin"] = secret.origin
     plain["iam_source"] = secret.provenance.get("bindings")
+    plain["versions_source"] = secret.provenance.get("versions")
     return plain
 
 
@@ -77,10 +98,26 @@ def _version_state(secret: Secret | None, version: str, secret_id: str) -> str |
         return Unknown(f"secret {secret_id} is not in the evidence")
     if isinstance(secret.versions, Unknown):
         return secret.versions
-    numbers = sorted((v for v in secret.versions if v.isdigit()), key=int)
-    resolved = numbers[-1] if version == "latest" and numbers else version
+    resolved = _resolved_version(secret, version)
+    if not resolved.isdigit() and resolved != "latest":  # an alias: the versions list does not say what it names
+        return Unknown(f"version alias {version!r} of secret {secret_id}: aliases are not in the versions list")
     found = secret.versions.get(resolved)
     return found.state if found else "ABSENT"
+
+
+def _enabled_versions(secret: Secret | None) -> list[str]:
+    """Version numbers a reference could be pinned to instead, oldest first."""
+    if secret is None or isinstance(secret.versions, Unknown):
+        return []
+    return sorted((n for n, v in secret.versions.items() if n.isdigit() and v.state == "ENABLED"), key=int)
+
+
+def _resolved_version(secret: Secret | None, version: str) -> str:
+    """`latest` names the newest version whatever its state; anything else names itself."""
+    if version != "latest" or secret is None or isinstance(secret.versions, Unknown):
+        return version
+    numbers = sorted((v for v in secret.versions if v.isdigit()), key=int)
+    return numbers[-1] if numbers else version
 
 
 def _sql_used(service: Service, inventory: Inventory, env_values: list[str]) -> list[dict[str, Any]]:
@@ -93,6 +130,13 @@ def _sql_used(service: Service, inventory: Inventory, env_values: list[str]) -> 
         if any(a in value for a in addresses for value in env_values):
             used.setdefault(instance.connection_name, instance)
     return [_sql_plain(i) for i in used.values()]
+
+
+def _sql_all(attached: list[dict[str, Any]], used: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every instance the service uses: attached ones (known or not), plus those its env reaches by IP."""
+    names = {entry["connection_name"] for entry in attached}
+    reached = [i for i in used if i["connection_name"] not in names]
+    return [*attached, *({"connection_name": i["connection_name"], "resource": i} for i in reached)]
 
 
 def _sql(connection_name: str, inventory: Inventory) -> dict[str, Any]:
@@ -114,11 +158,25 @@ def _sql_plain(instance: SqlInstance) -> dict[str, Any]:
     return plain
 
 
+def _connector_by_number(path: str, inventory: Inventory) -> Connector | None:
+    """A v1 service names its project by number, a connector export by id, and often nothing in the evidence links
+    the two: then the only exported connector with that region and name is taken to be the one meant."""
+    match = _CONNECTOR_PATH.match(path)
+    if match is None or not match["project"].isdigit():
+        return None
+    same = [
+        c
+        for c in inventory.connectors.values()
+        if (m := _CONNECTOR_PATH.match(c.name)) and (m["region"], m["name"]) == (match["region"], match["name"])
+    ]
+    return same[0] if len(same) == 1 else None
+
+
 def _connector(service: Service, inventory: Inventory) -> Any:
     path = service.vpc.connector
     if not path:
         return None
-    connector = inventory.connectors.get(path)
+    connector = inventory.connectors.get(path) or _connector_by_number(path, inventory)
     if connector is None:
         return Unknown(f"connector {path} is not in the evidence")
     plain = to_plain(connector)

@@ -73,24 +73,35 @@ def _pair(
 
 def _run(rule: Rule, pair: _Pair, unverified: dict[tuple[str, str], Unverified], matched: set[str]) -> list[_Hit]:
     variables = {**pair.variables, "vars": rule.vars}
+    try:
+        candidates = _candidates(rule, pair, variables)
+    except cel.CelFailure as exc:  # a rule that cannot list its items checked nothing: say so, never "no match"
+        unverified.setdefault((rule.id, ""), Unverified(rule.id, rule.title, f"could not evaluate: {exc}"))
+        return []
     hits = []
-    for key, extra, change in _candidates(rule, pair, variables):
+    for key, extra, change in candidates:
         scope = {**variables, **extra}
-        reason = _unknown_need(rule, scope)
-        if reason is not None:
-            unverified.setdefault((rule.id, key), Unverified(rule.id, rule.title, reason, rule.unverified_hint))
-            continue
         context = cel.new_context(scope)
-        try:
-            fired = rule.when is None or cel.evaluate(rule.when, context) is True
-        except cel.CelFailure as exc:
-            unverified.setdefault((rule.id, key), Unverified(rule.id, rule.title, f"could not evaluate: {exc}"))
-            continue
-        if fired:
+        verdict = _verdict(rule, scope, context)
+        if isinstance(verdict, Unverified):
+            unverified.setdefault((rule.id, key), verdict)
+        elif verdict:
             finding = _finding(rule, pair, context, change)
             matched.update(e.path for e in finding.evidence)  # shown as evidence, so not an "other difference"
             hits.append(_Hit(key, pair.baseline.name if pair.baseline else None, finding))
     return hits
+
+
+def _verdict(rule: Rule, scope: dict[str, Any], context: Any) -> bool | Unverified:
+    """Whether the rule holds for one candidate, or why that cannot be told."""
+    reason = _unknown_need(rule, scope)
+    if reason is not None:
+        hint = cel.render(rule.unverified_hint, context) if rule.unverified_hint else None
+        return Unverified(rule.id, rule.title, reason, hint)
+    try:
+        return rule.when is None or cel.evaluate(rule.when, context) is True
+    except cel.CelFailure as exc:
+        return Unverified(rule.id, rule.title, f"could not evaluate: {exc}")
 
 
 def _candidates(rule: Rule, pair: _Pair, variables: dict[str, Any]) -> list[tuple[str, dict[str, Any], Change | None]]:
@@ -103,10 +114,7 @@ def _candidates(rule: Rule, pair: _Pair, variables: dict[str, Any]) -> list[tupl
             if fnmatchcase(c.path, match.path) and c.kind in match.kinds
         ]
     if rule.for_each is not None:
-        try:
-            items = cel.evaluate(rule.for_each, cel.new_context(variables))
-        except cel.CelFailure:
-            return []
+        items = cel.evaluate(rule.for_each, cel.new_context(variables))
         keyed: list[tuple[str, dict[str, Any], Change | None]] = []
         for index, item in enumerate(items or []):
             key = str(index)
@@ -177,8 +185,8 @@ def _evidence(rule: Rule, pair: _Pair, context: Any, change: Change | None) -> l
             Evidence(change.path, change.baseline, change.target, change.baseline_source, change.target_source)
         )
     for spec in rule.evidence:
-        if spec.path:
-            evidence.append(_path_evidence(spec.path, pair))
+        if spec.path:  # a path may name the item at hand: containers.{{ item }}.startup_probe
+            evidence.append(_path_evidence(cel.render(spec.path, context), pair))
         else:
             evidence.append(
                 Evidence(
@@ -235,7 +243,7 @@ def _unmatched(pairs: list[_Pair], matched: set[str]) -> tuple[Change, ...]:
     seen: dict[str, Change] = {}
     for pair in pairs:
         for change in pair.changes:
-            if change.path not in matched:
+            if not any(change.path == m or change.path.startswith(m + ".") for m in matched):
                 seen.setdefault(change.path, change)
     return tuple(seen.values())
 

@@ -46,7 +46,7 @@ class Confirm:
 
 @dataclass(frozen=True)
 class EvidenceSpec:
-    path: str | None = None  # canonical service path: both sides and their sources come from the services
+    path: str | None = None  # canonical service path (may hold placeholders): both sides and sources from the services
     label: str | None = None  # template, for cross-resource facts
     target: str | None = None  # CEL
     baseline: str | None = None  # CEL

@@ -11,6 +11,7 @@ from driftcheck.model import (
     Container,
     EnvVar,
     Inventory,
+    Redacted,
     SecretRef,
     Service,
     ServiceMetadata,
@@ -56,7 +57,10 @@ def parse_service(data: dict[str, Any], origin: str) -> Service:
         origin=origin,
         ingress=lookup(INGRESS, data.get("ingress", ""), what="ingress", file=origin, field="ingress"),
         service_account=common.service_account(template.get("serviceAccount"), project),
-        containers=_without_cloudsql_mounts(_containers(raw_containers, project, origin), raw_volumes),
+        containers=common.with_dependencies(
+            _without_cloudsql_mounts(_containers(raw_containers, project, origin), raw_volumes),
+            {str(c.get("name")): list(c.get("dependsOn") or ()) for c in raw_containers if c.get("name")},
+        ),
         volumes=_volumes(raw_volumes, origin),
         cloudsql_instances=common.split_instances(
             [i for v in raw_volumes for i in (v.get("cloudSqlInstance") or {}).get("instances") or ()]
@@ -77,6 +81,7 @@ def parse_service(data: dict[str, Any], origin: str) -> Service:
             scaling.get("maxInstanceCount", 100), file=origin, field="template.scaling.maxInstanceCount"
         ),
         session_affinity=bool(template.get("sessionAffinity", False)),
+        accelerator=(template.get("nodeSelector") or {}).get("accelerator") or None,
         status=_status(data)
         if "terminalCondition" in data or "latestCreatedRevision" in data
         else Unknown("no status fields in this Service JSON"),
@@ -118,7 +123,7 @@ def _containers(raw: list[Any], project: str, origin: str) -> dict[str, Containe
             container, (resources or {}).get("limits") or {}, origin, f"{field}.resources"
         )
         container = common.with_ports_and_probes(container, item, len(raw), origin, field)
-        containers[common.container_key(container, len(raw))] = container
+        containers[common.container_key(container, len(raw), index)] = container
     return containers
 
 
@@ -231,6 +236,7 @@ def _provenance(containers: list[Any]) -> dict[str, str]:
         "cloudsql_instances": "template.volumes[].cloudSqlInstance.instances",
         "execution_environment": "template.executionEnvironment",
         "timeout_s": "template.timeout",
+        "accelerator": "template.nodeSelector.accelerator",
         "concurrency": "template.maxInstanceRequestConcurrency",
         "min_instances": "template.scaling.minInstanceCount",
         "max_instances": "template.scaling.maxInstanceCount",
@@ -240,7 +246,36 @@ def _provenance(containers: list[Any]) -> dict[str, str]:
         "metadata.annotations": "annotations",
     }
     for index, item in enumerate(containers):
-        key = common.container_key_raw(item, len(containers))
+        key = common.container_key_raw(item, len(containers), index)
         base = f"template.containers[{index}]"
         prov.update(common.container_provenance(key, base, item, env_field="env", mounts_field="volumeMounts"))
+        prov[f"containers.{key}.depends_on"] = f"{base}.dependsOn"
     return prov
+
+
+def scrubbed(data: dict[str, Any]) -> dict[str, Any]:
+    """The Service JSON with every credential-looking env value and argument replaced by a fingerprint marker.
+
+    For files driftcheck writes (snapshots): they keep telling changed passwords apart within the file, and
+    never hold one.
+    """
+    template = dict(data.get("template") or {})
+    template["containers"] = [_scrubbed_container(c) for c in template.get("containers") or ()]
+    return {**data, "template": template}
+
+
+def _scrubbed_container(container: dict[str, Any]) -> dict[str, Any]:
+    env = [
+        {**var, "value": _marker(common.env_value(str(var.get("name", "")), var["value"]))} if "value" in var else var
+        for var in container.get("env") or ()
+    ]
+    scrubbed_args = {
+        key: [_marker(common.env_value("", a)) for a in container[key]]
+        for key in ("args", "command")
+        if container.get(key)
+    }
+    return {**container, "env": env, **scrubbed_args}
+
+
+def _marker(value: str | Redacted) -> str:
+    return f"[REDACTED:{value.fingerprint}]" if isinstance(value, Redacted) else value

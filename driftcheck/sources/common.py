@@ -13,6 +13,7 @@ from driftcheck.sources.units import cpu_cores, last_segment, memory_bytes, to_i
 
 INGRESS_KEY = "ingress"  # the serving container, whatever each tool named it (gcloud `api-1`, Terraform "")
 DEFAULT_PORT = 8080
+GPU = "nvidia.com/gpu"
 # Cloud Run's default startup probe; a service that shows it is the same as one that does not declare a probe.
 DEFAULT_STARTUP = {"kind": "tcp", "timeout_s": 240, "period_s": 240, "failure_threshold": 1, "initial_delay_s": 0}
 _DETERMINISTIC_URL = re.compile(r"^https://(?P<service>.+)-(?P<number>\d{6,})\.(?P<region>[a-z0-9-]+)\.run\.app/?$")
@@ -82,18 +83,34 @@ def env_value(name: str, value: object) -> str | Redacted:
     return redact_env_value(name, "" if value is None else str(value))
 
 
-def container_key(container: Container, count: int) -> str:
-    return INGRESS_KEY if container.port is not None or count == 1 else container.name
+def container_key(container: Container, count: int, index: int) -> str:
+    if container.port is not None or count == 1:
+        return INGRESS_KEY
+    return container.name or f"container-{index}"  # unnamed sidecars must not overwrite each other
 
 
-def container_key_raw(item: dict[str, Any], count: int) -> str:
-    return INGRESS_KEY if item.get("ports") or count == 1 else str(item.get("name", ""))
+def container_key_raw(item: dict[str, Any], count: int, index: int) -> str:
+    if item.get("ports") or count == 1:
+        return INGRESS_KEY
+    return str(item.get("name") or f"container-{index}")
+
+
+def with_dependencies(containers: dict[str, Container], waits_for: dict[str, list[str]]) -> dict[str, Container]:
+    """Start-up order, keyed like the containers: v1 and v2 name the ingress container differently."""
+    key_of = {c.name: key for key, c in containers.items() if c.name}
+    return {
+        key: dataclasses.replace(
+            c, depends_on=tuple(sorted(key_of.get(name, name) for name in waits_for.get(c.name, ())))
+        )
+        for key, c in containers.items()
+    }
 
 
 def with_resources(container: Container, limits: dict[str, Any], origin: str, field: str) -> Container:
     cpu = cpu_cores(limits["cpu"], file=origin, field=f"{field}.limits.cpu") if "cpu" in limits else None
     memory = memory_bytes(limits["memory"], file=origin, field=f"{field}.limits.memory") if "memory" in limits else None
-    return dataclasses.replace(container, cpu=cpu, memory_bytes=memory)
+    gpus = to_int(limits[GPU], file=origin, field=f"{field}.limits[{GPU}]") if GPU in limits else None
+    return dataclasses.replace(container, cpu=cpu, memory_bytes=memory, gpus=gpus)
 
 
 def with_ports_and_probes(container: Container, item: dict[str, Any], count: int, origin: str, field: str) -> Container:
@@ -149,6 +166,7 @@ def container_provenance(
         f"{prefix}.port": f"{base}.ports[0]",
         f"{prefix}.cpu": f"{base}.resources.limits.cpu",
         f"{prefix}.memory_bytes": f"{base}.resources.limits.memory",
+        f"{prefix}.gpus": f"{base}.resources.limits[{GPU}]",
         f"{prefix}.startup_probe": f"{base}.startupProbe",
         f"{prefix}.liveness_probe": f"{base}.livenessProbe",
         f"{prefix}.volume_mounts": f"{base}.{mounts_field}",

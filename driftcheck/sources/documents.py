@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,9 @@ from typing import Any
 import yaml
 
 from driftcheck.errors import InputError
+from driftcheck.sources.screening import PLACEHOLDER, template_message
+
+_KEY_VALUE = re.compile(r"""^\s*(-\s+)?["']?[\w./-]+["']?\s*:\s*\S""")
 
 try:  # libyaml is several times faster; fall back to the pure-Python loader where it is not built
     _YamlLoader: type = yaml.CSafeLoader
@@ -53,17 +57,28 @@ def parse(text: str, path: Path) -> list[Any]:
         try:
             return [json.loads(text)]
         except json.JSONDecodeError as exc:
+            _refuse_template(text, path)
             raise InputError(f"malformed JSON: {exc.msg}", file=str(path), where=f"line {exc.lineno}") from None
     try:
         docs = [d for d in yaml.load_all(text, Loader=_YamlLoader) if d is not None]
     except yaml.YAMLError as exc:
+        _refuse_template(text, path)
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(f"malformed YAML: {problem}", file=str(path), where=where) from None
     if not docs:
-        raise InputError("file is empty", file=str(path))
+        what = "holds only comments" if text.strip() else "is empty"
+        raise InputError(f"file {what}: no JSON or YAML document to read", file=str(path))
     return docs
+
+
+def _refuse_template(text: str, path: Path) -> None:
+    """A file that does not parse and holds `${var}` or `{{ x }}` is an unrendered template: say so, not "malformed"."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = PLACEHOLDER.search(line)
+        if match and _KEY_VALUE.match(line):  # `name: ${name}`, not prose that mentions `${var}`
+            raise InputError(template_message(match.group(0)), file=str(path), where=f"line {number}")
 
 
 def read_documents(path: Path) -> Iterator[Document]:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from driftcheck.errors import InputError
-from driftcheck.model import Inventory, Service, Unknown, VpcAccess
-from driftcheck.sources import KINDS
+from driftcheck.model import EnvVar, Inventory, SecretRef, Service, Unknown, VpcAccess
+from driftcheck.sources import KINDS, screening
 from driftcheck.sources.documents import Document, evidence_files, read_documents
+from driftcheck.sources.unwrap import resources
 
-_LIST_KEYS = ("items", "services", "instances", "connectors", "secrets")
 _PROJECT_IN_PATH = re.compile(r"^projects/(?P<project>[^/]+)/")
+_SECRET_PATH = re.compile(r"^projects/(?P<project>[^/]+)/secrets/(?P<secret>[^/]+)$")
 
 
 def load_evidence(locations: Iterable[Path]) -> Inventory:
@@ -28,53 +30,57 @@ def load_evidence(locations: Iterable[Path]) -> Inventory:
 
 
 def load_document(document: Document, inventory: Inventory) -> None:
-    for data in _resources(document.data, document.label):
+    _refuse_unsupported(document.data, document.label)
+    for data in resources(document.data, document.label, _is_known):
+        _refuse_unsupported(data, document.label)
+        _refuse_template(data, document.label)
         kind = next((k for k in KINDS if k.matches(data)), None)
         if kind is None:
             raise InputError(_unknown_kind_message(data), file=document.label)
-        kind.load(dataclasses.replace(document, data=data), inventory)
+        _load(kind, dataclasses.replace(document, data=data), inventory)
 
 
-def _resources(data: Any, label: str) -> Iterator[Any]:
-    """Unwrap recorded API responses, completed operations and list outputs down to single resources."""
-    if isinstance(data, dict) and isinstance(data.get("body"), dict) and "headers" in data:
-        yield from _resources(data["body"], label)
-    elif isinstance(data, dict) and isinstance(data.get("error"), dict):
-        error = data["error"]
-        raise InputError(
-            f"a recorded API error ({error.get('code')} {error.get('status', '')}: "
-            f"{error.get('message', '')}), not a resource",
-            file=label,
-        )
-    elif isinstance(data, dict) and isinstance(data.get("response"), dict) and "done" in data:
-        yield from _resources(data["response"], label)
-    elif isinstance(data, dict) and not any(k.matches(data) for k in KINDS) and _list_key(data):
-        for item in data[_list_key(data) or ""]:
-            yield from _resources(item, label)
-    elif isinstance(data, list) and not any(k.matches(data) for k in KINDS):
-        for item in data:
-            yield from _resources(item, label)
-    else:
-        yield data
+def _is_known(data: Any) -> bool:
+    return any(k.matches(data) for k in KINDS)
 
 
-def _list_key(data: dict[str, Any]) -> str | None:
-    return next((k for k in _LIST_KEYS if isinstance(data.get(k), list)), None)
+def _refuse_unsupported(data: Any, label: str) -> None:
+    reason = screening.why_unsupported(data)
+    if reason:
+        raise InputError(reason, file=label)
+
+
+def _refuse_template(data: Any, label: str) -> None:
+    found = screening.placeholder_in(data)
+    if found:
+        field, placeholder = found
+        raise InputError(screening.template_message(placeholder), file=label, where=field)
+
+
+def _load(kind: ModuleType, document: Document, inventory: Inventory) -> None:
+    """The kind matched on a few keys; anything deeper that has the wrong type is still the user's file to fix."""
+    try:
+        kind.load(document, inventory)
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        raise InputError(f"does not fit the shape of a {kind.KIND}: {exc!r}", file=document.label) from None
 
 
 def _unknown_kind_message(data: Any) -> str:
     expected = "; ".join(k.KIND for k in KINDS)
-    if isinstance(data, dict) and data.get("apiVersion", "").startswith("serving.knative.dev"):
+    near = screening.near_miss(data)
+    if near:
+        return near
+    if isinstance(data, dict) and str(data.get("apiVersion", "")).startswith("serving.knative.dev"):
         return f"a Knative {data.get('kind')!r}, not a Service; driftcheck reads Cloud Run services"
-    shape = f"a mapping with keys {sorted(data)[:6]}" if isinstance(data, dict) else f"a {type(data).__name__}"
+    shape = f"a {type(data).__name__}"
+    if isinstance(data, dict):
+        shape = f"a mapping with keys {sorted(map(str, data))[:6]}"
     return f"not a known kind of evidence ({shape}); expected one of: {expected}"
 
 
 def resolve_project_numbers(inventory: Inventory) -> None:
     """v1 files name projects by number, v2 and gcloud JSON by id: rewrite numbers to ids where evidence links them."""
     aliases = inventory.project_aliases
-    if not aliases:
-        return
     for name, service in inventory.services.items():
         inventory.services[name] = _resolve_service(service, aliases)
     for secret_id, secret in inventory.secrets.items():
@@ -87,8 +93,19 @@ def _resolve_service(service: Service, aliases: dict[str, str]) -> Service:
     vpc = service.vpc
     if vpc.connector:
         vpc = dataclasses.replace(vpc, connector=resolve_path(vpc.connector, aliases))
-    sa = service.service_account
-    return dataclasses.replace(service, project=project, vpc=vpc, service_account=sa)
+    containers = {
+        key: dataclasses.replace(c, env={n: _resolve_env(v, project, aliases) for n, v in c.env.items()})
+        for key, c in service.containers.items()
+    }
+    return dataclasses.replace(service, project=project, vpc=vpc, containers=containers)
+
+
+def _resolve_env(var: EnvVar, project: str | Unknown, aliases: dict[str, str]) -> EnvVar:
+    """`projects/NUMBER/secrets/S` of the service's own project is the same secret as plain `S`."""
+    match = _SECRET_PATH.match(var.secret.secret) if var.secret else None
+    if var.secret is None or match is None or aliases.get(match["project"], match["project"]) != project:
+        return var
+    return dataclasses.replace(var, secret=SecretRef(match["secret"], var.secret.version))
 
 
 def resolve_path(path: str, aliases: dict[str, str]) -> str:

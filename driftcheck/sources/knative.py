@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import re
 from typing import Any
 
 from driftcheck.errors import InputError
@@ -10,7 +10,6 @@ from driftcheck.model import (
     Container,
     EnvVar,
     Inventory,
-    NetworkInterface,
     SecretRef,
     Service,
     ServiceMetadata,
@@ -21,17 +20,20 @@ from driftcheck.model import (
     VpcAccess,
 )
 from driftcheck.sources import common
+from driftcheck.sources import knative_annotations as annotations_
 from driftcheck.sources.documents import Document
-from driftcheck.sources.units import EGRESS, EXECUTION_ENVIRONMENT, INGRESS, lookup, to_int, truthy
+from driftcheck.sources.knative_annotations import (
+    A_CLOUDSQL,
+    A_CONNECTOR,
+    A_DEPENDENCIES,
+    A_EGRESS,
+    A_INTERFACES,
+    A_SECRETS,
+    TEMPLATE_ANNOTATIONS,
+)
+from driftcheck.sources.units import EGRESS, EXECUTION_ENVIRONMENT, INGRESS, last_segment, lookup, to_int, truthy
 
 KIND = "Knative v1 service (gcloud run services describe)"
-
-A_CONNECTOR = "run.googleapis.com/vpc-access-connector"
-A_EGRESS = "run.googleapis.com/vpc-access-egress"
-A_INTERFACES = "run.googleapis.com/network-interfaces"
-A_CLOUDSQL = "run.googleapis.com/cloudsql-instances"
-A_SECRETS = "run.googleapis.com/secrets"
-TEMPLATE_ANNOTATIONS = "spec.template.metadata.annotations"
 
 
 def matches(data: Any) -> bool:
@@ -45,7 +47,7 @@ def matches(data: Any) -> bool:
 def load(doc: Document, inventory: Inventory) -> None:
     service = parse_service(doc.data, doc.label)
     common.add_service(inventory, service)
-    for number, project_id in common.aliases_from_urls(service, _urls(doc.data)).items():
+    for number, project_id in common.aliases_from_urls(service, annotations_.urls(doc.data)).items():
         inventory.project_aliases.setdefault(number, project_id)
 
 
@@ -63,8 +65,11 @@ def parse_service(data: dict[str, Any], origin: str) -> Service:
     project = str(meta["namespace"]) if meta.get("namespace") else Unknown("metadata.namespace not in file")
     labels = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
     region = labels.get("cloud.googleapis.com/location") or Unknown("no cloud.googleapis.com/location label")
-    secret_aliases = _secret_aliases(t_annotations.get(A_SECRETS, ""))
-    containers = _containers(t_spec.get("containers") or [], t_annotations, secret_aliases, origin)
+    secret_aliases = annotations_.secret_aliases(t_annotations.get(A_SECRETS, ""))
+    containers = common.with_dependencies(
+        _containers(t_spec.get("containers") or [], t_annotations, secret_aliases, origin),
+        annotations_.dependencies(t_annotations.get(A_DEPENDENCIES), origin),
+    )
     return Service(
         name=str(name),
         project=project,
@@ -79,7 +84,7 @@ def parse_service(data: dict[str, Any], origin: str) -> Service:
         ),
         service_account=common.service_account(t_spec.get("serviceAccountName"), project),
         containers=containers,
-        volumes=_volumes(t_spec.get("volumes") or [], origin),
+        volumes=_volumes(t_spec.get("volumes") or [], secret_aliases, origin),
         cloudsql_instances=common.split_instances(t_annotations.get(A_CLOUDSQL, "")),
         vpc=_vpc(t_annotations, project, region, origin),
         execution_environment=_execution_environment(t_annotations, origin),
@@ -99,6 +104,7 @@ def parse_service(data: dict[str, Any], origin: str) -> Service:
             field=f"{TEMPLATE_ANNOTATIONS}[autoscaling.knative.dev/maxScale]",
         ),
         session_affinity=truthy(t_annotations.get("run.googleapis.com/sessionAffinity", "false")),
+        accelerator=(t_spec.get("nodeSelector") or {}).get("run.googleapis.com/accelerator") or None,
         status=_status(data.get("status")) if "status" in data else Unknown("export format carries no status"),
         metadata=ServiceMetadata(
             uid=meta.get("uid"),
@@ -108,7 +114,8 @@ def parse_service(data: dict[str, Any], origin: str) -> Service:
             annotations=annotations,
             template_annotations=t_annotations,
             template_labels={str(k): str(v) for k, v in (t_meta.get("labels") or {}).items()},
-            created=meta.get("creationTimestamp"),
+            # an unquoted timestamp parses as a datetime; the model holds text
+            created=str(meta["creationTimestamp"]) if meta.get("creationTimestamp") else None,
             deployer=annotations.get("run.googleapis.com/client-name"),
         ),
         provenance=_provenance(t_spec.get("containers") or []),
@@ -120,15 +127,6 @@ def _mapping(parent: dict[str, Any], key: str, origin: str, field: str | None = 
     if not isinstance(value, dict):
         raise InputError("missing or not a mapping", file=origin, where=field or key)
     return value
-
-
-def _secret_aliases(annotation: str) -> dict[str, str]:
-    """`alias:projects/N/secrets/S,…` lets a v1 service name another project's secret by a local alias."""
-    aliases = {}
-    for entry in filter(None, (part.strip() for part in annotation.split(","))):
-        alias, _, target = entry.partition(":")
-        aliases[alias] = target
-    return aliases
 
 
 def _containers(
@@ -154,7 +152,7 @@ def _containers(
         )
         container = common.with_resources(container, resources.get("limits") or {}, origin, f"{field}.resources")
         container = common.with_ports_and_probes(container, item, len(raw), origin, field)
-        containers[common.container_key(container, len(raw))] = container
+        containers[common.container_key(container, len(raw), index)] = container
     return containers
 
 
@@ -172,14 +170,16 @@ def _env(raw: list[Any], aliases: dict[str, str], origin: str, field: str) -> di
     return env
 
 
-def _volumes(raw: list[Any], origin: str) -> dict[str, Volume]:
+def _volumes(raw: list[Any], aliases: dict[str, str], origin: str) -> dict[str, Volume]:
     volumes: dict[str, Volume] = {}
     for index, item in enumerate(raw):
         name = str(item.get("name", index))
         if "secret" in item:
             secret = item["secret"] or {}
             items = {str(i.get("path")): str(i.get("key", "latest")) for i in secret.get("items") or ()}
-            volumes[name] = Volume("secret", secret=str(secret.get("secretName")), items=items)
+            # an alias resolves to `projects/N/secrets/S`; v2 volumes name the secret by id alone, and so do we
+            secret_name = aliases.get(str(secret.get("secretName")), str(secret.get("secretName")))
+            volumes[name] = Volume("secret", secret=last_segment(secret_name), items=items)
         elif "csi" in item:  # gcsfuse through CSI is v2's `gcs` volume
             attributes = (item["csi"] or {}).get("volumeAttributes") or {}
             volumes[name] = Volume("gcs", detail=attributes.get("bucketName"))
@@ -195,7 +195,7 @@ def _volumes(raw: list[Any], origin: str) -> dict[str, Volume]:
 
 def _vpc(annotations: dict[str, str], project: str | Unknown, region: str | Unknown, origin: str) -> VpcAccess:
     connector = annotations.get(A_CONNECTOR, "").strip()
-    interfaces = _network_interfaces(annotations.get(A_INTERFACES), origin)
+    interfaces = annotations_.network_interfaces(annotations.get(A_INTERFACES), origin)
     if not connector and not interfaces:
         return VpcAccess()
     egress = lookup(
@@ -210,16 +210,6 @@ def _vpc(annotations: dict[str, str], project: str | Unknown, region: str | Unkn
         network_interfaces=interfaces,
         egress=egress,
     )
-
-
-def _network_interfaces(raw: str | None, origin: str) -> dict[str, NetworkInterface]:
-    if not raw:
-        return {}
-    try:
-        parsed = json.loads(raw)
-    except json.JSONDecodeError:
-        raise InputError(f"{A_INTERFACES} is not JSON", file=origin, where=TEMPLATE_ANNOTATIONS) from None
-    return common.network_interfaces(parsed if isinstance(parsed, list) else [parsed])
 
 
 def _execution_environment(annotations: dict[str, str], origin: str) -> str | None:
@@ -243,7 +233,7 @@ def _status(raw: Any) -> ServiceStatus:
         ready=ready_state,
         latest_created_revision=raw.get("latestCreatedRevisionName"),
         latest_ready_revision=raw.get("latestReadyRevisionName"),
-        reason=ready.get("reason"),
+        reason=_upper_snake(ready.get("reason")),
         message=ready.get("message"),
         url=raw.get("url"),
         traffic=tuple(
@@ -253,15 +243,6 @@ def _status(raw: Any) -> ServiceStatus:
             for t in raw.get("traffic") or ()
         ),
     )
-
-
-def _urls(data: dict[str, Any]) -> list[str]:
-    raw = ((data.get("metadata") or {}).get("annotations") or {}).get("run.googleapis.com/urls")
-    try:
-        urls = json.loads(raw) if raw else []
-    except json.JSONDecodeError:
-        return []
-    return [str(u) for u in urls] if isinstance(urls, list) else []
 
 
 def _provenance(containers: list[Any]) -> dict[str, str]:
@@ -274,6 +255,7 @@ def _provenance(containers: list[Any]) -> dict[str, str]:
         "cloudsql_instances": f"{TEMPLATE_ANNOTATIONS}[{A_CLOUDSQL}]",
         "execution_environment": f"{TEMPLATE_ANNOTATIONS}[run.googleapis.com/execution-environment]",
         "timeout_s": "spec.template.spec.timeoutSeconds",
+        "accelerator": "spec.template.spec.nodeSelector[run.googleapis.com/accelerator]",
         "concurrency": "spec.template.spec.containerConcurrency",
         "min_instances": f"{TEMPLATE_ANNOTATIONS}[autoscaling.knative.dev/minScale]",
         "max_instances": f"{TEMPLATE_ANNOTATIONS}[autoscaling.knative.dev/maxScale]",
@@ -283,7 +265,13 @@ def _provenance(containers: list[Any]) -> dict[str, str]:
         "metadata.annotations": "metadata.annotations",
     }
     for index, item in enumerate(containers):
-        key = common.container_key_raw(item, len(containers))
+        key = common.container_key_raw(item, len(containers), index)
         base = f"spec.template.spec.containers[{index}]"
         prov.update(common.container_provenance(key, base, item, env_field="env", mounts_field="volumeMounts"))
+        prov[f"containers.{key}.depends_on"] = f"{TEMPLATE_ANNOTATIONS}[{A_DEPENDENCIES}]"
     return prov
+
+
+def _upper_snake(reason: str | None) -> str | None:
+    """v1 says HealthCheckContainerError where v2 says HEALTH_CHECK_CONTAINER_ERROR: report one spelling."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", reason).upper() if reason else None

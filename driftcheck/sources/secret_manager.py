@@ -36,8 +36,10 @@ def _is_version_list(data: Any) -> bool:
 
 
 def _is_policy(data: Any) -> bool:
-    """An IAM policy carries no resource name: only `bindings`, `etag` and `version`."""
-    return isinstance(data, dict) and "etag" in data and set(data) <= {"bindings", "etag", "version", "auditConfigs"}
+    """An IAM policy carries no resource name: only `bindings`, `etag` and `version` (etag is absent in hand-kept
+    copies, and `bindings` in an empty policy)."""
+    keys = {"bindings", "etag", "version", "auditConfigs"}
+    return isinstance(data, dict) and bool(data) and set(data) <= keys and ("etag" in data or "bindings" in data)
 
 
 def load(doc: Document, inventory: Inventory) -> None:

@@ -109,6 +109,9 @@ def test_snapshot_then_offline_compare_gives_the_same_findings(server: FakeGcpSe
     taken = run_cli("snapshot", *SCOPE, "--endpoint", server.address, "-o", snapshot)
     assert taken.code == 0 and "2 services" in taken.stderr
     assert taken.stdout == ""
+    written = snapshot.read_text()
+    assert "Sup3rS3cret-pg" not in written and "An0ther-S3cret" not in written  # DATABASE_URL passwords
+    assert "[REDACTED:" in written
     from_snapshot = run_cli("compare", "api", "auth", "--from", snapshot, "--format", "json")
     assert ranked(from_snapshot.json()) == ranked(live(server, "api", "auth").json())
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

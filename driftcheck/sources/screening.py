@@ -1,0 +1,86 @@
+"""Recognize what driftcheck does not read (yet), so a refusal says what the file is instead of "unknown shape".
+
+Terraform state and plans, Cloud Asset Inventory exports and unrendered templates are common neighbours of
+gcloud exports in a repository; each gets its own reason and the command that produces evidence instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+EXPORT_HINT = "export the deployed service with `gcloud run services describe SERVICE --format=export`"
+GCLOUD_HINT = "read the live resources with gcloud instead (README, 'Collecting evidence')"
+# `${var}` (envsubst, Terraform templatefile) and `{{ .Values.x }}` / `{{VAR}}` (Helm, Go templates, mustache).
+PLACEHOLDER = re.compile(r"\$\{[^}\s]+\}|\{\{[^{}]*\}\}")
+# Places where a real export legitimately holds `${…}`: shell snippets and values the app expands itself.
+_FREE_TEXT_KEYS = frozenset({"env", "args", "command"})
+
+
+def why_unsupported(data: Any) -> str | None:
+    """A specific reason for a kind of file driftcheck recognizes but does not read, or None."""
+    if not isinstance(data, dict):
+        return None
+    if isinstance(data.get("tfplan"), dict):  # a plan wrapped by a CI tool
+        return why_unsupported(data["tfplan"])
+    if "terraform_version" in data or "format_version" in data:
+        return f"{_terraform_kind(data)} is not supported yet; {GCLOUD_HINT}"
+    if "asset_type" in data:
+        # Refused rather than unwrapped: a record's `resource.data` lacks the status and project-number links
+        # an export has, and most records in the wild come from tfplan2cai (planned config, not what runs).
+        return f"a Cloud Asset Inventory record ({data['asset_type']}) is not supported yet; {GCLOUD_HINT}"
+    return None
+
+
+def near_miss(data: Any) -> str | None:
+    """What a file that is almost a known kind lacks, or None."""
+    if isinstance(data, dict) and isinstance(data.get("settings"), dict) and "connectionName" not in data:
+        return (
+            "looks like a Cloud SQL instance request body, not `gcloud sql instances describe INSTANCE "
+            "--format=json` output (no connectionName or databaseVersion)"
+        )
+    return None
+
+
+def _terraform_kind(data: dict[str, Any]) -> str:
+    if "resource_changes" in data or "planned_values" in data:
+        return "Terraform plan (`terraform show -json PLAN`)"
+    if "values" in data and "lineage" not in data:
+        return "Terraform state as `terraform show -json`"
+    return "Terraform state (terraform.tfstate)"
+
+
+def placeholder_in(data: Any, path: str = "") -> tuple[str, str] | None:
+    """The first unrendered template placeholder outside free-text fields, as (field, placeholder)."""
+    for field, text in _strings(data, path):
+        match = PLACEHOLDER.search(text)
+        if match:
+            return field, match.group(0)
+    return None
+
+
+def _strings(data: Any, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(data, str):
+        yield path, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            if key not in _FREE_TEXT_KEYS:
+                yield from _strings(value, _child(path, str(key)))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _strings(value, f"{path}[{index}]")
+
+
+def template_message(placeholder: str) -> str:
+    return (
+        f"looks like a template, not an export: placeholder {placeholder!r} is not filled in; "
+        f"render it first or {EXPORT_HINT}"
+    )
+
+
+def _child(path: str, key: str) -> str:
+    """`metadata.labels[cloud.googleapis.com/location]`: the spelling provenance uses for keys with dots."""
+    if "." in key or "/" in key:
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key

@@ -1,0 +1,58 @@
+"""An offline compare never loads the Google clients or gRPC: they are most of a live run's start-up time.
+
+Each probe runs a real compare in a fresh interpreter (runpy, as `python -m driftcheck` would) and then lists the
+modules loaded; timings are left to benchmarks/bench_compare.py, never asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+FORBIDDEN = ("google", "grpc")
+PROBE = """
+import json, runpy, sys
+sys.argv = ["driftcheck", *json.loads(sys.argv[1])]
+try:
+    {run}
+except SystemExit:
+    pass
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in {forbidden!r})
+sys.stderr.write("\\nLOADED " + json.dumps(loaded) + "\\n")
+"""
+
+
+def _loaded(run: str, *args: str) -> tuple[list[str], str]:
+    """The google/grpc modules loaded after `run`, and what it printed."""
+    code = PROBE.format(run=run, forbidden=FORBIDDEN)
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(args)], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    marker = done.stderr.rpartition("\nLOADED ")[2]
+    assert marker, f"the probe did not finish: {done.stderr[-2000:]}"
+    loaded: list[str] = json.loads(marker)
+    return loaded, done.stdout
+
+
+@pytest.mark.parametrize("output_format", ["table", "json", "markdown"])
+def test_offline_compare_loads_no_google_or_grpc_module(output_format: str) -> None:
+    args = ("compare", "api", "auth", "--from", "fixtures/incident", "--format", output_format, "--fail-on", "none")
+    loaded, report = _loaded('runpy.run_module("driftcheck", run_name="__main__")', *args)
+    assert "vpc-access-missing" in report  # the compare really ran
+    assert loaded == [], f"an offline compare imported {loaded[:10]}"
+
+
+def test_rules_list_loads_no_google_or_grpc_module() -> None:
+    loaded, listing = _loaded('runpy.run_module("driftcheck", run_name="__main__")', "rules", "list")
+    assert "vpc-access-missing" in listing
+    assert loaded == []
+
+
+def test_probe_sees_google_modules_when_they_are_loaded() -> None:
+    """Guard against a vacuous pass: importing the live sources must show up in the same probe."""
+    loaded, _ = _loaded("import driftcheck.live")
+    assert any(m.startswith("google.") for m in loaded) and any(m.startswith("grpc") for m in loaded)
