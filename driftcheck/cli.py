@@ -192,10 +192,14 @@ def rules_show(
     typer.echo(f"{rule.id} ({rule.severity})\n{rule.title}\n")
     if rule.description:
         typer.echo(f"{rule.description}\n")
+    typer.echo(f"scope: {rule.scope} ({'target and each baseline' if rule.scope == 'pair' else 'the target alone'})")
     if rule.match:
         typer.echo(f"matches: {rule.match.path} ({', '.join(rule.match.kinds)})")
-    if rule.when:
-        typer.echo(f"when: {' '.join(rule.when.split())}")
+    for label, expression in (("for each", rule.for_each), ("keyed by", rule.item_key), ("when", rule.when)):
+        if expression:
+            typer.echo(f"{label}: {' '.join(expression.split())}")
+    if rule.needs:
+        typer.echo(f"needs (else 'could not verify'): {', '.join(rule.needs)}")
     for kind, template in rule.remediation.items():
         typer.echo(f"fix ({kind}): {' '.join(template.split())}")
     typer.echo(f"docs: {rule.docs}\nfile: {rule.origin}")

@@ -186,7 +186,9 @@ def _evidence(rule: Rule, pair: _Pair, context: Any, change: Change | None) -> l
         )
     for spec in rule.evidence:
         if spec.path:  # a path may name the item at hand: containers.{{ item }}.startup_probe
-            evidence.append(_path_evidence(cel.render(spec.path, context), pair))
+            row = _path_evidence(cel.render(spec.path, context), pair)
+            if row.baseline not in _EMPTY or row.target not in _EMPTY:  # a row of two blanks says nothing
+                evidence.append(row)
         else:
             evidence.append(
                 Evidence(
@@ -198,6 +200,9 @@ def _evidence(rule: Rule, pair: _Pair, context: Any, change: Change | None) -> l
                 )
             )
     return evidence
+
+
+_EMPTY: tuple[Any, ...] = (None, {}, [], "")
 
 
 def _path_evidence(path: str, pair: _Pair) -> Evidence:

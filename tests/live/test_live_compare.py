@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURES, run_cli
+from conftest import FIXTURES, INCIDENT, run_cli
 from fakegcp import FakeGcpServer, World
 from google.cloud import run_v2
 
@@ -39,8 +39,9 @@ def live(server: FakeGcpServer, *args: str) -> Any:
 def test_live_compare_ranks_like_the_exported_files(server: FakeGcpServer) -> None:
     online = live(server, "api", "auth")
     offline = run_cli("compare", "api", "auth", "--from", WORLD, "--format", "json")
-    assert online.code == offline.code == 1
-    assert ranked(online.json()) == ranked(offline.json())
+    exported_v1 = run_cli("compare", "api", "auth", "--from", INCIDENT, "--format", "json")  # gcloud --format=yaml
+    assert online.code == offline.code == exported_v1.code == 1
+    assert ranked(online.json()) == ranked(offline.json()) == ranked(exported_v1.json())
     assert online.json()["findings"][0]["rule"] == "vpc-access-missing"
     assert ("AccessSecretVersion", "projects/netra-staging/secrets/db-password") not in server.calls
     assert not [c for c in server.calls if c[0] == "AccessSecretVersion"]

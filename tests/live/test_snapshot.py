@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, INCIDENT, run_cli
+from conftest import FIXTURES, INCIDENT, ROOT, run_cli
 from fakegcp import FakeGcpServer, World
 
 from driftcheck.errors import DriftcheckError
@@ -71,3 +75,18 @@ def test_unwritable_output_is_an_input_error(tmp_path: Path) -> None:
         write_atomic(tmp_path / "missing-folder" / "out.json", "x")
     run = run_cli("compare", "api", "auth", "--from", INCIDENT, "-o", tmp_path / "missing-folder" / "r.txt")
     assert run.code == 2 and "cannot write" in run.stderr
+
+
+@pytest.mark.skipif(shutil.which("script") is None, reason="util-linux `script` provides the terminal")
+def test_progress_goes_to_a_terminal_stderr_only(tmp_path: Path) -> None:
+    """Under a pseudo-terminal the snapshot draws progress; redirected stdout still receives nothing."""
+    out, stdout = tmp_path / "snap.json", tmp_path / "stdout.txt"
+    with FakeGcpServer(World.from_folder(WORLD), latency=0.2) as server:
+        command = (f"{shlex.quote(sys.executable)} -m driftcheck snapshot --project netra-staging "
+                   f"--region us-central1 --endpoint {server.address} -o {out} > {stdout}")
+        done = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True, text=True,
+                              check=False, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stdout
+    assert "fetching" in done.stdout and "calls" in done.stdout  # the terminal saw the progress bar
+    assert stdout.read_text() == ""
+    assert json.loads(out.read_text())["services"]
