@@ -143,8 +143,14 @@ def _sql(connection_name: str, inventory: Inventory) -> dict[str, Any]:
     instance = inventory.sql_instances.get(connection_name)
     return {
         "connection_name": connection_name,
-        "resource": _sql_plain(instance) if instance else Unknown(f"instance {connection_name} is not in the evidence"),
+        "resource": _sql_plain(instance) if instance else _unread(inventory, "sql_instances", connection_name),
     }
+
+
+def _unread(inventory: Inventory, kind: str, name: str) -> Unknown:
+    """Why a referenced resource is not here: the API's own error when a live read failed, else absent evidence."""
+    error = inventory.errors.get(f"{kind}:{name}")
+    return Unknown(f"{name}: {error}" if error else f"{name} is not in the evidence")
 
 
 def _sql_plain(instance: SqlInstance) -> dict[str, Any]:
@@ -178,7 +184,7 @@ def _connector(service: Service, inventory: Inventory) -> Any:
         return None
     connector = inventory.connectors.get(path) or _connector_by_number(path, inventory)
     if connector is None:
-        return Unknown(f"connector {path} is not in the evidence")
+        return _unread(inventory, "connectors", path)
     plain = to_plain(connector)
     plain["origin"] = connector.origin
     return plain

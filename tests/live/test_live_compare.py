@@ -116,3 +116,13 @@ def test_snapshot_then_offline_compare_gives_the_same_findings(server: FakeGcpSe
     from_snapshot = run_cli("compare", "api", "auth", "--from", snapshot, "--format", "json")
     assert ranked(from_snapshot.json()) == ranked(live(server, "api", "auth").json())
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_denied_cloud_sql_read_names_the_permission_and_is_never_a_cause(server: FakeGcpServer) -> None:
+    server.inject("Get", "*staging-shared-postgres*", "PERMISSION_DENIED")
+    report = live(server, "api", "auth").json()
+    assert report["findings"][0]["rule"] == "vpc-access-missing"  # still first, now without the SQL confirmation
+    assert "sql-private-ip-unreachable" not in {f["rule"] for f in report["findings"]}
+    reasons = " ".join(u["reason"] for u in report["unverified"])
+    assert "PERMISSION_DENIED" in reasons and "cloudsql.instances.get" in reasons
+    assert report["incomplete"] is True
