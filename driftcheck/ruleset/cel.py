@@ -65,7 +65,7 @@ def check_rule(rule: Rule) -> None:
     """Compile every expression of a rule now, so a typo fails at load time with the rule's name."""
     expressions = [rule.for_each, rule.item_key, rule.when, *(c.when for c in rule.confirm)]
     expressions += [e for spec in rule.evidence for e in (spec.target, spec.baseline, spec.source)]
-    templates = [rule.explanation, rule.unverified_hint or "", *rule.remediation.values()]
+    templates = [rule.explanation, rule.unverified_hint or "", rule.peers or "", *rule.remediation.values()]
     templates += [c.label for c in rule.confirm]
     templates += [t for spec in rule.evidence for t in (spec.label, spec.path) if t]
     expressions += [m.group(1) for t in templates for m in _TEMPLATE.finditer(t)]

@@ -168,6 +168,7 @@ def _finding(rule: Rule, pair: _Pair, context: Any, change: Change | None) -> Fi
         remediation={k: cel.render(v, context) for k, v in rule.remediation.items()},
         docs=rule.docs,
         confirmations=tuple(confirmations),
+        peers_text=cel.render(rule.peers, context) if rule.peers else None,
     )
 
 

@@ -31,6 +31,7 @@ class Finding:
     confirmations: tuple[str, ...] = ()  # cross-resource facts or status messages that back this finding
     peers_agreeing: int = 0  # baselines on which this difference shows
     peers_total: int = 0
+    peers_text: str | None = None  # what the agreeing peers have, from the rule's `peers` template
 
     @property
     def strength(self) -> int:
@@ -41,7 +42,8 @@ class Finding:
         if not self.peers_total:
             return None
         only = " (only the target differs)" if self.peers_agreeing == self.peers_total else ""
-        return f"{self.peers_agreeing}/{self.peers_total} peers differ from the target here{only}"
+        what = self.peers_text or "differ from the target here"
+        return f"{self.peers_agreeing}/{self.peers_total} peers {what}{only}"
 
 
 @dataclass(frozen=True)

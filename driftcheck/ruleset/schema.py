@@ -28,6 +28,7 @@ _RULE_KEYS = {
     "evidence",
     "docs",
     "vars",
+    "peers",
     "description",
 }
 
@@ -74,6 +75,7 @@ class Rule:
     evidence: tuple[EvidenceSpec, ...] = ()
     vars: dict[str, Any] = field(default_factory=dict)
     description: str | None = None
+    peers: str | None = None  # template completing "2/2 peers ...", e.g. "have {{ item.name }}"
 
 
 def parse_rule(raw: dict[str, Any], origin: str) -> Rule:
@@ -117,6 +119,7 @@ def parse_rule(raw: dict[str, Any], origin: str) -> Rule:
         evidence=tuple(_evidence(e, fail) for e in raw.get("evidence") or ()),
         vars=dict(raw.get("vars") or {}),
         description=_optional_str(raw, "description", fail),
+        peers=_optional_str(raw, "peers", fail),
     )
 
 
