@@ -12,6 +12,7 @@ from driftcheck.ruleset.findings import Result
 def render(result: Result) -> str:
     doc = document.build(result)
     lines = [f"# driftcheck: `{doc['target']}` compared with {_names(doc['baselines'])}", ""]
+    lines += [*(f"> {note}" for note in doc["notes"]), ""] if doc["notes"] else []
     lines += _status(doc["status"], doc["target"])
     lines += ["## Findings, most likely root cause first", ""]
     if not doc["findings"]:

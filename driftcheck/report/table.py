@@ -36,6 +36,8 @@ def render(result: Result, *, color: bool = False, width: int = 120) -> str:
     console.print(
         Text(f"driftcheck: {doc['target']} compared with {', '.join(doc['baselines']) or 'no baseline'}", style="bold")
     )
+    for note in doc["notes"]:  # what was compared when the user named no baseline, what could not be read
+        console.print(Text(f"note: {note}", style="dim"))
     console.print(_status(doc["status"], doc["target"]))
     if not doc["findings"]:
         console.print(Text("No finding."))

@@ -126,3 +126,12 @@ def test_denied_cloud_sql_read_names_the_permission_and_is_never_a_cause(server:
     reasons = " ".join(u["reason"] for u in report["unverified"])
     assert "PERMISSION_DENIED" in reasons and "cloudsql.instances.get" in reasons
     assert report["incomplete"] is True
+
+
+def test_table_and_markdown_say_what_was_compared_and_what_was_not_read(server: FakeGcpServer) -> None:
+    server.inject("GetConnector", "*", "PERMISSION_DENIED")
+    for output_format in ("table", "markdown"):
+        run = run_cli("compare", "api", *SCOPE, "--endpoint", server.address, "--format", output_format)
+        text = " ".join(run.stdout.split())  # the table wraps long lines
+        assert "compared api's latest revision with its last ready one" in text, output_format
+        assert "could not read connectors:" in text and "vpcaccess.connectors.get" in text, output_format
