@@ -48,6 +48,7 @@ def compare_services(target: Service, baseline: Service, expected: Iterable[str]
         view="tree",
         ignore_order_func=_is_unordered,
         verbose_level=2,
+        threshold_to_diff_deeper=0,  # keyed maps with nothing in common still differ key by key, never wholesale
     )
     patterns = tuple(expected)
     changes = []
