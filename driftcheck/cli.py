@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -133,7 +133,7 @@ def compare(
         with _progress("fetching") as progress:
             options = LiveOptions(resolve_scope(project, region), endpoint, concurrency, progress)
             result = compare_live(target, baselines or [], options, ruleset)
-    _emit(result, output_format.value, output)
+    _emit(result, output_format.value, output, fail_on.value)
     raise typer.Exit(exit_code(result, fail_on.value))
 
 
@@ -170,6 +170,64 @@ def snapshot(
     typer.echo(
         f"wrote {output}: {len(data['services'])} services" + (f", {errors} fetch errors" if errors else ""), err=True
     )
+
+
+DRIFT_HELP = """Compare every service Terraform state manages with its live (or snapshot) counterpart.
+
+Each drifted field is an `iac-drift` finding, as severe as the worst root cause it triggers; services in state but
+not live are `iac-missing`, live services no state manages are `unmanaged`. LOCATION is a local
+terraform.tfstate or gs://bucket/key (Application Default Credentials; STORAGE_EMULATOR_HOST is honoured).
+
+[bold]Examples[/bold]
+
+  driftcheck drift --state gs://acme-tfstate/staging/default.tfstate --project netra-staging --region us-central1
+
+  driftcheck drift --state terraform.tfstate --from staging.json --format sarif -o drift.sarif
+"""
+
+
+@app.command(help=DRIFT_HELP)
+def drift(
+    state: Annotated[str, typer.Option("--state", metavar="LOCATION", help="Terraform state: a file or gs://.")],
+    evidence: EvidenceOption = None,
+    rules: RulesOption = None,
+    output_format: FormatOption = "table",  # type: ignore[assignment]
+    output: OutputOption = None,
+    fail_on: FailOnOption = "high",  # type: ignore[assignment]
+    project: ProjectOption = None,
+    region: RegionOption = None,
+    endpoint: EndpointOption = None,
+    concurrency: ConcurrencyOption = 16,
+) -> None:
+    from driftcheck.drift import drift as run_drift
+    from driftcheck.drift import load_declared
+
+    ruleset = load_ruleset(rules)
+    declared = load_declared(state)
+    if evidence:
+        from driftcheck.sources.evidence import load_evidence
+
+        live, live_label = load_evidence(evidence), ", ".join(map(str, evidence))
+    else:
+        live, live_label = _live_inventory(project, region, endpoint, concurrency)
+    result = run_drift(declared, live, ruleset, state_label=state, live_label=live_label)
+    _emit(result, output_format.value, output, fail_on.value)
+    raise typer.Exit(exit_code(result, fail_on.value))
+
+
+def _live_inventory(project: str | None, region: list[str] | None, endpoint: str | None, concurrency: int) -> Any:
+    """Everything in scope, fetched as a snapshot is (the same two rounds), read back as an Inventory."""
+    from driftcheck.live import LiveOptions, take_snapshot
+    from driftcheck.model import Inventory
+    from driftcheck.sources.live.scope import resolve_scope
+    from driftcheck.sources.snapshot_file import load_snapshot
+
+    scope = resolve_scope(project, region)
+    with _progress("fetching") as progress:
+        data = take_snapshot(LiveOptions(scope, endpoint, concurrency, progress))
+    inventory = Inventory()
+    load_snapshot(data, inventory, "live")
+    return inventory, f"live {scope.project}/{','.join(scope.regions)}"
 
 
 @rules_app.command("list")
@@ -212,13 +270,13 @@ def exit_code(result: Result, fail_on: str) -> int:
     return 1 if any(SEVERITIES.index(f.severity) <= threshold for f in result.findings) else 0
 
 
-def _emit(result: Result, output_format: str, output: Path | None) -> None:
+def _emit(result: Result, output_format: str, output: Path | None, fail_on: str = "high") -> None:
     if output_format == "table" and output is None:
         from driftcheck.report import table
 
         text = table.render(result, color=sys.stdout.isatty(), width=_width())
     else:
-        text = reporter(output_format)(result)
+        text = reporter(output_format, fail_on)(result)  # junit marks as failures what fails the run
     if output is None:
         sys.stdout.write(text)
         return

@@ -1,6 +1,6 @@
 """Canonical model: one normalized form of a Cloud Run service and the resources it references.
 
-Every source (Knative v1 YAML, the v2 API, gcloud JSON, later Terraform) produces these dataclasses, so two
+Every source (Knative v1 YAML, the v2 API, gcloud JSON, Terraform state and plans) produces these dataclasses, so two
 spellings of the same service compare equal. A value that could not be read is an `Unknown` carrying the
 reason; it is never the same thing as "absent" (None). A credential-looking value is a `Redacted` carrying only
 a fingerprint, so a change is still visible while the value never is.
@@ -99,10 +99,13 @@ class VpcAccess:
     connector: str | None = None  # projects/P/locations/R/connectors/N
     network_interfaces: dict[str, NetworkInterface] = field(default_factory=dict)  # keyed by network
     egress: str | None = None  # all_traffic | private_ranges_only; None without a VPC path
+    # A connector a plan declares whose name is known only after apply. Kept apart from `connector` so every
+    # reader of `connector` still gets a path or None; to_plain shows it in `connector`'s place.
+    connector_unknown: Unknown | None = None
 
     @property
     def path(self) -> str:
-        if self.connector:
+        if self.connector or self.connector_unknown:
             return "connector"
         return "direct" if self.network_interfaces else "none"
 
@@ -144,6 +147,7 @@ class ServiceMetadata:
     created: str | None = None
     updated: str | None = None
     deployer: str | None = None
+    address: str | None = None  # the Terraform resource address, for a service read from state or a plan
 
 
 @dataclass(frozen=True)
@@ -250,6 +254,8 @@ def to_plain(value: Any) -> Any:
         plain.pop("origin", None)
         if isinstance(value, VpcAccess):
             plain["path"] = value.path
+            pending = plain.pop("connector_unknown")
+            plain["connector"] = pending or plain["connector"]
         if isinstance(value, SqlInstance):
             plain["engine"] = to_plain(value.engine)
         if isinstance(value, ServiceStatus):

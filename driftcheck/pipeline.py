@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from driftcheck.errors import InputError
@@ -9,8 +10,9 @@ from driftcheck.model import Inventory, Service
 from driftcheck.ruleset.evaluate import evaluate
 from driftcheck.ruleset.findings import Result
 from driftcheck.ruleset.load import RuleSet
-from driftcheck.sources.documents import read_documents
-from driftcheck.sources.evidence import load_document, load_evidence, resolve_project_numbers
+from driftcheck.sources import locator as locators
+from driftcheck.sources.documents import Document, read_documents
+from driftcheck.sources.evidence import documents_at, load_document, load_evidence, resolve_project_numbers
 
 
 def compare(target: str, baselines: list[str], evidence: list[Path], ruleset: RuleSet) -> Result:
@@ -31,8 +33,13 @@ def compare(target: str, baselines: list[str], evidence: list[Path], ruleset: Ru
 
 
 def pick(name_or_path: str, inventory: Inventory) -> Service:
-    """A service by name from the evidence, or the one service in a file given by path."""
+    """A service by name from the evidence, the one service in a file given by path, or a Terraform locator
+    (`FILE#ADDRESS`, `gs://bucket/key#ADDRESS`)."""
     path = Path(name_or_path)
+    locator = None if name_or_path in inventory.services else locators.parse(name_or_path)
+    if locator is not None:
+        own = _read_on_its_own(documents_at(locator.location), inventory)
+        return locators.select(locator, list(own.services.values()))
     if name_or_path not in inventory.services and path.is_file():
         return _service_from_file(path, inventory)
     if name_or_path in inventory.services:
@@ -42,14 +49,20 @@ def pick(name_or_path: str, inventory: Inventory) -> Service:
 
 
 def _service_from_file(path: Path, inventory: Inventory) -> Service:
-    """A file named on the command line is read on its own, so it may describe a service the folder also has."""
-    own = Inventory(project_aliases=dict(inventory.project_aliases))
-    for document in read_documents(path):
-        load_document(document, own)
-    resolve_project_numbers(own)
+    own = _read_on_its_own(read_documents(path), inventory)
     if len(own.services) != 1:
         raise InputError(f"expected exactly one Cloud Run service, found {len(own.services)}", file=str(path))
+    return next(iter(own.services.values()))
+
+
+def _read_on_its_own(documents: Iterable[Document], inventory: Inventory) -> Inventory:
+    """A file named on the command line is read on its own, so it may describe a service the folder also has.
+    The resources it references join the evidence (the evidence's own copies win)."""
+    own = Inventory(project_aliases=dict(inventory.project_aliases))
+    for document in documents:
+        load_document(document, own)
+    resolve_project_numbers(own)
     for collection in ("secrets", "sql_instances", "connectors"):
         for key, resource in getattr(own, collection).items():
             getattr(inventory, collection).setdefault(key, resource)
-    return next(iter(own.services.values()))
+    return own

@@ -1,5 +1,6 @@
 """Reporters: pure functions from a Result to text. To add a format, write a module with `render(result) -> str`
-and list it in FORMATS.
+and list it in FORMATS. A format whose verdicts must agree with the exit code (junit: which findings are failures)
+takes a `fail_on` keyword too, and is given the run's --fail-on.
 
 A format's module is imported only when that format is asked for: the table's rich costs ~40 ms of start-up
 that a JSON or Markdown run does not need.
@@ -7,7 +8,9 @@ that a JSON or Markdown run does not need.
 
 from __future__ import annotations
 
+import functools
 import importlib
+import inspect
 from collections.abc import Callable
 
 from driftcheck.ruleset.findings import Result
@@ -18,9 +21,14 @@ FORMATS: dict[str, str] = {  # format name -> module in driftcheck.report
     "table": "table",
     "json": "json_format",
     "markdown": "markdown",
+    "sarif": "sarif",
+    "junit": "junit",
 }
 
 
-def reporter(name: str) -> Reporter:
-    render: Reporter = importlib.import_module(f"driftcheck.report.{FORMATS[name]}").render
-    return render
+def reporter(name: str, fail_on: str = "high") -> Reporter:
+    render = importlib.import_module(f"driftcheck.report.{FORMATS[name]}").render
+    chosen: Reporter = (
+        functools.partial(render, fail_on=fail_on) if "fail_on" in inspect.signature(render).parameters else render
+    )
+    return chosen

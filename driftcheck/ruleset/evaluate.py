@@ -32,15 +32,22 @@ class _Hit:
     finding: Finding
 
 
-def evaluate(target: Service, baselines: list[Service], inventory: Inventory, ruleset: RuleSet) -> Result:
+def evaluate(
+    target: Service, baselines: list[Service], inventory: Inventory, ruleset: RuleSet, *, drift: bool = False
+) -> Result:
+    """Every rule over the target and its baselines. With `drift`, the baseline is the declared (Terraform) form
+    of the target and the drift-scope rules apply too."""
     target_ctx = service_context(target, inventory)
     baseline_ctx = {b.name: service_context(b, inventory) for b in baselines}
-    pairs = [_pair(target, b, target_ctx, baseline_ctx, ruleset) for b in baselines]
+    expected = ruleset.expected_drift_differences if drift else ruleset.expected_differences
+    pairs = [_pair(target, b, target_ctx, baseline_ctx, expected) for b in baselines]
     solo = _Pair(target, None, {"target": target_ctx, "baseline": None, "baselines": list(baseline_ctx.values())}, [])
     hits: dict[tuple[str, str], list[_Hit]] = {}
     unverified: dict[tuple[str, str], Unverified] = {}
     matched_paths: set[str] = set()
     for rule in ruleset.rules:
+        if rule.scope == "inventory" or (rule.scope == "drift" and not drift):
+            continue
         for pair in [solo] if rule.scope == "target" else pairs:
             for hit in _run(rule, pair, unverified, matched_paths):
                 hits.setdefault((rule.id, hit.key), []).append(hit)
@@ -61,14 +68,14 @@ def _pair(
     baseline: Service,
     target_ctx: dict[str, Any],
     baseline_ctx: dict[str, dict[str, Any]],
-    ruleset: RuleSet,
+    expected: tuple[str, ...],
 ) -> _Pair:
     variables = {
         "target": target_ctx,
         "baseline": baseline_ctx[baseline.name],
         "baselines": list(baseline_ctx.values()),
     }
-    return _Pair(target, baseline, variables, compare_services(target, baseline, ruleset.expected_differences))
+    return _Pair(target, baseline, variables, compare_services(target, baseline, expected))
 
 
 def _run(rule: Rule, pair: _Pair, unverified: dict[tuple[str, str], Unverified], matched: set[str]) -> list[_Hit]:

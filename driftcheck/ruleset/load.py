@@ -14,12 +14,15 @@ from driftcheck.ruleset.cel import check_rule
 from driftcheck.ruleset.schema import Rule, parse_rule
 
 EXPECTED_KEY = "expected_differences"
+EXPECTED_DRIFT_KEY = "expected_differences_in_drift"
 
 
 @dataclass(frozen=True)
 class RuleSet:
     rules: tuple[Rule, ...]
     expected_differences: tuple[str, ...]  # canonical path globs that differ between any two services
+    # ...and between a live service and its own declared form: far fewer (a new image IS drift)
+    expected_drift_differences: tuple[str, ...] = ()
 
     def get(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -33,21 +36,22 @@ def builtin_rules_dir() -> Path:
 
 def load_ruleset(extra_dirs: list[Path] | None = None) -> RuleSet:
     rules: dict[str, Rule] = {}
-    expected: list[str] = []
+    expected: dict[str, list[str]] = {EXPECTED_KEY: [], EXPECTED_DRIFT_KEY: []}
     for directory in [builtin_rules_dir(), *(extra_dirs or [])]:
         if not directory.is_dir():
             raise RuleError(f"{directory}: rules folder not found")
         for path in sorted(directory.glob("*.y*ml")):
             raw = _read(path)
-            if EXPECTED_KEY in raw:
-                expected.extend(_expected(raw, path))
+            if EXPECTED_KEY in raw or EXPECTED_DRIFT_KEY in raw:
+                for key, globs in expected.items():
+                    globs.extend(_expected(raw, path, key))
                 continue
             rule = parse_rule(raw, str(path))
             check_rule(rule)
             if rule.id in rules and directory == builtin_rules_dir():
                 raise RuleError(f"{path}: rule id {rule.id!r} is also defined in {rules[rule.id].origin}")
             rules[rule.id] = rule  # a user rule with a built-in id replaces it
-    return RuleSet(tuple(rules.values()), tuple(expected))
+    return RuleSet(tuple(rules.values()), tuple(expected[EXPECTED_KEY]), tuple(expected[EXPECTED_DRIFT_KEY]))
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -62,8 +66,8 @@ def _read(path: Path) -> dict[str, Any]:
     return raw
 
 
-def _expected(raw: dict[str, Any], path: Path) -> list[str]:
-    value = raw[EXPECTED_KEY]
+def _expected(raw: dict[str, Any], path: Path, key: str) -> list[str]:
+    value = raw.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise RuleError(f"{path}: {EXPECTED_KEY}: must be a list of canonical path globs")
+        raise RuleError(f"{path}: {key}: must be a list of canonical path globs")
     return value

@@ -9,7 +9,9 @@ from driftcheck.errors import RuleError
 from driftcheck.ruleset.findings import SEVERITIES
 
 CHANGE_KINDS = ("added", "removed", "changed")
-SCOPES = ("pair", "target")
+# pair: target against each baseline; target: the target alone; drift: live against its declared state, in the
+# drift job only; inventory: a resource found on one side only (in state but not live, live but not in state).
+SCOPES = ("pair", "target", "drift", "inventory")
 _RULE_KEYS = {
     "id",
     "title",
@@ -97,8 +99,8 @@ def parse_rule(raw: dict[str, Any], origin: str) -> Rule:
         raise fail("scope", f"{scope!r} is not one of {', '.join(SCOPES)}")
     if "match" not in raw and "when" not in raw:
         raise fail("when", "a rule needs `match`, `when`, or both")
-    if "match" in raw and scope != "pair":
-        raise fail("match", "change matching compares against a baseline: use scope pair")
+    if "match" in raw and scope not in ("pair", "drift"):
+        raise fail("match", "change matching compares against a baseline: use scope pair or drift")
     return Rule(
         id=rule_id,
         title=raw["title"],

@@ -7,7 +7,26 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from driftcheck.sources import cloudrun_v2, cloudsql, knative, secret_manager, snapshot_file, vpc_access
+from driftcheck.sources import (
+    cloudrun_v2,
+    cloudsql,
+    knative,
+    secret_manager,
+    snapshot_file,
+    terraform_plan,
+    terraform_state,
+    vpc_access,
+)
 
 # Order matters only where shapes overlap: a v2 Service also has a `name`, so it goes before the generic ones.
-KINDS: tuple[ModuleType, ...] = (snapshot_file, knative, cloudrun_v2, cloudsql, vpc_access, secret_manager)
+# Terraform files come first: the whole file is one document, never peeled into resources by unwrap.
+KINDS: tuple[ModuleType, ...] = (
+    snapshot_file,
+    terraform_state,
+    terraform_plan,
+    knative,
+    cloudrun_v2,
+    cloudsql,
+    vpc_access,
+    secret_manager,
+)

@@ -16,6 +16,8 @@ DEFAULT_PORT = 8080
 GPU = "nvidia.com/gpu"
 # Cloud Run's default startup probe; a service that shows it is the same as one that does not declare a probe.
 DEFAULT_STARTUP = {"kind": "tcp", "timeout_s": 240, "period_s": 240, "failure_threshold": 1, "initial_delay_s": 0}
+# A string a Terraform plan knows only after apply travels through the parsers as this mark (terraform_resources).
+UNKNOWN_MARK = "\x00unknown\x00"
 _DETERMINISTIC_URL = re.compile(r"^https://(?P<service>.+)-(?P<number>\d{6,})\.(?P<region>[a-z0-9-]+)\.run\.app/?$")
 
 
@@ -80,7 +82,10 @@ def network_interfaces(raw: list[Any]) -> dict[str, NetworkInterface]:
 
 
 def env_value(name: str, value: object) -> str | Redacted:
-    return redact_env_value(name, "" if value is None else str(value))
+    text = "" if value is None else str(value)
+    if UNKNOWN_MARK in text:  # a plan's value known only after apply: no credential, and it must stay recognizable
+        return text
+    return redact_env_value(name, text)
 
 
 def container_key(container: Container, count: int, index: int) -> str:

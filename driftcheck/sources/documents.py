@@ -14,6 +14,7 @@ import yaml
 
 from driftcheck.errors import InputError
 from driftcheck.sources.screening import PLACEHOLDER, template_message
+from driftcheck.sources.tfstate_stream import open_state
 
 _KEY_VALUE = re.compile(r"""^\s*(-\s+)?["']?[\w./-]+["']?\s*:\s*\S""")
 
@@ -30,10 +31,12 @@ class Document:
     path: Path
     data: Any
     index: int = 0  # position among the documents of a multi-document YAML file
+    url: str | None = None  # where it was read from when that is not a local path (gs://bucket/key)
 
     @property
     def label(self) -> str:
-        return str(self.path) if self.index == 0 else f"{self.path}[{self.index}]"
+        where = self.url or str(self.path)
+        return where if self.index == 0 else f"{where}[{self.index}]"
 
 
 def decode(raw: bytes, path: Path) -> str:
@@ -52,7 +55,11 @@ def decode(raw: bytes, path: Path) -> str:
 
 
 def parse(text: str, path: Path) -> list[Any]:
-    """JSON when it looks like JSON (faster, exact errors), else YAML, which may hold several documents."""
+    """JSON when it looks like JSON (faster, exact errors), else YAML, which may hold several documents. A
+    Terraform state is decoded resource by resource, when its loader asks (sources/tfstate_stream.py)."""
+    streamed = open_state(text, str(path))
+    if streamed is not None:
+        return [streamed]
     if text.lstrip()[:1] in ("{", "["):
         try:
             return [json.loads(text)]
@@ -88,6 +95,18 @@ def read_documents(path: Path) -> Iterator[Document]:
         raise InputError(f"cannot read: {exc.strerror}", file=str(path)) from None
     for index, data in enumerate(parse(decode(raw, path), path)):
         yield Document(path, data, index)
+
+
+def read_url_documents(url: str, raw: bytes) -> Iterator[Document]:
+    """Documents of an object read from a URL; errors and provenance name the URL."""
+    path = Path(url.rsplit("/", 1)[-1])
+    try:
+        documents = parse(decode(raw, path), path)
+    except InputError as exc:  # re-labelled: the message should name the URL, not the bare object name
+        located = ":".join(part for part in (exc.file, exc.where) if part)
+        raise InputError(str(exc)[len(located) + 2 :], file=url, where=exc.where) from None
+    for index, data in enumerate(documents):
+        yield Document(path, data, index, url)
 
 
 def evidence_files(location: Path) -> list[Path]:

@@ -4,37 +4,48 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from driftcheck.errors import InputError
 from driftcheck.model import EnvVar, Inventory, SecretRef, Service, Unknown, VpcAccess
-from driftcheck.sources import KINDS, screening
+from driftcheck.sources import KINDS, gcs, screening, terraform_plan, terraform_state
 from driftcheck.sources.documents import Document, evidence_files, read_documents
 from driftcheck.sources.unwrap import resources
 
 _PROJECT_IN_PATH = re.compile(r"^projects/(?P<project>[^/]+)/")
 _SECRET_PATH = re.compile(r"^projects/(?P<project>[^/]+)/secrets/(?P<secret>[^/]+)$")
+# A Terraform file screens only the resources it models for placeholders (sources/terraform_resources.py).
+_SCREENS_ITS_OWN = (terraform_state, terraform_plan)
 
 
-def load_evidence(locations: Iterable[Path]) -> Inventory:
+def load_evidence(locations: Iterable[Path | str]) -> Inventory:
     inventory = Inventory()
     for location in locations:
-        for path in evidence_files(location):
-            for document in read_documents(path):
-                load_document(document, inventory)
+        for document in documents_at(location):
+            load_document(document, inventory)
     resolve_project_numbers(inventory)
     return inventory
+
+
+def documents_at(location: Path | str) -> Iterator[Document]:
+    """Every document of a local file or folder, or of one Cloud Storage object."""
+    if gcs.is_gcs(str(location)):
+        yield from gcs.read_documents(str(location))
+        return
+    for path in evidence_files(Path(location)):
+        yield from read_documents(path)
 
 
 def load_document(document: Document, inventory: Inventory) -> None:
     _refuse_unsupported(document.data, document.label)
     for data in resources(document.data, document.label, _is_known):
         _refuse_unsupported(data, document.label)
-        _refuse_template(data, document.label)
         kind = next((k for k in KINDS if k.matches(data)), None)
+        if kind not in _SCREENS_ITS_OWN:
+            _refuse_template(data, document.label)
         if kind is None:
             raise InputError(_unknown_kind_message(data), file=document.label)
         _load(kind, dataclasses.replace(document, data=data), inventory)
@@ -91,7 +102,7 @@ def resolve_project_numbers(inventory: Inventory) -> None:
 def _resolve_service(service: Service, aliases: dict[str, str]) -> Service:
     project = aliases.get(service.project, service.project) if isinstance(service.project, str) else service.project
     vpc = service.vpc
-    if vpc.connector:
+    if isinstance(vpc.connector, str) and vpc.connector:  # a plan's connector may be Unknown until apply
         vpc = dataclasses.replace(vpc, connector=resolve_path(vpc.connector, aliases))
     containers = {
         key: dataclasses.replace(c, env={n: _resolve_env(v, project, aliases) for n, v in c.env.items()})

@@ -1,7 +1,8 @@
 """Recognize what driftcheck does not read (yet), so a refusal says what the file is instead of "unknown shape".
 
-Terraform state and plans, Cloud Asset Inventory exports and unrendered templates are common neighbours of
-gcloud exports in a repository; each gets its own reason and the command that produces evidence instead.
+Cloud Asset Inventory exports and unrendered templates are common neighbours of gcloud exports in a repository;
+each gets its own reason and the command that produces evidence instead. (Terraform state and plans are read:
+sources/terraform_state.py and terraform_plan.py.)
 """
 
 from __future__ import annotations
@@ -22,10 +23,6 @@ def why_unsupported(data: Any) -> str | None:
     """A specific reason for a kind of file driftcheck recognizes but does not read, or None."""
     if not isinstance(data, dict):
         return None
-    if isinstance(data.get("tfplan"), dict):  # a plan wrapped by a CI tool
-        return why_unsupported(data["tfplan"])
-    if "terraform_version" in data or "format_version" in data:
-        return f"{_terraform_kind(data)} is not supported yet; {GCLOUD_HINT}"
     if "asset_type" in data:
         # Refused rather than unwrapped: a record's `resource.data` lacks the status and project-number links
         # an export has, and most records in the wild come from tfplan2cai (planned config, not what runs).
@@ -41,14 +38,6 @@ def near_miss(data: Any) -> str | None:
             "--format=json` output (no connectionName or databaseVersion)"
         )
     return None
-
-
-def _terraform_kind(data: dict[str, Any]) -> str:
-    if "resource_changes" in data or "planned_values" in data:
-        return "Terraform plan (`terraform show -json PLAN`)"
-    if "values" in data and "lineage" not in data:
-        return "Terraform state as `terraform show -json`"
-    return "Terraform state (terraform.tfstate)"
 
 
 def placeholder_in(data: Any, path: str = "") -> tuple[str, str] | None:

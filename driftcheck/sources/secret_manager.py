@@ -46,7 +46,7 @@ def load(doc: Document, inventory: Inventory) -> None:
     if _is_secret(doc.data):
         match = _SECRET.match(doc.data["name"])
         assert match
-        _merge(inventory, match["secret"], match["project"], doc.label, {"secret": "name"})
+        merge(inventory, match["secret"], match["project"], doc.label, {"secret": "name"})
     elif _is_version_list(doc.data):
         _load_versions(doc, inventory)
     else:
@@ -61,7 +61,7 @@ def _load_versions(doc: Document, inventory: Inventory) -> None:
         versions = by_secret.setdefault((match["secret"], match["project"]), {})
         versions[match["version"]] = SecretVersion(match["version"], str(item.get("state", "")), item.get("createTime"))
     for (secret_id, project), versions in by_secret.items():
-        _merge(inventory, secret_id, project, doc.label, {"versions": "[].state"}, versions=versions)
+        merge(inventory, secret_id, project, doc.label, {"versions": "[].state"}, versions=versions)
 
 
 def _load_policy(doc: Document, inventory: Inventory) -> None:
@@ -79,7 +79,7 @@ def _load_policy(doc: Document, inventory: Inventory) -> None:
         members = bindings.get(binding["role"], ()) + tuple(str(m) for m in binding.get("members") or ())
         bindings[binding["role"]] = tuple(sorted(set(members)))
     secret_id = name[: -len(IAM_SUFFIX)]
-    _merge(
+    merge(
         inventory,
         secret_id,
         Unknown("not in the IAM policy file"),
@@ -89,7 +89,7 @@ def _load_policy(doc: Document, inventory: Inventory) -> None:
     )
 
 
-def _merge(
+def merge(
     inventory: Inventory, secret_id: str, project: str | Unknown, origin: str, provenance: dict[str, str], **parts: Any
 ) -> None:
     """A secret's evidence arrives in up to three files; each adds what it knows."""

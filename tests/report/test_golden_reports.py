@@ -28,6 +28,8 @@ CASES = {
     "incident.table-160.txt": ("table", 160),
     "incident.json": ("json", 120),
     "incident.md": ("markdown", 120),
+    "incident.sarif": ("sarif", 120),
+    "incident.junit.xml": ("junit", 120),
 }
 
 

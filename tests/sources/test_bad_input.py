@@ -96,8 +96,9 @@ def test_bad_memory_quantity_names_the_field(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "content", "says"),
     [
-        ("terraform.tfstate", {"version": 4, "terraform_version": "1.9.0", "resources": []}, "Terraform state"),
-        ("plan.json", {"format_version": "1.2", "resource_changes": []}, "Terraform plan"),
+        ("terraform.tfstate", {"version": 4, "terraform_version": "1.9.0", "resources": []}, "resources in this state"),
+        ("old.tfstate", {"version": 3, "terraform_version": "0.11.0", "modules": []}, ":version: Terraform state"),
+        ("plan.json", {"format_version": "1.2", "resource_changes": []}, ":planned_values: a plan without"),
         ("asset.json", [{"name": "//run.googleapis.com/x", "asset_type": "run.googleapis.com/Service"}], "Asset Inv"),
         ("get.json", {"error": {"code": 404, "status": "NOT_FOUND", "message": "gone"}}, "404 NOT_FOUND: gone"),
     ],

@@ -1,9 +1,9 @@
 """Every real-world file in the shared corpus either loads or is refused with one clear line naming it.
 
 The corpus (../shared/corpus, read-only, files written by other people) is not part of the project; without it
-these tests skip. Counts below were recorded on 2026-11-29 (84 of 135 files load: every Cloud Run service file
-that is an export or API response; 51 are refused, each with its reason); the load counts are floors, as the
-corpus grows.
+these tests skip. Counts below were recorded on 2026-11-29 (95 of 135 files load: every Cloud Run service file
+that is an export or API response, and every Terraform state or plan holding a resource driftcheck models; 40 are
+refused, each with its reason); the load counts are floors, as the corpus grows.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from conftest import CORPUS
 
 from driftcheck.errors import InputError
-from driftcheck.model import Inventory
+from driftcheck.model import Inventory, Unknown
 from driftcheck.sources.evidence import load_evidence
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"shared corpus not found at {CORPUS}")
@@ -71,8 +71,12 @@ FOLDERS = {
     "knative_json": Expect(4, 0, ()),
     "v2": Expect(11, 1, ("a recorded API error (404 NOT_FOUND",)),
     "sqladmin": Expect(7, 5, ("Cloud Asset Inventory record", "Cloud SQL instance request body")),
-    "tfstate": Expect(0, 18, ("Terraform state (terraform.tfstate) is not supported yet",)),
-    "plan": Expect(0, 8, ("Terraform plan (`terraform show -json PLAN`) is not supported yet",)),
+    "tfstate": Expect(9, 9, ("no Cloud Run, Secret Manager, Cloud SQL or VPC Access resources in this state",)),
+    "plan": Expect(
+        2,
+        6,
+        ("no Cloud Run, Secret Manager, Cloud SQL or VPC Access resources", "looks like a template, not an export"),
+    ),
     "cai": Expect(0, 2, ("Cloud Asset Inventory record (run.googleapis.com/Service) is not supported yet",)),
     "secret_iam": Expect(0, 5, ("get-iam-policy SECRET --format=json` as SECRET.iam.json", "Cloud Asset Inventory")),
     "iam_policy": Expect(0, 1, ("an IAM policy carries no secret name",)),
@@ -173,3 +177,34 @@ def test_knative_list_response_and_sql_list_load() -> None:
     sql = load_one("sqladmin/GoogleCloudPlatform__gcpdiag__test-data__cloudsql2__json-dumps__cloudsql-instances.json")
     assert len(sql.sql_instances) == 6
     assert sql.project_aliases == {"12340006": "gcpdiag-cloudsql2-aaaa"}  # from the service agent's name
+
+
+def test_terraform_state_with_modules_and_for_each_loads() -> None:
+    """A v1 `google_cloud_run_service` per for_each key inside a module, each with a VPC connector annotation."""
+    inventory = load_one("tfstate/nickysada__stagewell__cloud_run__terraform.tfstate")
+    admin = inventory.services["admin-service"]
+    assert admin.metadata.address == 'module.cloud_run["admin-service"].google_cloud_run_service.main'
+    assert admin.vpc.path == "connector" and admin.containers["ingress"].cpu == 2.0
+
+
+def test_terraform_v2_state_matches_the_api_shape() -> None:
+    service = load_one("tfstate/Yns-data__Data_Api__terraform__cloud-run__terraform.tfstate").services["api-source-1"]
+    assert (service.project, service.region, service.max_instances, service.min_instances) == (
+        "glossy-metric-481911-c7",
+        "europe-west9",
+        10,
+        1,
+    )
+    assert service.containers["ingress"].port == 8000
+    assert service.containers["ingress"].startup_probe is None  # the default probe, as in a real export
+    assert service.containers["ingress"].env["DATA_API_KEY"].secret is not None
+
+
+def test_terraform_plan_with_unknown_project_loads() -> None:
+    """A created Cloud SQL instance: its project and connection name are known after apply."""
+    inventory = load_one(
+        "plan/GoogleCloudPlatform__terraform-validator__testdata__templates__example_sql_database_instance.tfplan.json"
+    )
+    (instance,) = inventory.sql_instances.values()
+    assert instance.database_version == "POSTGRES_9_6"
+    assert isinstance(instance.project, Unknown)

@@ -1,0 +1,111 @@
+"""The drift job: every service Terraform state manages, paired with its live (or snapshot) counterpart.
+
+Each drifted field is an `iac-drift` finding; the root-cause rules run on the same pair (live as the target,
+state as the baseline), and a drifted field takes the severity of the worst root cause it triggers. Services
+found on one side only are `iac-missing` (in state, not live) and `unmanaged` (live, not in state).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+from driftcheck.model import Inventory, Service
+from driftcheck.ruleset import cel
+from driftcheck.ruleset.context import service_context
+from driftcheck.ruleset.evaluate import evaluate
+from driftcheck.ruleset.findings import SEVERITIES, Finding, Result, Unverified
+from driftcheck.ruleset.load import RuleSet
+from driftcheck.ruleset.rank import rank
+from driftcheck.ruleset.schema import Rule
+from driftcheck.sources.evidence import documents_at, load_document, resolve_project_numbers
+
+DRIFT_RULE = "iac-drift"
+
+
+def load_declared(state_location: str) -> Inventory:
+    """What the state declares (a local file or gs://bucket/key), as the same canonical model as live."""
+    declared = Inventory()
+    for document in documents_at(state_location):
+        load_document(document, declared)
+    resolve_project_numbers(declared)
+    return declared
+
+
+def drift(declared: Inventory, live: Inventory, ruleset: RuleSet, *, state_label: str, live_label: str) -> Result:
+    # State often knows the project number (google_project) that a v1 export names the project by: share it.
+    live.project_aliases = {**declared.project_aliases, **live.project_aliases}
+    resolve_project_numbers(live)
+    merged = _merged(live, declared)  # live resources first: a live connector or secret is what serves traffic
+    findings: list[Finding] = []
+    unverified: list[Unverified] = []
+    for name, declared_service in sorted(declared.services.items()):
+        live_service = live.services.get(name)
+        if live_service is None:
+            findings += _inventory_findings(ruleset, declared_service, "state", merged)
+            continue
+        result = evaluate(_named(live_service, "live"), [_named(declared_service, "state")], merged, ruleset,
+                          drift=True)
+        findings += _lift_drift_severity(result.findings)
+        unverified += result.unverified
+    for name, live_service in sorted(live.services.items()):
+        if name not in declared.services:
+            findings += _inventory_findings(ruleset, live_service, "live", merged)
+    return Result(
+        target=live_label,
+        baselines=(state_label,),
+        status={"known": False, "reason": f"drift check of {len(declared.services)} managed services"},
+        findings=tuple(rank(findings, [r.id for r in ruleset.rules])),
+        unverified=tuple(unverified),
+        unread=dict(live.errors),
+    )
+
+
+def _named(service: Service, side: str) -> Service:
+    """`api (live)` against `api (terraform state)`: root-cause explanations then read as they should."""
+    return dataclasses.replace(service, name=f"{service.name} ({'live' if side == 'live' else 'terraform state'})")
+
+
+def _merged(first: Inventory, second: Inventory) -> Inventory:
+    merged = Inventory(project_aliases={**second.project_aliases, **first.project_aliases},
+                       errors={**second.errors, **first.errors})
+    for collection in ("secrets", "sql_instances", "connectors"):
+        getattr(merged, collection).update({**getattr(second, collection), **getattr(first, collection)})
+    return merged
+
+
+def _lift_drift_severity(findings: Iterable[Finding]) -> list[Finding]:
+    """A drifted field is as severe as the worst root cause it triggers (a lost connector is critical)."""
+    findings = list(findings)
+    causes = [f for f in findings if f.rule != DRIFT_RULE]
+    lifted = []
+    for finding in findings:
+        if finding.rule == DRIFT_RULE:
+            path = finding.evidence[0].path if finding.evidence else ""
+            related = [c.severity for c in causes if any(_same_field(path, e.path) for e in c.evidence)]
+            worst = min([finding.severity, *related], key=SEVERITIES.index)
+            finding = dataclasses.replace(finding, severity=worst)
+        lifted.append(finding)
+    return lifted
+
+
+def _same_field(drifted: str, evidence: str) -> bool:
+    return drifted == evidence or drifted.startswith(evidence + ".") or evidence.startswith(drifted + ".")
+
+
+def _inventory_findings(ruleset: RuleSet, service: Service, side: str, inventory: Inventory) -> list[Finding]:
+    rules = [r for r in ruleset.rules if r.scope == "inventory"]
+    context = cel.new_context({"target": service_context(service, inventory), "side": side})
+    return [_inventory_finding(rule, context) for rule in rules if rule.when and cel.evaluate(rule.when, context)]
+
+
+def _inventory_finding(rule: Rule, context: object) -> Finding:
+    return Finding(
+        rule=rule.id,
+        severity=rule.severity,
+        title=rule.title,
+        explanation=cel.render(rule.explanation, context),
+        evidence=(),
+        remediation={kind: cel.render(template, context) for kind, template in rule.remediation.items()},
+        docs=rule.docs,
+    )

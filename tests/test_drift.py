@@ -1,0 +1,96 @@
+"""`driftcheck drift`: Terraform state against live (or exported, or a snapshot), through the real CLI."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import FIXTURES, INCIDENT, run_cli
+from fakegcp import FakeGcpServer, World
+
+STATE = FIXTURES / "terraform" / "staging.tfstate"  # declares api WITH staging-connector, auth, legacy-worker
+CONNECTOR = "projects/netra-staging/locations/us-central1/connectors/staging-connector"
+
+
+def _drift(*args: str | Path) -> Any:
+    return run_cli("drift", "--state", *args, "--format", "json")
+
+
+def _by_rule(report: dict[str, Any], rule: str) -> list[dict[str, Any]]:
+    return [f for f in report["findings"] if f["rule"] == rule]
+
+
+def test_connector_removed_by_hand_is_critical_drift_naming_the_connector() -> None:
+    run = _drift(STATE, "--from", INCIDENT)
+    report = run.json()
+    assert run.code == 1
+    drifted = {f["evidence"][0]["path"]: f for f in _by_rule(report, "iac-drift")}
+    assert drifted["vpc.connector"]["severity"] == "critical"  # lifted by vpc-access-missing
+    assert drifted["vpc.connector"]["evidence"][0]["baseline"] == CONNECTOR
+    assert drifted["vpc.connector"]["evidence"][0]["target"] is None
+    assert CONNECTOR in drifted["vpc.connector"]["explanation"]
+    cause = _by_rule(report, "vpc-access-missing")[0]
+    assert cause["explanation"].startswith("api (live) has no VPC access (api (terraform state) uses connector")
+    assert not [f for f in report["findings"] if f["explanation"].startswith("auth")]  # auth matches its state
+
+
+def test_missing_and_unmanaged_services(tmp_path: Path) -> None:
+    live = tmp_path / "live"
+    shutil.copytree(INCIDENT, live)
+    billing = (INCIDENT / "auth.yaml").read_text().replace("name: auth\n", "name: billing\n")
+    (live / "billing.yaml").write_text(billing.replace("auth-123456789012", "billing-123456789012"))
+    report = _drift(STATE, "--from", live).json()
+    missing = _by_rule(report, "iac-missing")
+    assert [f["severity"] for f in missing] == ["high"]
+    assert 'module.identity.google_cloud_run_v2_service.svc["legacy-worker"]' in missing[0]["explanation"]
+    unmanaged = _by_rule(report, "unmanaged")
+    assert len(unmanaged) == 1 and unmanaged[0]["explanation"].startswith("billing runs live")
+
+
+def test_no_drift_when_live_matches_state(tmp_path: Path) -> None:
+    live = tmp_path / "live"
+    live.mkdir()
+    shutil.copy(INCIDENT / "auth.yaml", live)
+    state = FIXTURES / "terraform" / "auth-v2.tfstate"
+    run = _drift(state, "--from", live)
+    assert run.code == 0
+    assert run.json()["findings"] == []
+
+
+def test_drift_against_the_live_api() -> None:
+    with FakeGcpServer(World.from_folder(FIXTURES / "incident-live")) as server:
+        run = _drift(STATE, "--project", "netra-staging", "--region", "us-central1", "--endpoint", server.address)
+    report = run.json()
+    assert report["target"] == "live netra-staging/us-central1"
+    assert {f["rule"] for f in report["findings"]} >= {"iac-drift", "vpc-access-missing", "iac-missing"}
+
+
+emulator = pytest.importorskip("gcp_storage_emulator.server")
+
+
+@pytest.fixture
+def state_in_gcs(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    server = emulator.create_server("127.0.0.1", port, in_memory=True)
+    server.start()
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", f"http://127.0.0.1:{port}")
+    try:
+        from google.cloud import storage
+
+        storage.Client(project="test").create_bucket("acme-tfstate").blob("staging/default.tfstate") \
+            .upload_from_string(STATE.read_bytes())
+        yield "gs://acme-tfstate/staging/default.tfstate"
+    finally:
+        server.stop()
+
+
+def test_drift_with_state_in_cloud_storage(state_in_gcs: str) -> None:
+    report = _drift(state_in_gcs, "--from", INCIDENT).json()
+    assert report["baselines"] == [state_in_gcs]
+    assert any(f["evidence"][0]["path"] == "vpc.connector" for f in _by_rule(report, "iac-drift"))
