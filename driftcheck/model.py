@@ -96,16 +96,13 @@ class NetworkInterface:
 
 @dataclass(frozen=True)
 class VpcAccess:
-    connector: str | None = None  # projects/P/locations/R/connectors/N
+    connector: str | Unknown | None = None  # projects/P/locations/R/connectors/N; unknown in a plan or .tf
     network_interfaces: dict[str, NetworkInterface] = field(default_factory=dict)  # keyed by network
     egress: str | None = None  # all_traffic | private_ranges_only; None without a VPC path
-    # A connector a plan declares whose name is known only after apply. Kept apart from `connector` so every
-    # reader of `connector` still gets a path or None; to_plain shows it in `connector`'s place.
-    connector_unknown: Unknown | None = None
 
     @property
     def path(self) -> str:
-        if self.connector or self.connector_unknown:
+        if self.connector:  # an unknown connector (known after apply) is still a connector
             return "connector"
         return "direct" if self.network_interfaces else "none"
 
@@ -254,8 +251,6 @@ def to_plain(value: Any) -> Any:
         plain.pop("origin", None)
         if isinstance(value, VpcAccess):
             plain["path"] = value.path
-            pending = plain.pop("connector_unknown")
-            plain["connector"] = pending or plain["connector"]
         if isinstance(value, SqlInstance):
             plain["engine"] = to_plain(value.engine)
         if isinstance(value, ServiceStatus):

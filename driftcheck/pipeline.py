@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -12,7 +13,13 @@ from driftcheck.ruleset.findings import Result
 from driftcheck.ruleset.load import RuleSet
 from driftcheck.sources import locator as locators
 from driftcheck.sources.documents import Document, read_documents
-from driftcheck.sources.evidence import documents_at, load_document, load_evidence, resolve_project_numbers
+from driftcheck.sources.evidence import (
+    documents_at,
+    load_document,
+    load_evidence,
+    resolve_project_numbers,
+    resolve_service,
+)
 
 
 def compare(target: str, baselines: list[str], evidence: list[Path], ruleset: RuleSet) -> Result:
@@ -28,14 +35,38 @@ def compare(target: str, baselines: list[str], evidence: list[Path], ruleset: Ru
                 f"no baseline: the evidence holds no service other than {target_service.name!r}; "
                 "name a healthy peer, or add its export to --from"
             )
+    aliases = _assumed_project_link([target_service, *baseline_services], inventory)
+    if aliases:
+        target_service = resolve_service(target_service, aliases)
+        baseline_services = [resolve_service(s, aliases) for s in baseline_services]
     result = evaluate(target_service, baseline_services, inventory, ruleset)
-    return result
+    notes = [f"assumed project {number} is {project}: the compared files name one project by number and by id, "
+             "and nothing in the evidence links the two" for number, project in aliases.items()]
+    return dataclasses.replace(result, notes=(*result.notes, *notes))
+
+
+def _assumed_project_link(services: list[Service], inventory: Inventory) -> dict[str, str]:
+    """One project number and one project id among the compared services, unlinked: take them to be the same
+    project (said in the report), or every connector path would differ by its project segment alone."""
+    projects = {s.project for s in services if isinstance(s.project, str)} - set(inventory.project_aliases)
+    numbers = {p for p in projects if p.isdigit()}
+    ids = projects - numbers
+    return {numbers.pop(): ids.pop()} if len(numbers) == 1 and len(ids) == 1 else {}
+
+
+def is_local(spec: str) -> bool:
+    """A TARGET/BASELINE that names a file, a .tf folder or a Terraform locator, not a service to look up."""
+    location = spec.partition("#")[0]
+    return location.startswith("gs://") or Path(location).exists()
 
 
 def pick(name_or_path: str, inventory: Inventory) -> Service:
     """A service by name from the evidence, the one service in a file given by path, or a Terraform locator
-    (`FILE#ADDRESS`, `gs://bucket/key#ADDRESS`)."""
+    (`FILE#ADDRESS`, `gs://bucket/key#ADDRESS`, `DIR/#ADDRESS` for a .tf folder)."""
     path = Path(name_or_path)
+    location, _, address = name_or_path.partition("#")
+    if address and Path(location).is_dir():  # a .tf folder: the pre-deploy check, where no plan exists
+        return _service_from_tf(Path(location), address, inventory)
     locator = None if name_or_path in inventory.services else locators.parse(name_or_path)
     if locator is not None:
         own = _read_on_its_own(documents_at(locator.location), inventory)
@@ -46,6 +77,16 @@ def pick(name_or_path: str, inventory: Inventory) -> Service:
         return inventory.services[name_or_path]
     known = ", ".join(sorted(inventory.services)) or "none"
     raise InputError(f"no service named {name_or_path!r} in the evidence (services found: {known})")
+
+
+def _service_from_tf(folder: Path, address: str, inventory: Inventory) -> Service:
+    from driftcheck.sources import terraform_hcl  # python-hcl2 is loaded only for .tf folders
+
+    declared = terraform_hcl.load_tf_dir(folder)
+    for collection in ("sql_instances", "connectors"):
+        for key, resource in getattr(declared, collection).items():
+            getattr(inventory, collection).setdefault(key, resource)
+    return terraform_hcl.service_at(declared, address)
 
 
 def _service_from_file(path: Path, inventory: Inventory) -> Service:

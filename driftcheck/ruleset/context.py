@@ -180,6 +180,8 @@ def _connector_by_number(path: str, inventory: Inventory) -> Connector | None:
 
 def _connector(service: Service, inventory: Inventory) -> Any:
     path = service.vpc.connector
+    if isinstance(path, Unknown):  # a .tf reference or a value known only after apply
+        return path
     if not path:
         return None
     connector = inventory.connectors.get(path) or _connector_by_number(path, inventory)

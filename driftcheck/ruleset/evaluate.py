@@ -101,7 +101,8 @@ def _run(rule: Rule, pair: _Pair, unverified: dict[tuple[str, str], Unverified],
 
 def _verdict(rule: Rule, scope: dict[str, Any], context: Any) -> bool | Unverified:
     """Whether the rule holds for one candidate, or why that cannot be told."""
-    reason = _unknown_need(rule, scope)
+    needs = [cel.render(need, context) for need in rule.needs]  # a need may name the item: containers.{{ ... }}
+    reason = _unknown_need(needs, scope)
     if reason is not None:
         hint = cel.render(rule.unverified_hint, context) if rule.unverified_hint else None
         return Unverified(rule.id, rule.title, reason, hint)
@@ -143,9 +144,9 @@ def _change_plain(change: Change) -> dict[str, Any]:
     }
 
 
-def _unknown_need(rule: Rule, scope: dict[str, Any]) -> str | None:
+def _unknown_need(needs: list[str], scope: dict[str, Any]) -> str | None:
     """The first `needs` path that resolves to an unknown value, as its reason."""
-    for need in rule.needs:
+    for need in needs:
         value: Any = scope
         for part in need.split("."):
             if isinstance(value, Unknown):

@@ -93,19 +93,20 @@ def resolve_project_numbers(inventory: Inventory) -> None:
     """v1 files name projects by number, v2 and gcloud JSON by id: rewrite numbers to ids where evidence links them."""
     aliases = inventory.project_aliases
     for name, service in inventory.services.items():
-        inventory.services[name] = _resolve_service(service, aliases)
+        inventory.services[name] = resolve_service(service, aliases)
     for secret_id, secret in inventory.secrets.items():
         if isinstance(secret.project, str) and secret.project in aliases:
             inventory.secrets[secret_id] = dataclasses.replace(secret, project=aliases[secret.project])
 
 
-def _resolve_service(service: Service, aliases: dict[str, str]) -> Service:
+def resolve_service(service: Service, aliases: dict[str, str]) -> Service:
     project = aliases.get(service.project, service.project) if isinstance(service.project, str) else service.project
     vpc = service.vpc
     if isinstance(vpc.connector, str) and vpc.connector:  # a plan's connector may be Unknown until apply
         vpc = dataclasses.replace(vpc, connector=resolve_path(vpc.connector, aliases))
     containers = {
-        key: dataclasses.replace(c, env={n: _resolve_env(v, project, aliases) for n, v in c.env.items()})
+        key: c if isinstance(c.env, Unknown)  # an unresolved env stays unknown, never an empty map
+        else dataclasses.replace(c, env={n: _resolve_env(v, project, aliases) for n, v in c.env.items()})
         for key, c in service.containers.items()
     }
     return dataclasses.replace(service, project=project, vpc=vpc, containers=containers)
@@ -113,7 +114,7 @@ def _resolve_service(service: Service, aliases: dict[str, str]) -> Service:
 
 def _resolve_env(var: EnvVar, project: str | Unknown, aliases: dict[str, str]) -> EnvVar:
     """`projects/NUMBER/secrets/S` of the service's own project is the same secret as plain `S`."""
-    match = _SECRET_PATH.match(var.secret.secret) if var.secret else None
+    match = _SECRET_PATH.match(var.secret.secret) if var.secret and isinstance(var.secret.secret, str) else None
     if var.secret is None or match is None or aliases.get(match["project"], match["project"]) != project:
         return var
     return dataclasses.replace(var, secret=SecretRef(match["secret"], var.secret.version))
@@ -126,4 +127,4 @@ def resolve_path(path: str, aliases: dict[str, str]) -> str:
     return path
 
 
-__all__ = ["Unknown", "VpcAccess", "load_document", "load_evidence", "resolve_path"]
+__all__ = ["Unknown", "VpcAccess", "load_document", "load_evidence", "resolve_path", "resolve_service"]

@@ -605,7 +605,7 @@ def _placeholder_connector(service: Service, unresolved: dict[str, str]) -> Serv
         return service
     expression = unresolved.get("project") or unresolved.get("location") or PLACEHOLDER
     unknown = Unknown(f"unresolved: {expression} (the connector's project or region)")
-    return dataclasses.replace(service, vpc=dataclasses.replace(service.vpc, connector=unknown))  # type: ignore[arg-type]
+    return dataclasses.replace(service, vpc=dataclasses.replace(service.vpc, connector=unknown))
 
 
 def _fields(service: Service, address: str, kind: str) -> dict[str, str]:

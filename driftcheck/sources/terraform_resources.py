@@ -74,7 +74,7 @@ def load_instances(instances: Iterable[Instance], inventory: Inventory, label: s
 def _refuse_template(instance: Instance, label: str) -> None:
     """Only modelled resources are screened for placeholders: the rest of a state is none of driftcheck's business.
     One C-speed search over the serialized attributes spares the field-by-field walk when there is nothing."""
-    if not screening.PLACEHOLDER.search(json.dumps(instance.attributes)):
+    if not screening.PLACEHOLDER.search(json.dumps(instance.attributes, default=str)):
         return
     found = screening.placeholder_in(instance.attributes)
     if found:
@@ -197,21 +197,10 @@ def _add_service(
     if instance.marked:
         service = resolve_marks(service)
     if instance.unknown:
-        service = _pending_connector(_unknown_fields(service, instance.unknown, provenance))
-    else:
-        service = _pending_connector(service)
+        service = _unknown_fields(service, instance.unknown, provenance)
     common.add_service(inventory, service)
     for number, project_id in common.aliases_from_urls(service, urls).items():
         inventory.project_aliases.setdefault(number, project_id)
-
-
-def _pending_connector(service: Service) -> Service:
-    connector: Any = service.vpc.connector
-    if not isinstance(connector, Unknown):
-        return service
-    return dataclasses.replace(
-        service, vpc=dataclasses.replace(service.vpc, connector=None, connector_unknown=connector)
-    )
 
 
 def _unknown_fields(service: Service, unknown: frozenset[str], provenance: dict[str, str]) -> Service:

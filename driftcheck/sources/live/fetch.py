@@ -100,7 +100,7 @@ class LiveFetcher:
         """Every secret, instance and connector the services reference, fetched concurrently, in snapshot shape."""
         secrets = sorted({ref for s in services for ref in _secret_ids(s)})
         instances = sorted({name for s in services for name in s.cloudsql_instances})
-        connectors = sorted({s.vpc.connector for s in services if s.vpc.connector})
+        connectors = sorted({s.vpc.connector for s in services if isinstance(s.vpc.connector, str) and s.vpc.connector})
         calls: dict[tuple[str, str], Callable[[], Any]] = {}
         for secret in secrets:
             path = secret if secret.startswith("projects/") else f"projects/{self.project}/secrets/{secret}"
