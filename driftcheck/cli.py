@@ -162,12 +162,12 @@ def snapshot(
     import json
 
     from driftcheck.fileio import write_atomic
-    from driftcheck.live import LiveOptions, take_snapshot
+    from driftcheck.live import LiveOptions, scrubbed_snapshot, take_snapshot
     from driftcheck.sources.live.scope import resolve_scope
 
     with _progress("fetching") as progress:
         data = take_snapshot(LiveOptions(resolve_scope(project, region), endpoint, concurrency, progress))
-    write_atomic(output, json.dumps(data, indent=1, sort_keys=True) + "\n")
+    write_atomic(output, json.dumps(scrubbed_snapshot(data), indent=1, sort_keys=True) + "\n")
     errors = len(data["errors"])
     typer.echo(
         f"wrote {output}: {len(data['services'])} services" + (f", {errors} fetch errors" if errors else ""), err=True

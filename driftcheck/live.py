@@ -125,7 +125,15 @@ def take_snapshot(options: LiveOptions) -> dict[str, Any]:
         "tool": {"name": "driftcheck", "version": __version__},
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "scope": {"project": scope.project, "regions": list(scope.regions)},
-        "services": [cloudrun_v2.scrubbed(service) for service in raw_services],  # no credential in the file
+        "services": raw_services,
         **parts,
         "errors": fetch_errors(parts),
     }
+
+
+def scrubbed_snapshot(data: dict[str, Any]) -> dict[str, Any]:
+    """The snapshot as written to a file: no credential in it, changed passwords still told apart within it.
+
+    Only for writing: a run that compares what it fetched compares the values themselves (fingerprinted alike).
+    """
+    return {**data, "services": [cloudrun_v2.scrubbed(service) for service in data["services"]]}

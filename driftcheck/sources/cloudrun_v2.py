@@ -21,6 +21,7 @@ from driftcheck.model import (
     Volume,
     VpcAccess,
 )
+from driftcheck.redact import redact_env_value
 from driftcheck.sources import common
 from driftcheck.sources.documents import Document
 from driftcheck.sources.units import EGRESS, EXECUTION_ENVIRONMENT, INGRESS, last_segment, lookup, seconds, to_int
@@ -266,11 +267,13 @@ def scrubbed(data: dict[str, Any]) -> dict[str, Any]:
 
 def _scrubbed_container(container: dict[str, Any]) -> dict[str, Any]:
     env = [
-        {**var, "value": _marker(common.env_value(str(var.get("name", "")), var["value"]))} if "value" in var else var
+        {**var, "value": _marker(redact_env_value(str(var.get("name", "")), str(var["value"])))}
+        if "value" in var
+        else var
         for var in container.get("env") or ()
     ]
     scrubbed_args = {
-        key: [_marker(common.env_value("", a)) for a in container[key]]
+        key: [_marker(redact_env_value("", str(a))) for a in container[key]]
         for key in ("args", "command")
         if container.get(key)
     }

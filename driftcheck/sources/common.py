@@ -11,6 +11,7 @@ from driftcheck.model import Container, Inventory, NetworkInterface, Probe, Reda
 from driftcheck.redact import redact_env_value
 from driftcheck.sources.units import cpu_cores, last_segment, memory_bytes, to_int
 
+SCRUBBED_MARK = "[REDACTED:"  # what `cloudrun_v2.scrubbed` leaves in a snapshot file
 INGRESS_KEY = "ingress"  # the serving container, whatever each tool named it (gcloud `api-1`, Terraform "")
 DEFAULT_PORT = 8080
 GPU = "nvidia.com/gpu"
@@ -81,10 +82,12 @@ def network_interfaces(raw: list[Any]) -> dict[str, NetworkInterface]:
     return interfaces
 
 
-def env_value(name: str, value: object) -> str | Redacted:
+def env_value(name: str, value: object) -> str | Redacted | Unknown:
     text = "" if value is None else str(value)
     if UNKNOWN_MARK in text:  # a plan's value known only after apply: no credential, and it must stay recognizable
         return text
+    if SCRUBBED_MARK in text:  # scrubbed by the run that wrote a snapshot: its fingerprint means nothing here
+        return Unknown("credential scrubbed from the snapshot file; compare against the live project to check it")
     return redact_env_value(name, text)
 
 
