@@ -200,19 +200,28 @@ def drift(
     region: RegionOption = None,
     endpoint: EndpointOption = None,
     concurrency: ConcurrencyOption = 16,
+    config_dir: Annotated[
+        Path | None,
+        typer.Option("--config-dir", metavar="DIR", help="The .tf folder: its lifecycle.ignore_changes is honoured."),
+    ] = None,
 ) -> None:
     from driftcheck.drift import drift as run_drift
     from driftcheck.drift import load_declared
 
     ruleset = load_ruleset(rules)
     declared = load_declared(state)
+    config = None
+    if config_dir is not None:
+        from driftcheck.sources.terraform_hcl import load_tf_dir
+
+        config = load_tf_dir(config_dir)
     if evidence:
         from driftcheck.sources.evidence import load_evidence
 
         live, live_label = load_evidence(evidence), ", ".join(map(str, evidence))
     else:
         live, live_label = _live_inventory(project, region, endpoint, concurrency)
-    result = run_drift(declared, live, ruleset, state_label=state, live_label=live_label)
+    result = run_drift(declared, live, ruleset, state_label=state, live_label=live_label, config=config)
     _emit(result, output_format.value, output, fail_on.value)
     raise typer.Exit(exit_code(result, fail_on.value))
 

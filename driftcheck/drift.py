@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
+from fnmatch import fnmatchcase
 
 from driftcheck.model import Inventory, Service
 from driftcheck.ruleset import cel
@@ -32,21 +33,34 @@ def load_declared(state_location: str) -> Inventory:
     return declared
 
 
-def drift(declared: Inventory, live: Inventory, ruleset: RuleSet, *, state_label: str, live_label: str) -> Result:
+def drift(
+    declared: Inventory,
+    live: Inventory,
+    ruleset: RuleSet,
+    *,
+    state_label: str,
+    live_label: str,
+    config: Inventory | None = None,
+) -> Result:
+    """`config`, the .tf folder behind the state, brings lifecycle.ignore_changes: drift there is intended."""
     # State often knows the project number (google_project) that a v1 export names the project by: share it.
     live.project_aliases = {**declared.project_aliases, **live.project_aliases}
     resolve_project_numbers(live)
     merged = _merged(live, declared)  # live resources first: a live connector or secret is what serves traffic
     findings: list[Finding] = []
     unverified: list[Unverified] = []
+    notes: list[str] = []
     for name, declared_service in sorted(declared.services.items()):
         live_service = live.services.get(name)
         if live_service is None:
             findings += _inventory_findings(ruleset, declared_service, "state", merged)
             continue
-        result = evaluate(_named(live_service, "live"), [_named(declared_service, "state")], merged, ruleset,
-                          drift=True)
-        findings += _lift_drift_severity(result.findings)
+        result = evaluate(
+            _named(live_service, "live"), [_named(declared_service, "state")], merged, ruleset, drift=True
+        )
+        kept, ignored = _apply_ignore_changes(_lift_drift_severity(result.findings), declared_service, config)
+        findings += kept
+        notes += [f"{name}: {path} differs from state but lifecycle.ignore_changes covers it" for path in ignored]
         unverified += result.unverified
     for name, live_service in sorted(live.services.items()):
         if name not in declared.services:
@@ -57,6 +71,7 @@ def drift(declared: Inventory, live: Inventory, ruleset: RuleSet, *, state_label
         status={"known": False, "reason": f"drift check of {len(declared.services)} managed services"},
         findings=tuple(rank(findings, [r.id for r in ruleset.rules])),
         unverified=tuple(unverified),
+        notes=tuple(notes),
         unread=dict(live.errors),
     )
 
@@ -67,8 +82,9 @@ def _named(service: Service, side: str) -> Service:
 
 
 def _merged(first: Inventory, second: Inventory) -> Inventory:
-    merged = Inventory(project_aliases={**second.project_aliases, **first.project_aliases},
-                       errors={**second.errors, **first.errors})
+    merged = Inventory(
+        project_aliases={**second.project_aliases, **first.project_aliases}, errors={**second.errors, **first.errors}
+    )
     for collection in ("secrets", "sql_instances", "connectors"):
         getattr(merged, collection).update({**getattr(second, collection), **getattr(first, collection)})
     return merged
@@ -87,6 +103,25 @@ def _lift_drift_severity(findings: Iterable[Finding]) -> list[Finding]:
             finding = dataclasses.replace(finding, severity=worst)
         lifted.append(finding)
     return lifted
+
+
+def _apply_ignore_changes(
+    findings: list[Finding], declared: Service, config: Inventory | None
+) -> tuple[list[Finding], list[str]]:
+    """Drop iac-drift findings on fields the resource's .tf says to ignore; return what was dropped."""
+    configured = next(
+        (s for s in (config.services.values() if config else ()) if s.metadata.address == declared.metadata.address),
+        None,
+    )
+    globs = configured.metadata.ignore_changes if configured else ()
+    kept, ignored = [], []
+    for finding in findings:
+        path = finding.evidence[0].path if finding.evidence else ""
+        if finding.rule == DRIFT_RULE and any(fnmatchcase(path, glob) for glob in globs):
+            ignored.append(path)
+        else:
+            kept.append(finding)
+    return kept, ignored
 
 
 def _same_field(drifted: str, evidence: str) -> bool:

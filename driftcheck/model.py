@@ -145,6 +145,8 @@ class ServiceMetadata:
     updated: str | None = None
     deployer: str | None = None
     address: str | None = None  # the Terraform resource address, for a service read from state or a plan
+    # Canonical path globs a .tf resource's lifecycle.ignore_changes covers: drift there is intended.
+    ignore_changes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -144,3 +144,13 @@ def test_drift_from_a_snapshot_does_not_mistake_scrubbed_credentials_for_drift(t
     assert taken.code == 0, taken.stderr
     report = _drift(FIXTURES / "terraform" / "auth-v2.tfstate", "--from", snapshot).json()
     assert [f["rule"] for f in report["findings"]] == ["unmanaged"]  # DATABASE_URL's password: unknown, not drift
+
+
+def test_lifecycle_ignore_changes_from_the_config_dir_suppresses_that_drift() -> None:
+    config = FIXTURES / "terraform-hcl" / "staging-config"  # ignore_changes = [template[0].vpc_access, ...]
+    plain = _drift(STATE, "--from", INCIDENT).json()
+    honoured = _drift(STATE, "--from", INCIDENT, "--config-dir", config).json()
+    assert {f["evidence"][0]["path"] for f in _by_rule(plain, "iac-drift")} >= {"vpc.connector", "vpc.egress"}
+    assert not [f for f in _by_rule(honoured, "iac-drift") if f["evidence"][0]["path"].startswith("vpc")]
+    assert any("api: vpc.connector" in note and "ignore_changes" in note for note in honoured["notes"])
+    assert _by_rule(honoured, "iac-missing")  # the rest of the job is unchanged

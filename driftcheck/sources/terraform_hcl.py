@@ -381,6 +381,7 @@ class TfInstance:
     unresolved: dict[str, str]  # Terraform attribute path -> expression
     notes: list[tuple[str, str]]  # (Terraform attribute path, which variable value was used)
     lines: dict[str, int] = field(default_factory=dict)  # Terraform attribute path -> line
+    ignore_changes: tuple[str, ...] = ()  # lifecycle.ignore_changes, as Terraform attribute paths (or "all")
 
 
 class _Unexpandable(Exception):
@@ -442,7 +443,18 @@ def _instance(
         if key in unresolved:  # the mappers build resource names from these; Unknown replaces them afterwards
             values[key] = f"{PLACEHOLDER}-{key}"
     lines = tf.inner.get(("resource", kind, name), {})
-    return TfInstance(Instance(address, kind, values), tf.path, line, unresolved, own.notes, lines)
+    ignored = _ignore_changes(body)
+    return TfInstance(Instance(address, kind, values), tf.path, line, unresolved, own.notes, lines, ignored)
+
+
+def _ignore_changes(body: dict[str, Any]) -> tuple[str, ...]:
+    """`lifecycle { ignore_changes = [template[0].containers[0].image, client] }`, or `= all`."""
+    listed: Any = [(block or {}).get("ignore_changes") for block in body.get("lifecycle") or ()]
+    paths = []
+    for entry in listed:
+        items = entry if isinstance(entry, list) else [entry] if entry is not None else []
+        paths += [item.text if isinstance(item, Expr) else str(item) for item in items]
+    return tuple(paths)
 
 
 # --- the folder ---------------------------------------------------------------------------------------------------
@@ -595,7 +607,17 @@ def _finish(service: Service, found: TfInstance) -> Service:
     where = str(found.line) if found.line else address
     provenance = {canonical: _located(found, where, tf_path) for canonical, tf_path in fields.items()}
     name = address if "name" in found.unresolved else service.name
-    return dataclasses.replace(service, name=name, origin=str(found.file), provenance=provenance)
+    ignored = tuple(glob for tf_path in found.ignore_changes for glob in _ignored_globs(fields, tf_path))
+    metadata = dataclasses.replace(service.metadata, ignore_changes=ignored)
+    return dataclasses.replace(service, name=name, origin=str(found.file), provenance=provenance, metadata=metadata)
+
+
+def _ignored_globs(fields: dict[str, str], tf_path: str) -> list[str]:
+    """The canonical fields an ignore_changes entry covers, each with everything under it."""
+    if tf_path == "all":
+        return ["*"]
+    covered = [c for c, f in fields.items() if _within(f, tf_path)] or _covered(fields, tf_path)
+    return [glob for canonical in covered for glob in (canonical, f"{canonical}.*")]
 
 
 def _placeholder_connector(service: Service, unresolved: dict[str, str]) -> Service:
