@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Iterable
 from fnmatch import fnmatchcase
 
+from driftcheck.compare import source_of
 from driftcheck.model import Inventory, Service
 from driftcheck.ruleset import cel
 from driftcheck.ruleset.context import service_context
@@ -73,6 +74,7 @@ def drift(
         unverified=tuple(unverified),
         notes=tuple(notes),
         unread=dict(live.errors),
+        located_at="baseline",  # a drift is fixed where it is declared
     )
 
 
@@ -120,8 +122,17 @@ def _apply_ignore_changes(
         if finding.rule == DRIFT_RULE and any(fnmatchcase(path, glob) for glob in globs):
             ignored.append(path)
         else:
-            kept.append(finding)
+            kept.append(_declared_in_tf(finding, configured) if configured else finding)
     return kept, ignored
+
+
+def _declared_in_tf(finding: Finding, configured: Service) -> Finding:
+    """Point the declared side of the evidence at the .tf line that declares it: that is where a fix goes."""
+    evidence = tuple(
+        dataclasses.replace(e, baseline_source=source_of(configured, e.path)) if e.baseline_source else e
+        for e in finding.evidence
+    )
+    return dataclasses.replace(finding, evidence=evidence)
 
 
 def _same_field(drifted: str, evidence: str) -> bool:

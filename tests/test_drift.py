@@ -124,7 +124,23 @@ def test_drift_sarif_validates_against_the_schema(tmp_path: Path) -> None:
     assert run.code == 1
     log = json.loads(out.read_text())
     jsonschema.Draft4Validator(schema).validate(log)
-    assert "iac-drift" in {r["ruleId"] for r in log["runs"][0]["results"]}
+    drifted = [r for r in log["runs"][0]["results"] if r["ruleId"] == "iac-drift"]
+    assert drifted and all(  # a drift is fixed where it is declared: the state, at the resource's address
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("staging.tfstate") for r in drifted
+    )
+    assert 'svc["api"]' in drifted[0]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+
+    with_config = tmp_path / "with-config.sarif"
+    config = FIXTURES / "terraform-hcl" / "staging-config"
+    run_cli(
+        "drift", "--state", STATE, "--from", INCIDENT, "--config-dir", config, "--format", "sarif", "-o", with_config
+    )
+    cause = next(
+        r for r in json.loads(with_config.read_text())["runs"][0]["results"] if r["ruleId"] == "vpc-access-missing"
+    )
+    physical = cause["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"].endswith("staging-config/modules/run/main.tf")
+    assert physical["region"]["startLine"] == 14  # the vpc_access connector line of the .tf
 
 
 def test_drift_from_a_snapshot_does_not_mistake_scrubbed_credentials_for_drift(tmp_path: Path) -> None:

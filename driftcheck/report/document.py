@@ -34,6 +34,7 @@ def build(result: Result) -> dict[str, Any]:
         ],
         "other_differences": [_change(c) for c in result.other_differences],
         "notes": list(result.notes),
+        "located_at": result.located_at,
         "incomplete": result.incomplete,
     }
     redacted: dict[str, Any] = redact_tree(document)

@@ -121,21 +121,24 @@ def _results(doc: dict[str, Any], index: dict[str, int]) -> list[dict[str, Any]]
     results, seen = [], set[str]()
     for rank, finding in enumerate(doc["findings"], 1):
         fingerprint = _fingerprint(finding, doc["target"], seen)
-        results.append(_result(finding, doc["target"], index[finding["rule"]], rank, fingerprint))
+        results.append(_result(finding, doc, index[finding["rule"]], rank, fingerprint))
     return results
 
 
-def _result(finding: dict[str, Any], target: str, rule_index: int, rank: int, fingerprint: str) -> dict[str, Any]:
+def _result(
+    finding: dict[str, Any], doc: dict[str, Any], rule_index: int, rank: int, fingerprint: str
+) -> dict[str, Any]:
+    target, side = doc["target"], doc.get("located_at", "target")
     result: dict[str, Any] = {
         "ruleId": finding["rule"],
         "ruleIndex": rule_index,
         "level": LEVELS[finding["severity"]],
         "message": {"text": _message(finding)},
-        "locations": [_primary_location(finding, target)],
+        "locations": [_primary_location(finding, target, side)],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
         "properties": {"severity": finding["severity"], "rank": rank},
     }
-    related = _related_locations(finding)
+    related = _related_locations(finding, side)
     if related:
         result["relatedLocations"] = related
     return result
@@ -163,18 +166,19 @@ def _fingerprint(finding: dict[str, Any], target: str, seen: set[str]) -> str:
     return digest
 
 
-def _primary_location(finding: dict[str, Any], target: str) -> dict[str, Any]:
+def _primary_location(finding: dict[str, Any], target: str, side: str = "target") -> dict[str, Any]:
+    """Where to fix it: the target's source in a compare, the Terraform declaration's in a drift check."""
     for evidence in finding["evidence"]:
-        source = evidence["source"]["target"]
+        source = evidence["source"][side]
         if source:
             return _location(source)
     return {"logicalLocations": [{"name": target, "fullyQualifiedName": target, "kind": "resource"}]}
 
 
-def _related_locations(finding: dict[str, Any]) -> list[dict[str, Any]]:
+def _related_locations(finding: dict[str, Any], side: str = "target") -> list[dict[str, Any]]:
     """Every other distinct source, each said to be the target's or the baseline's (GitHub shows only the first
     location; the peer's file is where a reader looks for what works)."""
-    primary = next((e["source"]["target"] for e in finding["evidence"] if e["source"]["target"]), None)
+    primary = next((e["source"][side] for e in finding["evidence"] if e["source"][side]), None)
     sources = [(side, e["source"][side]) for e in finding["evidence"] for side in ("target", "baseline")]
     unique = list(dict.fromkeys((side, s) for side, s in sources if s and s != primary))
     return [

@@ -66,6 +66,7 @@ class Result:
     other_differences: tuple[Change, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
     unread: dict[str, str] = field(default_factory=dict)  # resource -> why it could not be read
+    located_at: str = "target"  # whose sources say where to fix: the target's, or (drift) the declaration's
 
     @property
     def incomplete(self) -> bool:
