@@ -55,3 +55,9 @@ def test_an_env_map_from_an_unresolved_dynamic_block_is_unverified_not_missing()
     assert "env-var-missing" not in {f["rule"] for f in report["findings"]}
     assert any(u["rule"] == "env-var-missing" and "dynamic" in u["reason"] for u in report["unverified"])
     assert report["incomplete"] is True
+
+
+def test_hcl_syntax_error_is_one_line_naming_file_and_line() -> None:
+    run = _compare(f"{FIXTURES / 'terraform-hcl' / 'bad-syntax'}/#google_cloud_run_v2_service.x", str(INCIDENT))
+    assert run.code == 2 and run.stderr.count("\n") == 1
+    assert "bad-syntax/main.tf:4: HCL syntax error" in run.stderr and "Traceback" not in run.stderr
