@@ -14,6 +14,7 @@ from fakegcp import FakeGcpServer, World
 
 STATE = FIXTURES / "terraform" / "staging.tfstate"  # declares api WITH staging-connector, auth, legacy-worker
 CONNECTOR = "projects/netra-staging/locations/us-central1/connectors/staging-connector"
+SCOPE = ("--project", "netra-staging", "--region", "us-central1")
 
 
 def _drift(*args: str | Path) -> Any:
@@ -63,7 +64,7 @@ def test_no_drift_when_live_matches_state(tmp_path: Path) -> None:
 
 def test_drift_against_the_live_api() -> None:
     with FakeGcpServer(World.from_folder(FIXTURES / "incident-live")) as server:
-        run = _drift(STATE, "--project", "netra-staging", "--region", "us-central1", "--endpoint", server.address)
+        run = _drift(STATE, *SCOPE, "--endpoint", server.address)
     report = run.json()
     assert report["target"] == "live netra-staging/us-central1"
     assert {f["rule"] for f in report["findings"]} >= {"iac-drift", "vpc-access-missing", "iac-missing"}
@@ -102,10 +103,7 @@ def test_both_resource_schemas_match_the_live_service_when_nothing_drifted(state
     with FakeGcpServer(World.from_folder(FIXTURES / "incident-live")) as server:
         report = _drift(
             FIXTURES / "terraform" / state,
-            "--project",
-            "netra-staging",
-            "--region",
-            "us-central1",
+            *SCOPE,
             "--endpoint",
             server.address,
         ).json()
@@ -148,10 +146,7 @@ def test_drift_from_a_snapshot_does_not_mistake_scrubbed_credentials_for_drift(t
     with FakeGcpServer(World.from_folder(FIXTURES / "incident-live")) as server:
         taken = run_cli(
             "snapshot",
-            "--project",
-            "netra-staging",
-            "--region",
-            "us-central1",
+            *SCOPE,
             "--endpoint",
             server.address,
             "-o",
