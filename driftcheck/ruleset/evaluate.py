@@ -46,7 +46,7 @@ def evaluate(
     unverified: dict[tuple[str, str], Unverified] = {}
     matched_paths: set[str] = set()
     for rule in ruleset.rules:
-        if rule.scope == "inventory" or (rule.scope == "drift" and not drift):
+        if rule.scope in ("inventory", "audit") or (rule.scope == "drift" and not drift):
             continue
         for pair in [solo] if rule.scope == "target" else pairs:
             for hit in _run(rule, pair, unverified, matched_paths):

@@ -10,8 +10,9 @@ from driftcheck.ruleset.findings import SEVERITIES
 
 CHANGE_KINDS = ("added", "removed", "changed")
 # pair: target against each baseline; target: the target alone; drift: live against its declared state, in the
-# drift job only; inventory: a resource found on one side only (in state but not live, live but not in state).
-SCOPES = ("pair", "target", "drift", "inventory")
+# drift job only; inventory: a resource found on one side only (in state but not live, live but not in state);
+# audit: peer-group and environment parity, built by driftcheck/parity.py from the rule's texts.
+SCOPES = ("pair", "target", "drift", "inventory", "audit")
 _RULE_KEYS = {
     "id",
     "title",
