@@ -23,6 +23,7 @@ FORMATS: dict[str, str] = {  # format name -> module in driftcheck.report
     "markdown": "markdown",
     "sarif": "sarif",
     "junit": "junit",
+    "html": "html",
 }
 
 

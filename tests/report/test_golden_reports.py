@@ -30,6 +30,7 @@ CASES = {
     "incident.md": ("markdown", 120),
     "incident.sarif": ("sarif", 120),
     "incident.junit.xml": ("junit", 120),
+    "incident.html": ("html", 120),
 }
 
 

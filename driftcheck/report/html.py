@@ -1,0 +1,240 @@
+"""`--format html`: one self-contained page to open in a browser during an incident.
+
+Nothing is fetched: the CSS is inline, there is no font, image or script to load, so the file opens offline and
+from a mail attachment. Every value from the evidence goes through `html.escape`: a `<script>` in an env var or
+a status message is text, never markup. No timestamp is written, so the same result gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from driftcheck.report import document
+from driftcheck.report.document import change_cells, display
+from driftcheck.ruleset.findings import Result
+
+_CSS = """
+:root { color-scheme: light dark; --bg: #ffffff; --fg: #111111; --muted: #4a4a4a; --line: #c8c8c8;
+  --panel: #f3f4f6; --code: #eef0f3; --ok: #0a6b2d; --bad: #b00020; --warn: #7a4b00; --link: #0645ad; }
+@media (prefers-color-scheme: dark) {
+  :root { --bg: #0f1115; --fg: #f2f2f2; --muted: #b8b8b8; --line: #3a3f47; --panel: #1a1d23; --code: #23272f;
+    --ok: #5fd38a; --bad: #ff6b7d; --warn: #ffc266; --link: #8ab4ff; }
+}
+* { box-sizing: border-box; }
+body { margin: 0 auto; max-width: 1200px; padding: 1rem; background: var(--bg); color: var(--fg);
+  font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+h1 { font-size: 1.6rem; margin: 0 0 .5rem; overflow-wrap: anywhere; }
+h2 { font-size: 1.25rem; margin: 1.75rem 0 .5rem; border-bottom: 2px solid var(--line); padding-bottom: .2rem; }
+code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9em; }
+code { overflow-wrap: anywhere; }
+pre { background: var(--code); padding: .6rem .8rem; border-radius: 4px; white-space: pre-wrap;
+  overflow-wrap: anywhere; margin: .25rem 0 .75rem; }
+a { color: var(--link); }
+.banner { border: 2px solid var(--warn); color: var(--warn); padding: .5rem .8rem; border-radius: 4px;
+  font-weight: 600; margin: .5rem 0; }
+.notes { color: var(--muted); margin: 0; padding-left: 1.2rem; }
+.panel { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: .6rem 1rem; }
+.panel ul { margin: 0; padding-left: 1.2rem; }
+.ready { color: var(--ok); font-weight: 700; }
+.not-ready, .failed { color: var(--bad); font-weight: 700; }
+.reconciling { color: var(--warn); font-weight: 700; }
+details.finding { border: 1px solid var(--line); border-left-width: 6px; border-radius: 6px; margin: .75rem 0;
+  background: var(--panel); }
+details.finding > summary { cursor: pointer; padding: .6rem 1rem; font-size: 1.1rem; font-weight: 600;
+  overflow-wrap: anywhere; }
+details.finding > .body { padding: 0 1rem .75rem; }
+details.critical { border-left-color: #d00020; } details.high { border-left-color: #e05a00; }
+details.medium { border-left-color: #c79100; } details.low { border-left-color: #1f78b4; }
+details.info { border-left-color: #777777; }
+.badge { display: inline-block; min-width: 5.5em; text-align: center; padding: .05rem .45rem; border-radius: 4px;
+  font-size: .8rem; font-weight: 800; letter-spacing: .04em; margin-right: .4rem; vertical-align: middle; }
+.badge.critical { background: #b00020; color: #ffffff; } .badge.high { background: #c2410c; color: #ffffff; }
+.badge.medium { background: #facc15; color: #111111; } .badge.low { background: #1d4ed8; color: #ffffff; }
+.badge.info { background: #6b7280; color: #ffffff; }
+.rule { color: var(--muted); font-weight: 400; font-size: .9rem; }
+.confirmed { color: var(--ok); list-style: none; padding-left: 0; margin: .25rem 0; }
+.peers, .docs { color: var(--muted); margin: .25rem 0; }
+.table-wrap { overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0; }
+th, td { border: 1px solid var(--line); padding: .35rem .5rem; text-align: left; vertical-align: top;
+  overflow-wrap: anywhere; }
+th { background: var(--code); }
+td.source { color: var(--muted); font-size: .85rem; }
+table.evidence td.target { font-weight: 700; }
+table.evidence col.what { width: 20%; } table.evidence col.value { width: 20%; }
+h3 { font-size: 1rem; margin: .75rem 0 .25rem; }
+footer { color: var(--muted); font-size: .85rem; margin-top: 2rem; }
+@media (max-width: 700px) {
+  body { padding: .5rem; font-size: 15px; }
+  table.evidence thead, table.evidence colgroup { display: none; }
+  table.evidence, table.evidence tbody { display: block; width: 100%; }
+  table.evidence tr { display: block; border: 1px solid var(--line); margin-bottom: .5rem; }
+  table.evidence td { display: block; width: 100%; border: 0; border-bottom: 1px solid var(--line); }
+  table.evidence td::before { content: attr(data-label) ": "; font-weight: 700; color: var(--fg); }
+}
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def render(result: Result) -> str:
+    doc = document.build(result)
+    title = f"driftcheck: {doc['target']} compared with {', '.join(doc['baselines']) or 'no baseline'}"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{_e(title)}</h1>",
+        *_banner(doc),
+        *_notes(doc["notes"]),
+        *_status(doc["status"], doc["target"]),
+        *_findings(doc["findings"]),
+        *_unverified(doc["unverified"]),
+        *_others(doc["other_differences"]),
+        f"<footer>{_e(doc['tool']['name'])} {_e(doc['tool']['version'])}</footer>",
+        "</body>",
+        "</html>",
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def _banner(doc: dict[str, Any]) -> list[str]:
+    if not doc["incomplete"]:
+        return []
+    text = "Incomplete: some checks could not be verified (see “Could not verify” below)."
+    return [f'<div class="banner" role="alert">{_e(text)}</div>']
+
+
+def _notes(notes: list[str]) -> list[str]:
+    if not notes:
+        return []
+    return ['<ul class="notes">', *(f"<li>{_e(n)}</li>" for n in notes), "</ul>"]
+
+
+def _status(status: dict[str, Any], target: str) -> list[str]:
+    head = ["<h2>Observed status</h2>", '<section class="panel status">']
+    if not status.get("known"):
+        return [*head, f"<p>Status of <code>{_e(target)}</code> not in the evidence: {_e(status.get('reason'))}.</p>",
+                "</section>"]  # fmt: skip
+    return [*head, "<ul>", *_status_items(status, target), "</ul>", "</section>"]
+
+
+def _status_items(status: dict[str, Any], target: str) -> list[str]:
+    css, word = {True: ("ready", "ready"), False: ("not-ready", "NOT READY"), None: ("reconciling", "reconciling")}[
+        status.get("ready")
+    ]
+    items = [
+        f'<li><code>{_e(target)}</code> is <span class="{css}">{word}</span>; latest created revision '
+        f"<code>{_e(status.get('latest_created_revision'))}</code>, latest ready "
+        f"<code>{_e(status.get('latest_ready_revision'))}</code></li>"
+    ]
+    if status.get("reason") or status.get("message"):
+        items.append(f"<li><strong>{_e(status.get('reason'))}</strong>: {_e(status.get('message'))}</li>")
+    traffic = ", ".join(f"{_e(t['percent'])}% → <code>{_e(t['revision'])}</code>" for t in status.get("traffic") or [])
+    if traffic:
+        items.append(f"<li>traffic: {traffic}</li>")
+    if status.get("last_deploy_failed"):
+        items.append('<li class="failed">the last deploy failed: traffic stays on the older revision</li>')
+    return items
+
+
+def _findings(findings: list[dict[str, Any]]) -> list[str]:
+    lines = ["<h2>Findings, most likely root cause first</h2>"]
+    if not findings:
+        return [*lines, "<p>No finding.</p>"]
+    for number, finding in enumerate(findings, 1):
+        lines += _finding(number, finding)
+    return lines
+
+
+def _finding(number: int, finding: dict[str, Any]) -> list[str]:
+    """A collapsible block; the first (most likely) is open, so the answer is on screen without a click."""
+    severity = _e(finding["severity"])
+    summary = (
+        f'<summary><span class="badge {severity}">{_e(finding["severity"].upper())}</span>'
+        f'{number}. {_e(finding["title"])} <span class="rule">(<code>{_e(finding["rule"])}</code>)</span></summary>'
+    )
+    return [
+        f'<details class="finding {severity}" data-rule="{_e(finding["rule"])}"{" open" if number == 1 else ""}>',
+        summary,
+        '<div class="body">',
+        f'<p class="explanation">{_e(finding["explanation"])}</p>',
+        *_why(finding),
+        *_evidence(finding["evidence"]),
+        *_remediation(finding["remediation"]),
+        f'<p class="docs">Docs: <a href="{_e(finding["docs"])}">{_e(finding["docs"])}</a></p>',
+        "</div>",
+        "</details>",
+    ]
+
+
+def _why(finding: dict[str, Any]) -> list[str]:
+    lines = []
+    if finding["confirmations"]:
+        lines += ['<ul class="confirmed">', *(f"<li>✓ confirmed: {_e(c)}</li>" for c in finding["confirmations"]),
+                  "</ul>"]  # fmt: skip
+    if finding["peers"]:
+        lines.append(f'<p class="peers">peers: {_e(finding["peers"])}</p>')
+    return lines
+
+
+def _evidence(evidence: list[dict[str, Any]]) -> list[str]:
+    if not evidence:
+        return []
+    rows = [
+        "<tr>"
+        f'<td data-label="what"><code>{_e(e["path"])}</code></td>'
+        f'<td data-label="baseline">{_e(display(e["baseline"]))}</td>'
+        f'<td data-label="target" class="target">{_e(display(e["target"]))}</td>'
+        f'<td data-label="source" class="source">{_source(e["source"])}</td>'
+        "</tr>"
+        for e in evidence
+    ]
+    head = "<thead><tr><th>what</th><th>baseline</th><th>target</th><th>source</th></tr></thead>"
+    cols = '<colgroup><col class="what"><col class="value"><col class="value"><col></colgroup>'
+    return ['<div class="table-wrap"><table class="evidence">', cols, head, "<tbody>", *rows, "</tbody></table></div>"]
+
+
+def _source(source: dict[str, str | None]) -> str:
+    return "<br>".join(f"{_e(side)}: <code>{_e(where)}</code>" for side, where in source.items() if where)
+
+
+def _remediation(remediation: dict[str, str]) -> list[str]:
+    lines = []
+    for kind, command in remediation.items():
+        lines += [f"<h3>Fix ({_e(kind)})</h3>", f'<pre class="fix"><code>{_e(command)}</code></pre>']
+    return lines
+
+
+def _unverified(unverified: list[dict[str, Any]]) -> list[str]:
+    if not unverified:
+        return []
+    items = [
+        f"<li><strong><code>{_e(u['rule'])}</code></strong>: {_e(u['reason'])}"
+        + (f" <em>({_e(u['hint'])})</em>" if u["hint"] else "")
+        + "</li>"
+        for u in unverified
+    ]
+    return ['<h2 id="unverified">Could not verify</h2>', '<ul class="unverified">', *items, "</ul>"]
+
+
+def _others(changes: list[dict[str, Any]]) -> list[str]:
+    if not changes:
+        return []
+    rows = []
+    for change in changes:
+        baseline, target = change_cells(change["baseline"], change["target"])
+        rows.append(f"<tr><td><code>{_e(change['path'])}</code></td><td>{_e(baseline)}</td><td>{_e(target)}</td></tr>")
+    head = "<thead><tr><th>path</th><th>baseline</th><th>target</th></tr></thead>"
+    return ["<h2>Other differences (no rule matched)</h2>", '<div class="table-wrap"><table class="others">', head,
+            "<tbody>", *rows, "</tbody></table></div>"]  # fmt: skip
