@@ -1,0 +1,140 @@
+"""`driftcheck snapshot` (everything in scope into one file or a history store) and `driftcheck history`."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from driftcheck.cli.app import ConcurrencyOption, EndpointOption, HistoryOption, ProjectOption, RegionOption, app
+from driftcheck.cli.output import progress
+from driftcheck.errors import DriftcheckError
+
+SNAPSHOT_HELP = """Fetch every service of the region(s) and what they reference into one snapshot file.
+
+`--from FILE` then accepts the snapshot wherever it accepts an evidence folder. The write is atomic. With
+--history the snapshot is also stored in a history store (then -o is optional); `driftcheck history` reads it.
+
+[bold]Examples[/bold]
+
+  driftcheck snapshot --project netra-staging --region us-central1 -o staging.json
+
+  driftcheck compare api auth --from staging.json
+
+  driftcheck snapshot --project netra-staging --region us-central1 --history gs://acme-audit/history --keep 90
+"""
+
+
+@app.command(help=SNAPSHOT_HELP)
+def snapshot(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="FILE", help="Where to write the snapshot.")
+    ] = None,
+    project: ProjectOption = None,
+    region: RegionOption = None,
+    endpoint: EndpointOption = None,
+    concurrency: ConcurrencyOption = 16,
+    history_location: HistoryOption = None,
+    keep: Annotated[
+        int | None, typer.Option("--keep", min=1, metavar="N", help="With --history: keep only the newest N.")
+    ] = None,
+    keep_days: Annotated[
+        float | None,
+        typer.Option("--keep-days", min=0, metavar="D", help="With --history: drop those older than D days."),
+    ] = None,
+) -> None:
+    import json
+
+    from driftcheck.fileio import write_atomic
+    from driftcheck.live import LiveOptions, scrubbed_snapshot, take_snapshot
+    from driftcheck.sources.live.scope import resolve_scope
+
+    if output is None and history_location is None:
+        raise DriftcheckError("give -o FILE, --history DIR|gs://BUCKET/PREFIX, or both")
+    if history_location is None and (keep is not None or keep_days is not None):
+        raise DriftcheckError("--keep and --keep-days apply to a history store: add --history DIR|gs://BUCKET/PREFIX")
+    with progress("fetching") as on_progress:
+        data = take_snapshot(LiveOptions(resolve_scope(project, region), endpoint, concurrency, on_progress))
+    scrubbed = scrubbed_snapshot(data)
+    errors = len(data["errors"])
+    summary = f"{len(data['services'])} services" + (f", {errors} fetch errors" if errors else "")
+    if output is not None:
+        write_atomic(output, json.dumps(scrubbed, indent=1, sort_keys=True) + "\n")
+        typer.echo(f"wrote {output}: {summary}", err=True)
+    if history_location is not None:
+        _store_history(history_location, scrubbed, keep, keep_days, summary)
+
+
+def _store_history(location: str, data: dict[str, Any], keep: int | None, days: float | None, summary: str) -> None:
+    from driftcheck.history import open_store
+
+    store = open_store(location)
+    entry = store.save(data)
+    pruned = store.prune(keep=keep, days=days)
+    typer.echo(
+        f"stored {store.location}/{entry.name}: {summary}" + (f"; removed {len(pruned)} older" if pruned else ""),
+        err=True,
+    )
+
+
+HISTORY_HELP = """When did a setting of SERVICE change, and from what to what: the timeline across stored snapshots.
+
+Consecutive snapshots of the history store (`driftcheck snapshot --history`) are compared field by field in the
+canonical model; metadata and status bookkeeping are left out. A value a snapshot could not read is never a change.
+--path narrows to a canonical path or glob (vpc.connector, vpc.*, containers.*.env.*).
+
+[bold]Examples[/bold]
+
+  driftcheck history api --path vpc.connector
+
+  driftcheck history auth --path 'vpc.*' --history gs://acme-audit/history --format json
+"""
+
+
+class HistoryFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@app.command("history", help=HISTORY_HELP)
+def history_command(
+    service: Annotated[str, typer.Argument(metavar="SERVICE", help="A Cloud Run service name.")],
+    path: Annotated[
+        str | None, typer.Option("--path", metavar="FIELD", help="A canonical path or glob, e.g. vpc.connector.")
+    ] = None,
+    history_location: HistoryOption = None,
+    output_format: Annotated[
+        HistoryFormat, typer.Option("--format", "-f", metavar="FORMAT", help="table or json.")
+    ] = HistoryFormat.table,
+) -> None:
+    from driftcheck.history import open_store, timeline
+
+    store = open_store(history_location)
+    entries = store.entries()
+    if not entries:
+        raise DriftcheckError(
+            f"no snapshot history in {store.location}; store one with `driftcheck snapshot --history`"
+        )
+    changes = [change.as_dict() for change in timeline(entries, service, path)]
+    if output_format is HistoryFormat.json:
+        import json
+
+        sys.stdout.write(json.dumps(changes, indent=2) + "\n")
+        return
+    sys.stdout.write(_history_table(service, changes, len(entries)))
+
+
+def _history_table(service: str, changes: list[dict[str, Any]], snapshots: int) -> str:
+    import json
+
+    def shown(value: Any) -> str:
+        if value is None:  # added or removed: the side that did not have it
+            return "(none)"
+        return value if isinstance(value, str) else json.dumps(value)
+
+    lines = [f"{service}: {len(changes)} changes across {snapshots} snapshots"]
+    lines += [f"{c['before']} → {c['after']}  {c['path']}: {shown(c['from'])} → {shown(c['to'])}" for c in changes]
+    return "\n".join(lines) + "\n"
