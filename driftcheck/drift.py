@@ -15,11 +15,10 @@ from driftcheck.compare import source_of
 from driftcheck.model import Inventory, Service
 from driftcheck.ruleset import cel
 from driftcheck.ruleset.context import service_context
-from driftcheck.ruleset.evaluate import evaluate
+from driftcheck.ruleset.evaluate import evaluate, rendered_finding
 from driftcheck.ruleset.findings import SEVERITIES, Finding, Result, Unverified
 from driftcheck.ruleset.load import RuleSet
 from driftcheck.ruleset.rank import rank
-from driftcheck.ruleset.schema import Rule
 from driftcheck.sources.evidence import documents_at, load_document, resolve_project_numbers
 
 DRIFT_RULE = "iac-drift"
@@ -142,16 +141,4 @@ def _same_field(drifted: str, evidence: str) -> bool:
 def _inventory_findings(ruleset: RuleSet, service: Service, side: str, inventory: Inventory) -> list[Finding]:
     rules = [r for r in ruleset.rules if r.scope == "inventory"]
     context = cel.new_context({"target": service_context(service, inventory), "side": side})
-    return [_inventory_finding(rule, context) for rule in rules if rule.when and cel.evaluate(rule.when, context)]
-
-
-def _inventory_finding(rule: Rule, context: object) -> Finding:
-    return Finding(
-        rule=rule.id,
-        severity=rule.severity,
-        title=rule.title,
-        explanation=cel.render(rule.explanation, context),
-        evidence=(),
-        remediation={kind: cel.render(template, context) for kind, template in rule.remediation.items()},
-        docs=rule.docs,
-    )
+    return [rendered_finding(rule, context) for rule in rules if rule.when and cel.evaluate(rule.when, context)]

@@ -17,6 +17,7 @@ from driftcheck.compare import compare_services, source_of
 from driftcheck.config import EnvironmentPair, PeerGroup
 from driftcheck.model import Service, Unknown, to_plain
 from driftcheck.ruleset import cel
+from driftcheck.ruleset.evaluate import rendered_finding
 from driftcheck.ruleset.findings import Evidence, Finding, Unverified
 from driftcheck.ruleset.load import RuleSet, load_ruleset
 
@@ -102,15 +103,7 @@ def _finding(
     context = cel.new_context(variables)
     majority, value = values[holder.name], values[service.name]
     evidence = Evidence(path, majority, value, source_of(holder, path), source_of(service, path))
-    return Finding(
-        rule=rule.id,
-        severity=rule.severity,
-        title=rule.title,
-        explanation=cel.render(rule.explanation, context),
-        evidence=(evidence,),
-        remediation={kind: cel.render(t, context) for kind, t in rule.remediation.items()},
-        docs=rule.docs,
-    )
+    return rendered_finding(rule, context, (evidence,))
 
 
 def _split(rule: Any, group: PeerGroup, path: str, first: Service, counts: list[tuple[str, int]]) -> Finding:
@@ -118,15 +111,7 @@ def _split(rule: Any, group: PeerGroup, path: str, first: Service, counts: list[
     variables = _outlier_context(group, path, first, None, first, None)
     variables.update(split=True, values=listed, agree="")
     context = cel.new_context(variables)
-    return Finding(
-        rule=rule.id,
-        severity=rule.severity,
-        title=rule.title,
-        explanation=cel.render(rule.explanation, context),
-        evidence=(),
-        remediation={kind: cel.render(t, context) for kind, t in rule.remediation.items()},
-        docs=rule.docs,
-    )
+    return rendered_finding(rule, context)
 
 
 def environment_parity(
@@ -155,17 +140,7 @@ def environment_parity(
         }
         context = cel.new_context(variables)
         evidence = Evidence(change.path, change.baseline, change.target, change.baseline_source, change.target_source)
-        findings.append(
-            Finding(
-                rule=rule.id,
-                severity=rule.severity,
-                title=rule.title,
-                explanation=cel.render(rule.explanation, context),
-                evidence=(evidence,),
-                remediation={kind: cel.render(t, context) for kind, t in rule.remediation.items()},
-                docs=rule.docs,
-            )
-        )
+        findings.append(rendered_finding(rule, context, (evidence,)))
     return findings
 
 

@@ -180,6 +180,19 @@ def _finding(rule: Rule, pair: _Pair, context: Any, change: Change | None) -> Fi
     )
 
 
+def rendered_finding(rule: Rule, context: Any, evidence: tuple[Evidence, ...] = ()) -> Finding:
+    """A rule's texts filled in for one case: for jobs that decide in code when a rule applies (drift, audit)."""
+    return Finding(
+        rule=rule.id,
+        severity=rule.severity,
+        title=rule.title,
+        explanation=cel.render(rule.explanation, context),
+        evidence=evidence,
+        remediation={kind: cel.render(template, context) for kind, template in rule.remediation.items()},
+        docs=rule.docs,
+    )
+
+
 def _holds(expression: str, context: Any) -> bool:
     try:
         return cel.evaluate(expression, context) is True
