@@ -1,6 +1,7 @@
 """The audit configuration: `driftcheck.toml`, or `[tool.driftcheck]` in pyproject.toml, as frozen dataclasses.
 
-Validation is strict because a nightly job with a typo in its config would silently audit less than intended:
+Paths in the file are relative to the file. Validation is strict because a nightly job with a typo in its config
+would silently audit less than intended:
 every error is one InputError naming the file, the key path (`peer_groups[1].fields[0]`) and what was expected.
 """
 
@@ -87,6 +88,9 @@ class Config:
     ignores: tuple[Ignore, ...] = ()
     fail_on: str = "high"
     outputs: tuple[Output, ...] = ()
+    history: str | None = None  # the snapshot history store: a folder or gs://bucket/prefix
+    keep: int | None = None  # retention: the newest N snapshots per store
+    webhook: str | None = None  # POST a summary here after each audit
 
     def active_ignores(self, today: date) -> tuple[Ignore, ...]:
         return tuple(i for i in self.ignores if not i.expired(today))
@@ -135,10 +139,13 @@ class _Reader:
             environment_pairs=tuple(
                 self.pair(p, f"environment_pairs[{i}]") for i, p in self.items(raw, "environment_pairs")
             ),
-            terraform_state=self.state(raw.get("terraform_state", {})),
+            terraform_state={k: self.located(v) for k, v in self.state(raw.get("terraform_state", {})).items()},
             ignores=tuple(self.ignore(g, f"ignores[{i}]") for i, g in self.items(raw, "ignores")),
             fail_on=self.choice(raw.get("fail_on", "high"), "fail_on", FAIL_ON),
             outputs=tuple(self.output(o, f"outputs[{i}]") for i, o in self.items(raw, "outputs")),
+            history=self.located(self.string(raw, "history", "", required=False)),
+            keep=self.positive(raw.get("keep"), "keep"),
+            webhook=self.url(raw.get("webhook"), "webhook"),
         )
 
     def keys(self, raw: Any, where: str, required: tuple[str, ...], optional: tuple[str, ...]) -> None:
@@ -190,6 +197,20 @@ class _Reader:
                     f"{glob!r} cannot match any canonical path{hint}; roots: {', '.join(CANONICAL_ROOTS)}",
                 )
         return globs
+
+    def positive(self, value: Any, where: str) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise self.fail(where, f"{value!r} is not a positive whole number")
+        return value
+
+    def url(self, value: Any, where: str) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+            raise self.fail(where, f"{value!r} is not an http(s) URL")
+        return value
 
     def choice(self, value: Any, where: str, allowed: tuple[str, ...]) -> str:
         if value not in allowed:
@@ -246,10 +267,21 @@ class _Reader:
 
     def output(self, raw: Any, where: str) -> Output:
         self.keys(raw, where, required=("format", "path"), optional=())
-        return Output(self.choice(raw["format"], _join(where, "format"), FORMATS), self.string(raw, "path", where))
+        return Output(
+            self.choice(raw["format"], _join(where, "format"), FORMATS), self.located(self.string(raw, "path", where))
+        )
+
+    def located(self, location: str | None) -> Any:
+        """A relative path in the file is relative to the file, wherever the job runs from; gs:// stays as it is."""
+        if location is None or location.startswith("gs://") or Path(location).is_absolute():
+            return location
+        return str(Path(self.file).parent / location)
 
 
-_TOP_KEYS = ("regions", "peer_groups", "environment_pairs", "terraform_state", "ignores", "fail_on", "outputs")
+_TOP_KEYS = (
+    *("regions", "peer_groups", "environment_pairs", "terraform_state", "ignores", "fail_on", "outputs"),
+    *("history", "keep", "webhook"),
+)
 
 
 def _join(where: str, key: str) -> str:

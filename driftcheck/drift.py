@@ -59,7 +59,7 @@ def drift(
             _named(live_service, "live"), [_named(declared_service, "state")], merged, ruleset, drift=True
         )
         kept, ignored = _apply_ignore_changes(_lift_drift_severity(result.findings), declared_service, config)
-        findings += kept
+        findings += [dataclasses.replace(finding, subject=subject_of(live_service)) for finding in kept]
         notes += [f"{name}: {path} differs from state but lifecycle.ignore_changes covers it" for path in ignored]
         unverified += result.unverified
     for name, live_service in sorted(live.services.items()):
@@ -75,6 +75,11 @@ def drift(
         unread=dict(live.errors),
         located_at="baseline",  # a drift is fixed where it is declared
     )
+
+
+def subject_of(service: Service) -> str:
+    """project/region/service: what a finding is about when one report covers many services."""
+    return f"{service.project}/{service.region}/{service.name}"
 
 
 def _named(service: Service, side: str) -> Service:
@@ -141,4 +146,8 @@ def _same_field(drifted: str, evidence: str) -> bool:
 def _inventory_findings(ruleset: RuleSet, service: Service, side: str, inventory: Inventory) -> list[Finding]:
     rules = [r for r in ruleset.rules if r.scope == "inventory"]
     context = cel.new_context({"target": service_context(service, inventory), "side": side})
-    return [rendered_finding(rule, context) for rule in rules if rule.when and cel.evaluate(rule.when, context)]
+    return [
+        dataclasses.replace(rendered_finding(rule, context), subject=subject_of(service))
+        for rule in rules
+        if rule.when and cel.evaluate(rule.when, context)
+    ]

@@ -45,6 +45,10 @@ class Entry:
     def load(self) -> dict[str, Any]:
         return self.store.load(self)
 
+    @property
+    def project(self) -> str:
+        return self.scope.split("_", 1)[0]  # project ids have no "_": scope_of joins project and regions with it
+
 
 @dataclasses.dataclass(frozen=True)
 class TimelineChange:
@@ -56,9 +60,11 @@ class TimelineChange:
     kind: str  # changed | added | removed | appeared | disappeared
     old: Any
     new: Any
+    service: str | None = None  # project/region/service, when the change is one of many services'
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            **({"service": self.service} if self.service is not None else {}),
             "before": _iso(self.before),
             "after": _iso(self.after),
             "path": self.path,
@@ -200,6 +206,23 @@ def scope_of(data: dict[str, Any]) -> str:
     return _UNSAFE.sub("-", text)
 
 
+def project_entries(entries: list[Entry], service: str, project: str | None) -> list[Entry]:
+    """One project's snapshots: the one asked for, or the only one whose newest snapshot has `service`.
+
+    An audit stores every project in one store, and two projects often run a service of the same name: mixing
+    their snapshots would report staging-versus-prod differences as changes.
+    """
+    projects = sorted({entry.project for entry in entries})
+    if project is not None:
+        return [entry for entry in entries if entry.project == project]
+    if len(projects) < 2:
+        return entries
+    having = [p for p in projects if _service(next(e for e in reversed(entries) if e.project == p), service)]
+    if len(having) > 1:
+        raise InputError(f"{service!r} is in the snapshots of {', '.join(having)}: pass --project")
+    return [entry for entry in entries if entry.project == having[0]] if having else entries
+
+
 def timeline(entries: Iterable[Entry], service: str, path: str | None = None) -> list[TimelineChange]:
     """Every change of `service` (under `path`, a canonical path or glob) between consecutive snapshots.
 
@@ -213,6 +236,29 @@ def timeline(entries: Iterable[Entry], service: str, path: str | None = None) ->
     for (before, old), (after, new) in pairwise(states):
         changes += _between(before, after, old, new, path)
     return changes
+
+
+def snapshot_changes(
+    before: datetime, old: dict[str, Any], after: datetime, new: dict[str, Any]
+) -> list[TimelineChange]:
+    """Every service added, removed or changed between two snapshots of one scope, each naming its service."""
+    old_services, new_services = _services(old, "before"), _services(new, "after")
+    changes: list[TimelineChange] = []
+    for name in sorted(old_services.keys() | new_services.keys()):
+        older, newer = old_services.get(name), new_services.get(name)
+        either = newer or older
+        assert either is not None
+        subject = f"{either.project}/{either.region}/{name}"
+        changes += [
+            dataclasses.replace(change, service=subject) for change in _between(before, after, older, newer, None)
+        ]
+    return changes
+
+
+def _services(data: dict[str, Any], origin: str) -> dict[str, Service]:
+    inventory = Inventory()
+    load_snapshot(data, inventory, origin)
+    return inventory.services
 
 
 def _service(entry: Entry, name: str) -> Service | None:

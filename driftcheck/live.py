@@ -6,6 +6,7 @@ Kept apart from pipeline.py so an offline run never imports the Google clients.
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from driftcheck.errors import InputError
@@ -16,7 +17,7 @@ from driftcheck.ruleset.load import RuleSet
 from driftcheck.sources import cloudrun_v2
 from driftcheck.sources.common import add_service
 from driftcheck.sources.live.clients import connect
-from driftcheck.sources.live.fetch import LiveFetcher, Progress, parse_services
+from driftcheck.sources.live.fetch import Failure, LiveFetcher, Progress, parse_services
 from driftcheck.sources.live.scope import Scope
 from driftcheck.sources.snapshot_file import fetch_errors, load_references
 
@@ -101,25 +102,55 @@ def _services(fetcher: LiveFetcher, specs: list[str], raw: dict[str, dict[str, A
 
 def take_snapshot(options: LiveOptions) -> dict[str, Any]:
     """Every service of the scope's regions and what they reference, in two concurrent rounds."""
+    data = take_snapshots([options.scope], options)[options.scope.project]
+    listing = [reason for resource, reason in data["errors"].items() if resource.startswith("services in ")]
+    if listing:  # a one-project snapshot that cannot list its services holds nothing worth writing
+        raise InputError(f"cannot list the services of {options.scope.project}: {listing[0]}")
+    return data
+
+
+def take_snapshots(scopes: list[Scope], options: LiveOptions) -> dict[str, dict[str, Any]]:
+    """One snapshot per project, fetched together: every listing in one round, every reference in the next, all
+    on one pool of --concurrency workers. A listing that fails is recorded in that snapshot's errors."""
+    clients = connect(options.endpoint)
+    pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency), thread_name_prefix="driftcheck")
+    fetchers = {
+        (scope.project, region): LiveFetcher(clients, scope.project, region, progress=options.progress, pool=pool)
+        for scope in scopes
+        for region in scope.regions
+    }
+    try:
+        listed = dict(zip(fetchers, pool.map(lambda f: f.try_list_services(), fetchers.values()), strict=True))
+        # Each project's reference round runs from its own thread and submits its calls to the shared pool:
+        # running it on the pool itself could leave every worker waiting on calls queued behind it.
+        with ThreadPoolExecutor(max_workers=len(scopes)) as projects:
+            return dict(
+                zip(
+                    (scope.project for scope in scopes),
+                    projects.map(lambda scope: _project_snapshot(scope, fetchers, listed), scopes),
+                    strict=True,
+                )
+            )
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _project_snapshot(
+    scope: Scope, fetchers: dict[tuple[str, str], LiveFetcher], listed: dict[tuple[str, str], Any]
+) -> dict[str, Any]:
     from datetime import UTC, datetime
 
     from driftcheck import __version__
     from driftcheck.sources.snapshot_file import FORMAT_VERSION, MARKER
 
-    scope = options.scope
-    fetchers = [
-        LiveFetcher(
-            connect(options.endpoint), scope.project, region, concurrency=options.concurrency, progress=options.progress
-        )
+    keys = [(scope.project, region) for region in scope.regions]
+    raw_services = [s for key in keys if not isinstance(listed[key], Failure) for s in listed[key]]
+    parts = fetchers[keys[0]].referenced(parse_services(raw_services))
+    listing_errors = {
+        f"services in {region}": listed[(scope.project, region)].reason()
         for region in scope.regions
-    ]
-    try:
-        listed = fetchers[0].run_parallel(fetchers, lambda fetcher: fetcher.list_services())  # round 1
-        raw_services = [service for fetcher in fetchers for service in listed[fetcher]]
-        parts = fetchers[0].referenced(parse_services(raw_services))  # round 2
-    finally:
-        for fetcher in fetchers:
-            fetcher.close()
+        if isinstance(listed[(scope.project, region)], Failure)
+    }
     return {
         MARKER: FORMAT_VERSION,
         "tool": {"name": "driftcheck", "version": __version__},
@@ -127,7 +158,7 @@ def take_snapshot(options: LiveOptions) -> dict[str, Any]:
         "scope": {"project": scope.project, "regions": list(scope.regions)},
         "services": raw_services,
         **parts,
-        "errors": fetch_errors(parts),
+        "errors": {**listing_errors, **fetch_errors(parts)},
     }
 
 

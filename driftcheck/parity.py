@@ -6,6 +6,7 @@ Pure functions: the audit job fetches and groups, these decide. Rule identity an
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from collections.abc import Iterable
@@ -103,7 +104,8 @@ def _finding(
     context = cel.new_context(variables)
     majority, value = values[holder.name], values[service.name]
     evidence = Evidence(path, majority, value, source_of(holder, path), source_of(service, path))
-    return rendered_finding(rule, context, (evidence,))
+    subject = f"{service.project}/{service.region}/{service.name}"
+    return dataclasses.replace(rendered_finding(rule, context, (evidence,)), subject=subject)
 
 
 def _split(rule: Any, group: PeerGroup, path: str, first: Service, counts: list[tuple[str, int]]) -> Finding:
@@ -111,7 +113,7 @@ def _split(rule: Any, group: PeerGroup, path: str, first: Service, counts: list[
     variables = _outlier_context(group, path, first, None, first, None)
     variables.update(split=True, values=listed, agree="")
     context = cel.new_context(variables)
-    return rendered_finding(rule, context)
+    return dataclasses.replace(rendered_finding(rule, context), subject=f"peer group {group.name}")
 
 
 def environment_parity(
@@ -140,7 +142,8 @@ def environment_parity(
         }
         context = cel.new_context(variables)
         evidence = Evidence(change.path, change.baseline, change.target, change.baseline_source, change.target_source)
-        findings.append(rendered_finding(rule, context, (evidence,)))
+        finding = rendered_finding(rule, context, (evidence,))
+        findings.append(dataclasses.replace(finding, subject=str(pair.right)))
     return findings
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -48,3 +49,29 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Collecting no test is a failure, not a pass (pytest's exit code 5)."""
     if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def gcs_emulator(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A running gcp-storage-emulator (in memory) and a storage client on it. STORAGE_EMULATOR_HOST points at it,
+    which google-cloud-storage honours in this process and in the CLI subprocesses it starts."""
+    emulator = pytest.importorskip("gcp_storage_emulator.server")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    server = emulator.create_server("127.0.0.1", port, in_memory=True)
+    server.start()
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", f"http://127.0.0.1:{port}")
+    try:
+        from google.cloud import storage
+
+        yield storage.Client(project="test")
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def gcs_bucket(gcs_emulator: Any) -> str:
+    """An empty bucket, `acme-audit`, in the emulator."""
+    gcs_emulator.create_bucket("acme-audit")
+    return "acme-audit"

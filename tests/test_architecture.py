@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "driftcheck"
 # Each stage may import only from the stages listed before it (and itself).
 ORDER = [
     *("errors", "model", "redact", "sources", "compare", "history", "ruleset"),
-    *("config", "parity", "report", "pipeline", "live", "cli"),
+    *("config", "parity", "report", "notify", "pipeline", "live", "audit", "shards", "cli"),
 ]
 
 

@@ -45,7 +45,9 @@ def test_the_example_loads_to_the_expected_dataclasses() -> None:
         fields=("vpc.*",), services=("worker",), reason="batch worker reaches no private range"
     )
     assert config.ignores[1].expires == date(2026, 1, 31)
-    assert config.outputs == (Output("json", "audit.json"), Output("sarif", "audit.sarif"))
+    # Relative paths in the file are relative to the file, wherever the job runs from.
+    here = EXAMPLE.parent
+    assert config.outputs == (Output("json", str(here / "audit.json")), Output("sarif", str(here / "audit.sarif")))
 
 
 def test_an_expired_ignore_no_longer_applies_and_is_reported() -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -70,26 +68,10 @@ def test_drift_against_the_live_api() -> None:
     assert {f["rule"] for f in report["findings"]} >= {"iac-drift", "vpc-access-missing", "iac-missing"}
 
 
-emulator = pytest.importorskip("gcp_storage_emulator.server")
-
-
 @pytest.fixture
-def state_in_gcs(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    server = emulator.create_server("127.0.0.1", port, in_memory=True)
-    server.start()
-    monkeypatch.setenv("STORAGE_EMULATOR_HOST", f"http://127.0.0.1:{port}")
-    try:
-        from google.cloud import storage
-
-        storage.Client(project="test").create_bucket("acme-tfstate").blob("staging/default.tfstate").upload_from_string(
-            STATE.read_bytes()
-        )
-        yield "gs://acme-tfstate/staging/default.tfstate"
-    finally:
-        server.stop()
+def state_in_gcs(gcs_emulator: Any) -> str:
+    gcs_emulator.create_bucket("acme-tfstate").blob("staging/default.tfstate").upload_from_string(STATE.read_bytes())
+    return "gs://acme-tfstate/staging/default.tfstate"
 
 
 def test_drift_with_state_in_cloud_storage(state_in_gcs: str) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -187,21 +185,8 @@ def test_timeline_with_no_snapshot_of_the_service_is_an_input_error(tmp_path: Pa
 
 # Cloud Storage, through gcp-storage-emulator ----------------------------------------------------------------------
 @pytest.fixture
-def bucket(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    emulator = pytest.importorskip("gcp_storage_emulator.server")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    server = emulator.create_server("127.0.0.1", port, in_memory=True)
-    server.start()
-    monkeypatch.setenv("STORAGE_EMULATOR_HOST", f"http://127.0.0.1:{port}")
-    try:
-        from google.cloud import storage
-
-        storage.Client(project="test").create_bucket("acme-audit")
-        yield "gs://acme-audit/staging/history"
-    finally:
-        server.stop()
+def bucket(gcs_bucket: str) -> str:
+    return f"gs://{gcs_bucket}/staging/history"
 
 
 def test_gcs_store_lists_loads_and_prunes(bucket: str, snapshot_data: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import ROOT
@@ -56,3 +57,15 @@ def test_probe_sees_google_modules_when_they_are_loaded() -> None:
     """Guard against a vacuous pass: importing the live sources must show up in the same probe."""
     loaded, _ = _loaded("import driftcheck.live")
     assert any(m.startswith("google.") for m in loaded) and any(m.startswith("grpc") for m in loaded)
+
+
+def test_merge_of_local_partials_loads_no_google_or_grpc_module(tmp_path: Path) -> None:
+    """The merge job reads files and analyses: it must not pay for (or need) the Google clients."""
+    empty = {"driftcheck_audit_partial": 1, "shard": "0/1", "config": "x", "projects": [], "collected": []}
+    (tmp_path / "part-0-of-1.json").write_text(json.dumps(empty))
+    config = tmp_path / "driftcheck.toml"
+    config.write_text('projects = ["netra-dev"]\nregions = ["us-central1"]\n')
+    args = ("merge", str(tmp_path), "--config", str(config), "--format", "json")
+    loaded, report = _loaded('runpy.run_module("driftcheck", run_name="__main__")', *args)
+    assert json.loads(report)["status"]["reason"] == "audit of 0 services in 0 projects"  # the merge really ran
+    assert loaded == [], f"a local merge imported {loaded[:10]}"

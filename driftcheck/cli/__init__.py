@@ -1,7 +1,8 @@
 """The command line: parse, build from the registries, call one core function, render, exit.
 
 One module per command (compare, snapshot and history, drift, rules), registered on the app in `app.py`.
-Exit codes: 0 no finding at or above --fail-on; 1 at least one; 2 usage or input error; 3 an internal error.
+Exit codes: 0 no finding at or above --fail-on; 1 at least one; 2 usage or input error; 3 an incomplete audit
+with --strict; 4 an internal error.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ import sys
 
 import typer
 
-from driftcheck.cli import compare, drift, rules, snapshot
+from driftcheck.cli import audit, compare, drift, rules, snapshot
 from driftcheck.cli.app import app
 from driftcheck.errors import DriftcheckError
 
-__all__ = ["app", "compare", "drift", "main", "rules", "snapshot"]
+__all__ = ["app", "audit", "compare", "drift", "main", "rules", "snapshot"]
 
 
 def main() -> None:
@@ -36,5 +37,5 @@ def main() -> None:
                 typer.echo(f"driftcheck: error: {message} (see --help)", err=True)
             sys.exit(2)
         typer.echo(f"driftcheck: internal error: {type(exc).__name__}: {exc} (please report it)", err=True)
-        sys.exit(3)
+        sys.exit(4)
     sys.exit(code if isinstance(code, int) else 0)

@@ -84,13 +84,16 @@ HISTORY_HELP = """When did a setting of SERVICE change, and from what to what: t
 
 Consecutive snapshots of the history store (`driftcheck snapshot --history`) are compared field by field in the
 canonical model; metadata and status bookkeeping are left out. A value a snapshot could not read is never a change.
---path narrows to a canonical path or glob (vpc.connector, vpc.*, containers.*.env.*).
+--path narrows to a canonical path or glob (vpc.connector, vpc.*, containers.*.env.*). When the store holds
+several projects (an audit's), the one whose snapshots have SERVICE is used; --project chooses.
 
 [bold]Examples[/bold]
 
   driftcheck history api --path vpc.connector
 
   driftcheck history auth --path 'vpc.*' --history gs://acme-audit/history --format json
+
+  driftcheck history api --project netra-prod --path 'containers.*.env.*'
 """
 
 
@@ -109,14 +112,19 @@ def history_command(
     output_format: Annotated[
         HistoryFormat, typer.Option("--format", "-f", metavar="FORMAT", help="table or json.")
     ] = HistoryFormat.table,
+    project: Annotated[
+        str | None,
+        typer.Option("--project", metavar="PROJECT", help="When the store holds several projects' snapshots."),
+    ] = None,
 ) -> None:
-    from driftcheck.history import open_store, timeline
+    from driftcheck.history import open_store, project_entries, timeline
 
     store = open_store(history_location)
-    entries = store.entries()
+    entries = project_entries(store.entries(), service, project)
     if not entries:
         raise DriftcheckError(
-            f"no snapshot history in {store.location}; store one with `driftcheck snapshot --history`"
+            f"no snapshot history{f' of {project}' if project else ''} in {store.location}; store one with "
+            "`driftcheck snapshot --history` or `driftcheck audit`"
         )
     changes = [change.as_dict() for change in timeline(entries, service, path)]
     if output_format is HistoryFormat.json:

@@ -2,10 +2,16 @@
 
 Schema (stable; fields are only ever added), written out with types in report-schema.json beside this file, which
 tests/report/test_json_schema.py holds the output to:
-{"schema_version", "tool", "target", "baselines", "status", "findings": [{"rule", "severity", "title",
+{"schema_version", "tool", "target", "baselines", "status", "findings": [{"rule", "subject", "severity", "title",
  "explanation", "confirmations", "peers", "evidence": [{"path", "baseline", "target", "source": {"baseline",
  "target"}}], "remediation": {"gcloud", "terraform"}, "docs"}], "unverified": [{"rule", "title", "reason", "hint"}],
- "other_differences": [...], "notes", "incomplete"}
+ "other_differences": [...], "changes": [{"service", "before", "after", "path", "kind", "from", "to"}], "notes",
+ "incomplete"}
+- `subject`: the service a finding is about (project/region/service) when one report covers many (an audit);
+  null in a compare, whose findings are all about its target.
+- `changes`: an audit's changes since the previous snapshot, informational, never findings; `before`/`after` are
+  when the two snapshots were taken (ISO 8601, UTC, `Z`); empty in a compare. A change under a path that names a
+  credential (`containers.api.env.DB_PASSWORD.value`) shows only the mask, whatever the snapshot held.
 """
 
 from __future__ import annotations
@@ -14,11 +20,14 @@ from typing import Any
 
 from driftcheck import __version__
 from driftcheck.compare import Change
+from driftcheck.history import TimelineChange
 from driftcheck.model import Redacted, Unknown, to_plain
-from driftcheck.redact import MASK, redact_tree
+from driftcheck.redact import MASK, is_credential_key, redact_tree
 from driftcheck.ruleset.findings import Evidence, Finding, Result
 
 SCHEMA_VERSION = 1
+# Model field names that read as credentials but name a reference (`env.X.secret`, `secrets`), never a value.
+_REFERENCE_FIELDS = frozenset({"secret", "secrets"})
 
 
 def build(result: Result) -> dict[str, Any]:
@@ -33,6 +42,7 @@ def build(result: Result) -> dict[str, Any]:
             {"rule": u.rule, "title": u.title, "reason": u.reason, "hint": u.hint} for u in result.unverified
         ],
         "other_differences": [_change(c) for c in result.other_differences],
+        "changes": [_timeline_change(c) for c in result.changes],
         "notes": list(result.notes),
         "located_at": result.located_at,
         "incomplete": result.incomplete,
@@ -44,6 +54,7 @@ def build(result: Result) -> dict[str, Any]:
 def _finding(finding: Finding) -> dict[str, Any]:
     return {
         "rule": finding.rule,
+        "subject": finding.subject,
         "severity": finding.severity,
         "title": finding.title,
         "explanation": finding.explanation,
@@ -72,6 +83,40 @@ def _change(change: Change) -> dict[str, Any]:
         "target": _value(change.target),
         "source": {"baseline": change.baseline_source, "target": change.target_source},
     }
+
+
+def _timeline_change(change: TimelineChange) -> dict[str, Any]:
+    plain = change.as_dict()
+    old, new = _value(plain["from"]), _value(plain["to"])
+    if _names_a_credential(change.path):  # a snapshot's raw value under DB_PASSWORD: redact_tree keys on from/to
+        old, new = _masked(old), _masked(new)
+    return {
+        "service": plain.get("service"),
+        "before": plain["before"],
+        "after": plain["after"],
+        "path": plain["path"],
+        "kind": plain["kind"],
+        "from": old,
+        "to": new,
+    }
+
+
+def _names_a_credential(path: str) -> bool:
+    """`containers.api.env.DB_PASSWORD.value`: a segment names a credential, as a key would in redact_tree."""
+    return any(is_credential_key(part) for part in path.split(".") if part not in _REFERENCE_FIELDS)
+
+
+def _masked(value: Any) -> Any:
+    """Every string of a document value as the mask; why a value is unknown is kept, it holds no value."""
+    if isinstance(value, str):
+        return MASK if value else value
+    if isinstance(value, dict) and set(value) == {"unknown"}:
+        return value
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
 
 
 def _value(value: Any) -> Any:
@@ -112,3 +157,19 @@ def change_cells(baseline: Any, target: Any) -> tuple[str, str]:
     if before == after and MASK in after:
         after += " (differs)"
     return before, after
+
+
+def heading(doc: dict[str, Any]) -> str:
+    """What the report is about: `api compared with auth`; an audit, which compares with no one baseline, is named
+    by its target alone (`audit of netra-staging, netra-prod (us-central1)`)."""
+    if not doc["baselines"]:
+        return str(doc["target"])
+    return f"{doc['target']} compared with {', '.join(doc['baselines'])}"
+
+
+def snapshot_pairs(changes: list[dict[str, Any]]) -> list[tuple[tuple[str, str], list[dict[str, Any]]]]:
+    """Changes grouped by the two snapshots they lie between, in the order the document lists them."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for change in changes:
+        groups.setdefault((change["before"], change["after"]), []).append(change)
+    return list(groups.items())

@@ -11,7 +11,7 @@ import html
 from typing import Any
 
 from driftcheck.report import document
-from driftcheck.report.document import change_cells, display
+from driftcheck.report.document import change_cells, display, heading, snapshot_pairs
 from driftcheck.ruleset.findings import Result
 
 _CSS = """
@@ -82,7 +82,7 @@ def _e(value: Any) -> str:
 
 def render(result: Result) -> str:
     doc = document.build(result)
-    title = f"driftcheck: {doc['target']} compared with {', '.join(doc['baselines']) or 'no baseline'}"
+    title = f"driftcheck: {heading(doc)}"
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
@@ -96,10 +96,11 @@ def render(result: Result) -> str:
         f"<h1>{_e(title)}</h1>",
         *_banner(doc),
         *_notes(doc["notes"]),
-        *_status(doc["status"], doc["target"]),
+        *_status(doc["status"], doc["target"], bool(doc["baselines"])),
         *_findings(doc["findings"]),
         *_unverified(doc["unverified"]),
         *_others(doc["other_differences"]),
+        *_changes(doc["changes"]),
         f"<footer>{_e(doc['tool']['name'])} {_e(doc['tool']['version'])}</footer>",
         "</body>",
         "</html>",
@@ -121,7 +122,9 @@ def _notes(notes: list[str]) -> list[str]:
     return ['<ul class="notes">', *(f"<li>{_e(n)}</li>" for n in notes), "</ul>"]
 
 
-def _status(status: dict[str, Any], target: str) -> list[str]:
+def _status(status: dict[str, Any], target: str, compared: bool = True) -> list[str]:
+    if not compared and not status.get("known"):  # an audit: no one target whose status to show
+        return [f'<p class="scope">{_e(status.get("reason"))}.</p>']
     head = ["<h2>Observed status</h2>", '<section class="panel status">']
     if not status.get("known"):
         return [*head, f"<p>Status of <code>{_e(target)}</code> not in the evidence: {_e(status.get('reason'))}.</p>",
@@ -159,13 +162,16 @@ def _findings(findings: list[dict[str, Any]]) -> list[str]:
 
 def _finding(number: int, finding: dict[str, Any]) -> list[str]:
     """A collapsible block; the first (most likely) is open, so the answer is on screen without a click."""
-    severity = _e(finding["severity"])
+    severity, subject = _e(finding["severity"]), finding["subject"]
+    about = f'<code class="subject">{_e(subject)}</code>: ' if subject else ""
     summary = (
         f'<summary><span class="badge {severity}">{_e(finding["severity"].upper())}</span>'
-        f'{number}. {_e(finding["title"])} <span class="rule">(<code>{_e(finding["rule"])}</code>)</span></summary>'
+        f'{number}. {about}{_e(finding["title"])} <span class="rule">(<code>{_e(finding["rule"])}</code>)</span>'
+        "</summary>"
     )
+    data = f' data-rule="{_e(finding["rule"])}"' + (f' data-subject="{_e(subject)}"' if subject else "")
     return [
-        f'<details class="finding {severity}" data-rule="{_e(finding["rule"])}"{" open" if number == 1 else ""}>',
+        f'<details class="finding {severity}"{data}{" open" if number == 1 else ""}>',
         summary,
         '<div class="body">',
         f'<p class="explanation">{_e(finding["explanation"])}</p>',
@@ -238,3 +244,23 @@ def _others(changes: list[dict[str, Any]]) -> list[str]:
     head = "<thead><tr><th>path</th><th>baseline</th><th>target</th></tr></thead>"
     return ["<h2>Other differences (no rule matched)</h2>", '<div class="table-wrap"><table class="others">', head,
             "<tbody>", *rows, "</tbody></table></div>"]  # fmt: skip
+
+
+def _changes(changes: list[dict[str, Any]]) -> list[str]:
+    """Informational, not findings: one table per pair of snapshots, its two timestamps in the caption."""
+    if not changes:
+        return []
+    lines = ['<h2 id="changes">Changes since the previous snapshot</h2>']
+    head = "<thead><tr><th>service</th><th>path</th><th>from</th><th>to</th></tr></thead>"
+    for (before, after), group in snapshot_pairs(changes):
+        rows = []
+        for change in group:
+            old, new = change_cells(change["from"], change["to"])
+            service = f"<code>{_e(change['service'])}</code>" if change["service"] else "—"
+            rows.append(f'<tr data-kind="{_e(change["kind"])}"><td>{service}</td><td><code>{_e(change["path"])}</code>'
+                        f"</td><td>{_e(old)}</td><td>{_e(new)}</td></tr>")  # fmt: skip
+        caption = (f'<caption><time datetime="{_e(before)}">{_e(before)}</time> → '
+                   f'<time datetime="{_e(after)}">{_e(after)}</time></caption>')  # fmt: skip
+        lines += ['<div class="table-wrap"><table class="changes">', caption, head, "<tbody>", *rows,
+                  "</tbody></table></div>"]  # fmt: skip
+    return lines

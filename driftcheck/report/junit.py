@@ -5,14 +5,17 @@ report takes the run's `--fail-on` (default high):
 - `<testsuites>` holding one `<testsuite name="driftcheck">`, whose `<properties>` say target, baselines, fail-on
   and incomplete.
 - one `<testcase>` per finding, named `RULE (FIRST EVIDENCE PATH)` (the identity SARIF fingerprints, stable across
-  runs, so a dashboard keeps its history), class `driftcheck.TARGET`:
+  runs, so a dashboard keeps its history), `SUBJECT: RULE (FIRST EVIDENCE PATH)` when the finding names the service
+  it is about (an audit, which covers many), class `driftcheck.TARGET`:
   - at or above `--fail-on`: a `<failure type="SEVERITY" message="TITLE">` whose text is the explanation, the
     evidence (both values and their sources) and the fix;
   - below it: a passing testcase with the same text in `<system-out>`, so a low finding is seen but not red;
 - one skipped testcase per check that could not be verified, `RULE (could not verify)`, with the reason and hint:
   not checked is neither a pass nor a failure;
 - when no finding fails the run, one passing testcase `no failing finding`, so a clean run still counts one test
-  and a dashboard can chart the gate itself.
+  and a dashboard can chart the gate itself;
+- an audit's changes since the previous snapshot, which are not tests, in the suite's `<system-out>`, one a line.
+The `baselines` property is left out when there are none (an audit).
 No timestamps or durations: the same evidence gives the same bytes (the goldens rely on it).
 """
 
@@ -23,7 +26,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from driftcheck.report import document
-from driftcheck.report.document import display
+from driftcheck.report.document import change_cells, display, snapshot_pairs
 from driftcheck.ruleset.findings import SEVERITIES, Result
 
 CLEAN = "no failing finding"
@@ -42,6 +45,8 @@ def render(result: Result, fail_on: str = "high") -> str:
         _unverified(suite, unverified, doc["target"])
     if not failures:
         _clean(suite, doc["target"], fail_on)
+    if doc["changes"]:
+        ET.SubElement(suite, "system-out").text = _text(_changes(doc["changes"]))
     counts = _counts(suite, failures)
     suite.attrib.update(counts)
     root = ET.Element("testsuites", {"name": "driftcheck", **counts})
@@ -58,7 +63,7 @@ def _properties(suite: ET.Element, doc: dict[str, Any], fail_on: str) -> None:
     properties = ET.SubElement(suite, "properties")
     values = {
         "target": doc["target"],
-        "baselines": ", ".join(doc["baselines"]),
+        **({"baselines": ", ".join(doc["baselines"])} if doc["baselines"] else {}),
         "fail-on": fail_on,
         "incomplete": str(doc["incomplete"]).lower(),
     }
@@ -67,14 +72,15 @@ def _properties(suite: ET.Element, doc: dict[str, Any], fail_on: str) -> None:
 
 
 def _finding(suite: ET.Element, finding: dict[str, Any], target: str, fails: bool) -> int:
-    name = finding["rule"] + (f" ({finding['evidence'][0]['path']})" if finding["evidence"] else "")
+    about = f"{finding['subject']}: " if finding["subject"] else ""
+    name = about + finding["rule"] + (f" ({finding['evidence'][0]['path']})" if finding["evidence"] else "")
     case = _case(suite, target, name)
     if fails:
-        failure = ET.SubElement(case, "failure", type=finding["severity"], message=_text(finding["title"]))
+        failure = ET.SubElement(case, "failure", type=finding["severity"], message=_text(about + finding["title"]))
         failure.text = _text(_body(finding))
     else:
         out = ET.SubElement(case, "system-out")
-        out.text = _text(f"[{finding['severity'].upper()}] {finding['title']}\n{_body(finding)}")
+        out.text = _text(f"[{finding['severity'].upper()}] {about}{finding['title']}\n{_body(finding)}")
     return int(fails)
 
 
@@ -89,6 +95,16 @@ def _body(finding: dict[str, Any]) -> str:
     lines += [f"Fix ({kind}): {command}" for kind, command in finding["remediation"].items()]
     if finding["docs"]:
         lines.append(f"Docs: {finding['docs']}")
+    return "\n".join(lines)
+
+
+def _changes(changes: list[dict[str, Any]]) -> str:
+    lines = ["Changes since the previous snapshot:"]
+    for (before, after), group in snapshot_pairs(changes):
+        lines.append(f"{before} → {after}")
+        for c in group:
+            where = f"{c['service']} {c['path']}" if c["service"] else c["path"]
+            lines.append(f"  {where}: {' → '.join(change_cells(c['from'], c['to']))}")
     return "\n".join(lines)
 
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from driftcheck.report import document
-from driftcheck.report.document import change_cells, display
+from driftcheck.report.document import change_cells, display, snapshot_pairs
 from driftcheck.ruleset.findings import Result
 
 
 def render(result: Result) -> str:
     doc = document.build(result)
-    lines = [f"# driftcheck: `{doc['target']}` compared with {_names(doc['baselines'])}", ""]
+    compared = f" compared with {_names(doc['baselines'])}" if doc["baselines"] else ""  # an audit: none
+    lines = [f"# driftcheck: `{doc['target']}`{compared}", ""]
     lines += [*(f"> {note}" for note in doc["notes"]), ""] if doc["notes"] else []
-    lines += _status(doc["status"], doc["target"])
+    if doc["baselines"] or doc["status"].get("known"):
+        lines += _status(doc["status"], doc["target"])
+    else:  # an audit: no one target whose status to show; what was audited instead
+        lines += [f"{doc['status'].get('reason')}.", ""]
     lines += ["## Findings, most likely root cause first", ""]
     if not doc["findings"]:
         lines += ["No finding.", ""]
@@ -31,13 +35,15 @@ def render(result: Result) -> str:
             f"| `{c['path']}` | {_cells(*change_cells(c['baseline'], c['target']))} |" for c in doc["other_differences"]
         ]
         lines.append("")
+    if doc["changes"]:
+        lines += _changes(doc["changes"])
     if doc["incomplete"]:
         lines += ["_Incomplete: some checks could not be verified (see above)._", ""]
     return "\n".join(lines)
 
 
 def _names(names: list[str]) -> str:
-    return ", ".join(f"`{n}`" for n in names) or "no baseline"
+    return ", ".join(f"`{n}`" for n in names)
 
 
 def _status(status: dict[str, Any], target: str) -> list[str]:
@@ -61,7 +67,7 @@ def _status(status: dict[str, Any], target: str) -> list[str]:
 
 def _finding(number: int, finding: dict[str, Any]) -> list[str]:
     lines = [
-        f"### {number}. [{finding['severity'].upper()}] {finding['title']} (`{finding['rule']}`)",
+        f"### {number}. [{finding['severity'].upper()}] {_subject(finding)}{finding['title']} (`{finding['rule']}`)",
         "",
         finding["explanation"],
         "",
@@ -78,6 +84,23 @@ def _finding(number: int, finding: dict[str, Any]) -> list[str]:
     for kind, command in finding["remediation"].items():
         lines.append(f"**Fix ({kind}):** `{command}`  ")
     lines += [f"Docs: {finding['docs']}", ""]
+    return lines
+
+
+def _subject(finding: dict[str, Any]) -> str:
+    return f"`{finding['subject']}`: " if finding["subject"] else ""
+
+
+def _changes(changes: list[dict[str, Any]]) -> list[str]:
+    """Informational, not findings: one table per pair of snapshots, under the two timestamps."""
+    lines = ["## Changes since the previous snapshot", ""]
+    for (before, after), group in snapshot_pairs(changes):
+        lines += [f"Between the snapshots of {before} and {after}:", ""]
+        lines += ["| service | path | from | to |", "|---|---|---|---|"]
+        for c in group:
+            service = f"`{_escape(c['service'])}`" if c["service"] else "—"
+            lines.append(f"| {service} | `{_escape(c['path'])}` | {_cells(*change_cells(c['from'], c['to']))} |")
+        lines.append("")
     return lines
 
 

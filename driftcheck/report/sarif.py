@@ -13,8 +13,12 @@ Built from the redacted document (report/document.py), so no credential reaches 
   target). The other sources, the baseline's included, are `relatedLocations`. GitHub code scanning refuses a
   whole upload in which one result has no physical location, so a live run (`live:` sources only) is valid SARIF
   that GitHub will not take: gate on evidence files, a snapshot, a plan or a state.
-- `partialFingerprints["driftcheck/v1"]`: a hash of rule id, target and first evidence path, never of values, so
-  an alert keeps its identity across runs while the values change.
+- a finding's subject (the service it is about, when one report covers many: an audit) opens its message and is
+  `properties.subject`; the location with no file names it rather than the target.
+- `partialFingerprints["driftcheck/v1"]`: a hash of rule id, target and first evidence path (and the subject, when
+  there is one), never of values, so an alert keeps its identity across runs while the values change.
+- an audit's changes since the previous snapshot, which are not findings, are `run.properties.changes` (as in
+  the JSON report), present only when there are some.
 - checks that could not be verified are `invocations[0].toolExecutionNotifications`; `run.properties.incomplete`
   says so too, as in the JSON report.
 """
@@ -52,13 +56,20 @@ def build(result: Result) -> dict[str, Any]:
     doc = document.build(result)
     rules = _rules(doc["findings"])
     index = {rule["id"]: number for number, rule in enumerate(rules)}
+    properties: dict[str, Any] = {
+        "target": doc["target"],
+        "baselines": doc["baselines"],
+        "incomplete": doc["incomplete"],
+    }
+    if doc["changes"]:
+        properties["changes"] = doc["changes"]
     run = {
         "tool": {"driver": {"name": "driftcheck", "version": doc["tool"]["version"], "rules": rules}},
         "automationDetails": {"id": f"driftcheck/{doc['target']}/"},  # one category per target: uploads coexist
         "originalUriBaseIds": {SRCROOT: {"description": {"text": "The folder driftcheck was run in."}}},
         "invocations": [_invocation(doc)],
         "results": _results(doc, index),
-        "properties": {"target": doc["target"], "baselines": doc["baselines"], "incomplete": doc["incomplete"]},
+        "properties": properties,
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
@@ -134,10 +145,12 @@ def _result(
         "ruleIndex": rule_index,
         "level": LEVELS[finding["severity"]],
         "message": {"text": _message(finding)},
-        "locations": [_primary_location(finding, target, side)],
+        "locations": [_primary_location(finding, finding["subject"] or target, side)],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
         "properties": {"severity": finding["severity"], "rank": rank},
     }
+    if finding["subject"]:
+        result["properties"]["subject"] = finding["subject"]
     related = _related_locations(finding, side)
     if related:
         result["relatedLocations"] = related
@@ -145,7 +158,7 @@ def _result(
 
 
 def _message(finding: dict[str, Any]) -> str:
-    lines = [finding["explanation"]]
+    lines = [f"{finding['subject']}: {finding['explanation']}" if finding["subject"] else finding["explanation"]]
     if finding["peers"]:
         lines.append(f"Peers: {finding['peers']}.")
     lines += [f"Confirmed: {c}." for c in finding["confirmations"]]
@@ -159,7 +172,8 @@ def _fingerprint(finding: dict[str, Any], target: str, seen: set[str]) -> str:
     """Identity, not content: a changed value or explanation keeps the alert; a second finding of the same rule on
     the same first path (it should not happen, but two alerts must never merge) gets a counter."""
     path = finding["evidence"][0]["path"] if finding["evidence"] else ""
-    key, counter = "\0".join((finding["rule"], target, path)), 1
+    subject = (finding["subject"],) if finding["subject"] else ()  # a compare's fingerprints stay as they were
+    key, counter = "\0".join((finding["rule"], target, path, *subject)), 1
     while (digest := hashlib.sha256(f"{key}\0{counter}".encode()).hexdigest()[:32]) in seen:
         counter += 1
     seen.add(digest)

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from driftcheck.report import document
-from driftcheck.report.document import change_cells, display
+from driftcheck.report.document import change_cells, display, heading, snapshot_pairs
 from driftcheck.ruleset.findings import Result
 
 SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
@@ -33,12 +33,13 @@ def render(result: Result, *, color: bool = False, width: int = 120) -> str:
     console = Console(
         file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False, markup=False, emoji=False
     )
-    console.print(
-        Text(f"driftcheck: {doc['target']} compared with {', '.join(doc['baselines']) or 'no baseline'}", style="bold")
-    )
+    console.print(Text(f"driftcheck: {heading(doc)}", style="bold"))
     for note in doc["notes"]:  # what was compared when the user named no baseline, what could not be read
         console.print(Text(f"note: {note}", style="dim"))
-    console.print(_status(doc["status"], doc["target"]))
+    if doc["baselines"] or doc["status"].get("known"):
+        console.print(_status(doc["status"], doc["target"]))
+    else:  # an audit: no one target whose status to show; what was audited instead
+        console.print(Text(str(doc["status"].get("reason"))))
     if not doc["findings"]:
         console.print(Text("No finding."))
     for number, finding in enumerate(doc["findings"], 1):
@@ -49,6 +50,8 @@ def render(result: Result, *, color: bool = False, width: int = 120) -> str:
             console.print(Text(f"  • {u['rule']}: {u['reason']}" + (f" — {u['hint']}" if u["hint"] else "")))
     if doc["other_differences"]:
         console.print(_others(doc["other_differences"]))
+    if doc["changes"]:
+        _print_changes(console, doc["changes"])
     if doc["incomplete"]:
         console.print(Text("Incomplete: some checks could not be verified.", style="yellow"))
     return buffer.getvalue()
@@ -96,8 +99,9 @@ def _finding(number: int, finding: dict[str, Any]) -> Panel:
         parts.append(_evidence(finding["evidence"]))
     style = SEVERITY_STYLE[finding["severity"]]
     # The rule id is printed under the panel: a long title cut at 80 columns would take it along.
+    subject = f"{finding['subject']}: " if finding["subject"] else ""
     title = Text.assemble(
-        (f" {finding['severity'].upper()} ", style), f" {number}. {finding['title']}", overflow="ellipsis"
+        (f" {finding['severity'].upper()} ", style), f" {number}. {subject}{finding['title']}", overflow="ellipsis"
     )
     return Panel(Group(*parts), title=title, title_align="left")
 
@@ -144,3 +148,25 @@ def _others(changes: list[dict[str, Any]]) -> Table:
     for change in changes:
         table.add_row(*map(Text, (change["path"], *change_cells(change["baseline"], change["target"]))))
     return table
+
+
+def _print_changes(console: Console, changes: list[dict[str, Any]]) -> None:
+    """Informational, not findings: one table per pair of snapshots, its two timestamps in the title, each
+    service's changes under a row naming it (a service column would fold project/region/service at 120 columns)."""
+    console.print(Text("Changes since the previous snapshot", style="bold"))
+    for (before, after), group in snapshot_pairs(changes):
+        table = Table(title=Text(f"{before} → {after}"), title_justify="left", expand=True)
+        for column, ratio in (("service / path", 3), ("from", 2), ("to", 2)):
+            table.add_column(column, overflow="fold", ratio=ratio)
+        services: dict[str | None, list[dict[str, Any]]] = {}
+        for change in group:
+            services.setdefault(change["service"], []).append(change)
+        for number, (service, rows) in enumerate(services.items()):
+            if number:
+                table.add_section()
+            if service:
+                table.add_row(Text(service, style="bold"), Text(""), Text(""))
+            for change in rows:
+                old, new = change_cells(change["from"], change["to"])
+                table.add_row(*map(Text, ("  " + change["path"] if service else change["path"], old, new)))
+        console.print(table)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from driftcheck.compare import Change
+from driftcheck.history import TimelineChange
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
@@ -32,6 +33,7 @@ class Finding:
     peers_agreeing: int = 0  # baselines on which this difference shows
     peers_total: int = 0
     peers_text: str | None = None  # what the agreeing peers have, from the rule's `peers` template
+    subject: str | None = None  # the service it is about (project/region/service) when one report covers many
 
     @property
     def strength(self) -> int:
@@ -67,6 +69,7 @@ class Result:
     notes: tuple[str, ...] = field(default_factory=tuple)
     unread: dict[str, str] = field(default_factory=dict)  # resource -> why it could not be read
     located_at: str = "target"  # whose sources say where to fix: the target's, or (drift) the declaration's
+    changes: tuple[TimelineChange, ...] = ()  # an audit: what changed since the previous snapshot (not findings)
 
     @property
     def incomplete(self) -> bool:

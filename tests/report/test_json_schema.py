@@ -23,8 +23,8 @@ SCHEMA = json.loads(SCHEMA_FILE.read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 # The keys the module docstring of driftcheck/report/document.py promises.
 DOCUMENTED = {
-    "report": {"target", "baselines", "status", "findings", "unverified", "incomplete"},
-    "finding": {"rule", "severity", "title", "explanation", "evidence", "remediation"},
+    "report": {"target", "baselines", "status", "findings", "unverified", "changes", "incomplete"},
+    "finding": {"rule", "subject", "severity", "title", "explanation", "evidence", "remediation"},
     "evidence": {"path", "baseline", "target", "source"},
 }
 
@@ -51,6 +51,7 @@ def test_schema_requires_every_documented_key() -> None:
     assert DOCUMENTED["finding"] <= set(defs["finding"]["required"])
     assert DOCUMENTED["evidence"] <= set(defs["evidence"]["required"])
     assert set(defs["source"]["required"]) == {"baseline", "target"}
+    assert set(defs["timeline_change"]["required"]) == {"service", "before", "after", "path", "kind", "from", "to"}
 
 
 @pytest.mark.parametrize(
@@ -83,6 +84,8 @@ def test_incomplete_evidence_matches_the_schema(tmp_path: Path) -> None:
 def test_incident_has_the_documented_keys_and_types(incident: dict[str, Any]) -> None:
     assert isinstance(incident["target"], str) and incident["target"] == "api"
     assert incident["baselines"] == ["auth"]
+    assert incident["changes"] == []  # a compare has no snapshot history: the audit's section stays empty
+    assert all(finding["subject"] is None for finding in incident["findings"])  # about the target, as always
     assert isinstance(incident["status"], dict) and isinstance(incident["incomplete"], bool)
     finding = incident["findings"][0]  # the schema allows no findings; the incident must have one to check
     assert DOCUMENTED["finding"] <= set(finding)

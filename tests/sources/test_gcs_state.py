@@ -5,8 +5,6 @@ The client honours STORAGE_EMULATOR_HOST (anonymous credentials), so nothing her
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,34 +14,17 @@ from driftcheck.errors import InputError
 from driftcheck.pipeline import pick
 from driftcheck.sources.evidence import load_evidence
 
-emulator = pytest.importorskip("gcp_storage_emulator.server")
 STATE = FIXTURES / "terraform" / "auth-v2.tfstate"
 BUCKET = "acme-tfstate"
 KEY = "staging/default.tfstate"
 ADDRESS = 'module.identity.google_cloud_run_v2_service.svc["auth"]'
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
-def bucket(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A running emulator holding the state at gs://acme-tfstate/staging/default.tfstate."""
-    port = _free_port()
-    server = emulator.create_server("127.0.0.1", port, in_memory=True)
-    server.start()
-    monkeypatch.setenv("STORAGE_EMULATOR_HOST", f"http://127.0.0.1:{port}")
-    try:
-        from google.cloud import storage
-
-        client = storage.Client(project="test")
-        client.create_bucket(BUCKET).blob(KEY).upload_from_string(STATE.read_bytes())
-        yield f"gs://{BUCKET}/{KEY}"
-    finally:
-        server.stop()
+def bucket(gcs_emulator: Any) -> str:
+    """The state at gs://acme-tfstate/staging/default.tfstate."""
+    gcs_emulator.create_bucket(BUCKET).blob(KEY).upload_from_string(STATE.read_bytes())
+    return f"gs://{BUCKET}/{KEY}"
 
 
 def test_state_loads_from_gcs(bucket: str) -> None:

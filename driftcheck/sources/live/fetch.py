@@ -28,6 +28,7 @@ Progress = Callable[[str], None]
 
 # What to grant when a read is denied: the permission in the message turns "unknown" into a next step.
 PERMISSIONS = {
+    "list": "run.services.list (roles/run.viewer)",
     "service": "run.services.get (roles/run.viewer)",
     "revision": "run.revisions.get (roles/run.viewer)",
     "versions": "secretmanager.versions.list (roles/secretmanager.viewer)",
@@ -52,16 +53,26 @@ class Failure:
 
 class LiveFetcher:
     def __init__(
-        self, clients: ApiClients, project: str, region: str, *, concurrency: int = 16, progress: Progress | None = None
+        self,
+        clients: ApiClients,
+        project: str,
+        region: str,
+        *,
+        concurrency: int = 16,
+        progress: Progress | None = None,
+        pool: ThreadPoolExecutor | None = None,
     ) -> None:
+        """`pool`: one bounded pool shared by the fetchers of many projects, so --concurrency bounds the whole run."""
         self.clients = clients
         self.project = project
         self.region = region
-        self.pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
+        self.owns_pool = pool is None
+        self.pool = pool or ThreadPoolExecutor(max_workers=max(1, concurrency))
         self.progress = progress or (lambda _: None)
 
     def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        if self.owns_pool:
+            self.pool.shutdown(wait=False, cancel_futures=True)
 
     # Round 1 ---------------------------------------------------------------------------------------------
     def services(self, names: list[str]) -> dict[str, dict[str, Any]]:
@@ -76,6 +87,10 @@ class LiveFetcher:
         parent = f"projects/{self.project}/locations/{self.region}"
         pager = self.clients.services.list_services(parent=parent, retry=RETRY, timeout=CALL_TIMEOUT_S)
         return [_rest(service) for service in pager]  # the pager follows next_page_token to the end
+
+    def try_list_services(self) -> list[dict[str, Any]] | Failure:
+        """The listing, or why it failed: an audit of many projects goes on past one it may not read."""
+        return self._call("list", self.list_services)
 
     def revisions(self, wanted: list[tuple[dict[str, Any], str]]) -> list[dict[str, Any]]:
         """Several revisions in one concurrent round, in the order asked."""

@@ -1,0 +1,245 @@
+"""The audit job: one snapshot of every project in scope, then IaC drift, peer-group and environment parity, and
+what changed since the previous snapshot, as one ranked report.
+
+Two halves, so that shards plus `merge` give exactly the unsharded answer: `collect` is the live half (fetch each
+project, store its snapshot in history, diff it with the one before); `analyse` is pure and offline: the same
+collected snapshots give the same report wherever and however they were collected. Peer groups and environment
+pairs may span projects that different shards fetched, which is why analysis waits for the merge.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime
+from fnmatch import fnmatchcase
+from typing import Any
+
+from driftcheck.config import Config, EnvironmentPair, Ignore
+from driftcheck.drift import drift, load_declared
+from driftcheck.errors import DriftcheckError
+from driftcheck.history import TimelineChange, open_store, snapshot_changes
+from driftcheck.model import Inventory, Service
+from driftcheck.parity import ENVIRONMENT_RULE, environment_parity, peer_group_parity
+from driftcheck.ruleset.findings import Finding, Result, Unverified
+from driftcheck.ruleset.load import RuleSet
+from driftcheck.ruleset.rank import rank
+from driftcheck.sources.snapshot_file import load_snapshot
+
+
+@dataclasses.dataclass(frozen=True)
+class Collected:
+    """One project's snapshot as the audit took it (scrubbed, as stored), and what changed since the previous one."""
+
+    project: str
+    taken: datetime
+    data: dict[str, Any]
+    previous: datetime | None = None  # when the snapshot it was compared with was taken; None: the first audit
+    changes: tuple[TimelineChange, ...] = ()
+    stored: str | None = None  # where history keeps it
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "taken": _iso(self.taken),
+            "previous": _iso(self.previous) if self.previous else None,
+            "changes": [change.as_dict() for change in self.changes],
+            "stored": self.stored,
+            "snapshot": self.data,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Collected:
+        return cls(
+            project=raw["project"],
+            taken=datetime.fromisoformat(raw["taken"]),
+            data=raw["snapshot"],
+            previous=datetime.fromisoformat(raw["previous"]) if raw.get("previous") else None,
+            changes=tuple(_change(c) for c in raw.get("changes") or ()),
+            stored=raw.get("stored"),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class CollectOptions:
+    endpoint: str | None = None
+    concurrency: int = 16
+    progress: Callable[[str], None] | None = None
+    history: str | None = None  # a folder or gs://; None: the user data folder
+    store: bool = True  # False: compare with history but store nothing (--no-history stores and compares nothing)
+    keep: int | None = None
+    keep_days: float | None = None
+
+
+def collect(config: Config, projects: Iterable[str], options: CollectOptions) -> list[Collected]:
+    """Fetch every project (one concurrent run), then store each snapshot and diff it with the previous one."""
+    from driftcheck.live import LiveOptions, scrubbed_snapshot, take_snapshots  # lazy: `merge` needs no client
+    from driftcheck.sources.live.scope import Scope
+
+    projects = list(projects)
+    if not projects:
+        return []
+    live = LiveOptions(Scope(projects[0], config.regions), options.endpoint, options.concurrency, options.progress)
+    fetched = take_snapshots([Scope(project, config.regions) for project in projects], live)
+    now = datetime.now(UTC)
+    return [_remember(project, scrubbed_snapshot(fetched[project]), now, options) for project in projects]
+
+
+def _remember(project: str, data: dict[str, Any], now: datetime, options: CollectOptions) -> Collected:
+    if not options.store:
+        return Collected(project, now, data)
+    store = open_store(options.history)
+    from driftcheck.history import scope_of
+
+    earlier = store.entries(scope_of(data))
+    previous = earlier[-1] if earlier else None
+    listing_failed = any(resource.startswith("services in ") for resource in data.get("errors", {}))
+    if listing_failed:  # a snapshot missing a region's services would read as all of them removed, then re-added
+        return Collected(project, now, data)
+    changes = snapshot_changes(previous.taken, previous.load(), now, data) if previous else []
+    entry = store.save(data, now)
+    store.prune(keep=options.keep, days=options.keep_days, now=now)
+    return Collected(project, now, data, previous.taken if previous else None, tuple(changes), entry.name)
+
+
+def analyse(config: Config, collected: Iterable[Collected], ruleset: RuleSet, today: date) -> Result:
+    """The report over collected snapshots; pure: no network beyond the Terraform states the config names."""
+    order = {project: i for i, project in enumerate(config.projects)}
+    collected = sorted(collected, key=lambda c: (order.get(c.project, len(order)), c.project))
+    inventories = {c.project: _inventory(c) for c in collected}
+    audit = _Audit()
+    for c in collected:
+        audit.unread.update({f"{c.project}: {resource}": why for resource, why in c.data.get("errors", {}).items()})
+        if c.project in config.terraform_state:
+            audit.add_drift(config.terraform_state[c.project], inventories[c.project], c.project, ruleset)
+    services = [s for inventory in inventories.values() for s in inventory.services.values()]
+    for group in config.peer_groups:
+        parity = peer_group_parity(group, services, ruleset)
+        audit.findings += parity.findings
+        audit.unverified += parity.unverified
+    for pair in config.environment_pairs:
+        audit.add_environment_pair(pair, services, ruleset)
+    findings, ignore_notes = _apply_ignores(audit.findings, config, today)
+    count = len(services)
+    return Result(
+        target=f"audit of {', '.join(inventories) or 'no project'} ({', '.join(config.regions)})",
+        baselines=(),
+        status={"known": False, "reason": f"audit of {count} services in {len(inventories)} projects"},
+        findings=tuple(rank(findings, [r.id for r in ruleset.rules])),
+        unverified=tuple(audit.unverified),
+        notes=(*audit.notes, *ignore_notes, *_first_audit_notes(collected), *_unread_notes(audit.unread)),
+        unread=audit.unread,
+        changes=tuple(change for c in collected for change in c.changes),
+    )
+
+
+@dataclasses.dataclass
+class _Audit:
+    """What the checks found, gathered in the order they ran (ranking is stable, so that order breaks ties)."""
+
+    findings: list[Finding] = dataclasses.field(default_factory=list)
+    unverified: list[Unverified] = dataclasses.field(default_factory=list)
+    notes: list[str] = dataclasses.field(default_factory=list)
+    unread: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def add_drift(self, location: str, live: Inventory, project: str, ruleset: RuleSet) -> None:
+        try:
+            declared = load_declared(location)
+        except DriftcheckError as exc:  # one unreadable state leaves one project's drift unknown, not the audit
+            self.unread[f"{project}: terraform state {location}"] = str(exc)
+            return
+        result = drift(declared, live, ruleset, state_label=location, live_label=f"live {project}")
+        self.findings += result.findings
+        self.unverified += result.unverified
+        self.notes += [f"{project}: {note}" for note in result.notes]
+
+    def add_environment_pair(self, pair: EnvironmentPair, services: list[Service], ruleset: RuleSet) -> None:
+        left, right = (_find(services, side.project, side.region, side.service) for side in (pair.left, pair.right))
+        if left is None or right is None:
+            rule = ruleset.get(ENVIRONMENT_RULE)
+            missing = pair.left if left is None else pair.right
+            reason = f"environment pair {pair.name}: {missing} is not in this audit's snapshots"
+            self.unverified.append(Unverified(ENVIRONMENT_RULE, rule.title if rule else pair.name, reason))
+            return
+        self.findings += environment_parity(pair, left, right, ruleset=ruleset)
+
+
+def _inventory(collected: Collected) -> Inventory:
+    """The canonical services of one project. The API may name a project by number; the audit asked by id."""
+    inventory = Inventory()
+    load_snapshot(collected.data, inventory, f"live:{collected.project}")
+    for name, service in inventory.services.items():
+        if service.project != collected.project and str(service.project).isdigit():
+            inventory.project_aliases.setdefault(str(service.project), collected.project)
+            inventory.services[name] = dataclasses.replace(service, project=collected.project)
+    return inventory
+
+
+def _find(services: list[Service], project: str, region: str, name: str) -> Service | None:
+    return next((s for s in services if (s.project, s.region, s.name) == (project, region, name)), None)
+
+
+def _apply_ignores(findings: list[Finding], config: Config, today: date) -> tuple[list[Finding], list[str]]:
+    """Drop what an active ignore covers; say how many each ignore dropped, and which ignores have expired."""
+    active = [(i, ignore) for i, ignore in enumerate(config.ignores) if not ignore.expired(today)]
+    kept, dropped = [], Counter[int]()
+    for finding in findings:
+        index = next((i for i, ignore in active if _covers(ignore, finding)), None)
+        if index is None:
+            kept.append(finding)
+        else:
+            dropped[index] += 1
+    notes = [
+        f"{n} finding{'s' if n > 1 else ''} ignored by ignores[{i}]" + _reason(config.ignores[i])
+        for i, n in sorted(dropped.items())
+    ]
+    notes += [
+        f"ignores[{i}] expired on {ignore.expires} and applies no more" + _reason(ignore)
+        for i, ignore in enumerate(config.ignores)
+        if ignore.expired(today)
+    ]
+    return kept, notes
+
+
+def _covers(ignore: Ignore, finding: Finding) -> bool:
+    subject = finding.subject or ""
+    name = subject.rsplit("/", 1)[-1]
+    if ignore.rules and finding.rule not in ignore.rules:
+        return False
+    if ignore.services and not any(fnmatchcase(name, g) or fnmatchcase(subject, g) for g in ignore.services):
+        return False
+    if ignore.fields:  # every field the finding stands on must be ignored, or it still has something to say
+        paths = [e.path for e in finding.evidence]
+        return bool(paths) and all(any(fnmatchcase(p, g) for g in ignore.fields) for p in paths)
+    return True
+
+
+def _reason(ignore: Ignore) -> str:
+    return f" ({ignore.reason})" if ignore.reason else ""
+
+
+def _unread_notes(unread: dict[str, str]) -> list[str]:
+    """Said in every format: the report is incomplete, and here is what to grant or fix."""
+    return [f"could not read {resource} ({reason})" for resource, reason in sorted(unread.items())]
+
+
+def _first_audit_notes(collected: list[Collected]) -> list[str]:
+    first = [c.project for c in collected if c.stored and c.previous is None]
+    return [f"first audit of {', '.join(first)}: no earlier snapshot to compare with"] if first else []
+
+
+def _change(raw: dict[str, Any]) -> TimelineChange:
+    return TimelineChange(
+        before=datetime.fromisoformat(raw["before"]),
+        after=datetime.fromisoformat(raw["after"]),
+        path=raw["path"],
+        kind=raw["kind"],
+        old=raw["from"],
+        new=raw["to"],
+        service=raw.get("service"),
+    )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

@@ -1,0 +1,235 @@
+"""`driftcheck audit` (nightly: snapshot, drift, parity, changes; sharded across a Cloud Run Job's tasks) and
+`driftcheck merge` (the tasks' partials into one report)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from driftcheck.cli.app import (
+    ConcurrencyOption,
+    EndpointOption,
+    FormatOption,
+    HistoryOption,
+    OutputOption,
+    RegionOption,
+    RulesOption,
+    Severity,
+    app,
+)
+from driftcheck.cli.output import emit, exit_code, progress
+from driftcheck.errors import DriftcheckError
+from driftcheck.ruleset.load import load_ruleset
+
+INCOMPLETE_EXIT = 3
+
+AUDIT_HELP = """Audit every project in scope: one snapshot, then Terraform drift, peer-group and environment parity, and
+what changed since the previous snapshot, in one ranked report.
+
+Scope, peer groups, environment pairs, Terraform states, ignores and outputs come from --config (driftcheck.toml,
+or pyproject.toml's [tool.driftcheck]; see docs/audit-config.md); for a one-off, --project and --region instead.
+Each project's snapshot is stored in the history store (`driftcheck history` reads it).
+
+Exit codes: 0 no finding at or above fail_on; 1 at least one; 2 configuration or input error; 3 with --strict, the
+audit is incomplete because something could not be read.
+
+With --shard I/N (I from 0; defaults from CLOUD_RUN_TASK_INDEX / CLOUD_RUN_TASK_COUNT) the task audits every N-th
+project and writes a partial to --partial instead of a report; `driftcheck merge` joins the partials.
+
+[bold]Examples[/bold]
+
+  driftcheck audit --config driftcheck.toml
+
+  driftcheck audit --config driftcheck.toml --format html -o audit.html --webhook https://hooks.slack.com/...
+
+  driftcheck audit --project netra-staging --region us-central1 --history ./history
+
+  driftcheck audit --config driftcheck.toml --shard 0/3 --partial gs://acme-audit/partials/
+"""
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", metavar="FILE", help="driftcheck.toml, or a pyproject.toml.")
+]
+OptionalFailOn = Annotated[
+    Severity | None,
+    typer.Option("--fail-on", metavar="SEVERITY", help="Exit 1 on a finding at or above (default: config, high)."),
+]
+StrictOption = Annotated[
+    bool, typer.Option("--strict", help="Exit 3 when the audit is incomplete (a resource could not be read).")
+]
+WebhookOption = Annotated[
+    str | None,
+    typer.Option("--webhook", metavar="URL", help="POST a JSON summary (with a Slack `text`) after the report."),
+]
+
+
+@app.command(help=AUDIT_HELP)
+def audit(
+    config_path: ConfigOption = None,
+    project: Annotated[
+        list[str] | None, typer.Option("--project", metavar="PROJECT", help="One-off audit without a config.")
+    ] = None,
+    region: RegionOption = None,
+    history_location: HistoryOption = None,
+    no_history: Annotated[bool, typer.Option("--no-history", help="Store no snapshot and compare with none.")] = False,
+    keep: Annotated[int | None, typer.Option("--keep", min=1, metavar="N", help="Keep the newest N snapshots.")] = None,
+    keep_days: Annotated[
+        float | None, typer.Option("--keep-days", min=0, metavar="D", help="Drop snapshots older than D days.")
+    ] = None,
+    output_format: FormatOption = "table",  # type: ignore[assignment]
+    output: OutputOption = None,
+    fail_on: OptionalFailOn = None,
+    strict: StrictOption = False,
+    shard_text: Annotated[
+        str | None, typer.Option("--shard", metavar="I/N", help="Audit task I of N (I from 0).")
+    ] = None,
+    partial: Annotated[
+        str | None,
+        typer.Option("--partial", metavar="LOCATION", help="With a shard: a file, or a folder or gs:// ending in /."),
+    ] = None,
+    webhook: WebhookOption = None,
+    endpoint: EndpointOption = None,
+    concurrency: ConcurrencyOption = 16,
+    rules: RulesOption = None,
+) -> None:
+    from driftcheck.audit import CollectOptions, analyse, collect
+    from driftcheck.shards import Shard, write_partial
+
+    config = _config(config_path, project, region)
+    ruleset = load_ruleset(rules)  # before any fetch: a broken rule file should not cost a night's API calls
+    shard = Shard.parse(shard_text) if shard_text else Shard.from_environment()
+    projects = shard.projects(config.projects) if shard else config.projects
+    options = CollectOptions(
+        endpoint=endpoint,
+        concurrency=concurrency,
+        history=history_location or config.history,
+        store=not no_history,
+        keep=keep or config.keep,
+        keep_days=keep_days,
+    )
+    with progress("auditing") as on_progress:
+        collected = collect(config, projects, _with_progress(options, on_progress))
+    for item in collected:
+        if item.stored:
+            typer.echo(f"stored the snapshot of {item.project} as {item.stored}", err=True)
+    if shard is not None:
+        where = write_partial(partial or f"./{_partial_default(shard)}", shard, config.source, collected)
+        typer.echo(f"wrote {where}: shard {shard}, {len(collected)} projects; `driftcheck merge` joins it", err=True)
+        return
+    result = analyse(config, collected, ruleset, date.today())
+    _report(result, config, output_format.value, output, fail_on, strict, webhook)
+
+
+MERGE_HELP = """Join the partial reports of a sharded audit into the one report an unsharded audit gives.
+
+PARTIAL is a part-I-of-N.json file, a folder holding them, or gs://bucket/prefix/. A missing shard makes the
+report incomplete (exit 3 with --strict) and says which. --config defaults to the file the tasks ran with.
+
+[bold]Examples[/bold]
+
+  driftcheck merge partials/ --config driftcheck.toml --format html -o audit.html
+
+  driftcheck merge gs://acme-audit/partials/ --config driftcheck.toml --webhook https://hooks.slack.com/...
+"""
+
+
+@app.command(help=MERGE_HELP)
+def merge(
+    partials: Annotated[list[str], typer.Argument(metavar="PARTIAL...", help="Partial reports, folders or gs://.")],
+    config_path: ConfigOption = None,
+    output_format: FormatOption = "table",  # type: ignore[assignment]
+    output: OutputOption = None,
+    fail_on: OptionalFailOn = None,
+    strict: StrictOption = False,
+    webhook: WebhookOption = None,
+    rules: RulesOption = None,
+) -> None:
+    import dataclasses
+
+    from driftcheck.audit import analyse
+    from driftcheck.config import load_config
+    from driftcheck.shards import read_partials, stale_partials
+
+    found, missing = read_partials(partials)
+    config = load_config(config_path or found[0].config)
+    ruleset = load_ruleset(rules)
+    collected = [c for p in found for c in p.collected]
+    result = analyse(config, collected, ruleset, date.today())
+    result = dataclasses.replace(
+        result,
+        unread={**result.unread, **missing},
+        notes=(*result.notes, *stale_partials(collected), *(f"{shard}: {why}" for shard, why in missing.items())),
+    )
+    _report(result, config, output_format.value, output, fail_on, strict, webhook)
+
+
+def _config(path: Path | None, projects: list[str] | None, regions: list[str] | None) -> Any:
+    from driftcheck.config import Config, load_config
+
+    if path is not None:
+        if projects:
+            raise DriftcheckError("give --config or --project, not both (the config lists the projects)")
+        return load_config(path)
+    if not projects:
+        from driftcheck.sources.live.scope import resolve_scope
+
+        scope = resolve_scope(None, regions)  # the environment's or gcloud's project, as other live commands do
+        return Config(source="command line", projects=(scope.project,), regions=scope.regions)
+    from driftcheck.sources.live.scope import resolve_scope
+
+    scope = resolve_scope(projects[0], regions)
+    return Config(source="command line", projects=tuple(dict.fromkeys(projects)), regions=scope.regions)
+
+
+def _with_progress(options: Any, on_progress: Any) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(options, progress=on_progress)
+
+
+def _partial_default(shard: Any) -> str:
+    from driftcheck.shards import partial_name
+
+    return str(partial_name(shard))
+
+
+def _report(
+    result: Any,
+    config: Any,
+    output_format: str,
+    output: Path | None,
+    fail_on: Severity | None,
+    strict: bool,
+    webhook: str | None,
+) -> None:
+    """The report (stdout or -o), the config's outputs, then the webhook, then the exit code."""
+    from driftcheck.fileio import write_atomic
+    from driftcheck.report import reporter
+
+    threshold = fail_on.value if fail_on is not None else config.fail_on
+    emit(result, output_format, output, threshold)
+    written = [str(output)] if output else []
+    for extra in config.outputs:
+        write_atomic(Path(extra.path), reporter(extra.format, threshold)(result))
+        written.append(extra.path)
+    url = webhook or config.webhook
+    if url:
+        _notify(url, result, threshold, written)
+    if strict and result.unread:
+        typer.echo(f"driftcheck: incomplete: {len(result.unread)} resources could not be read (--strict)", err=True)
+        raise typer.Exit(INCOMPLETE_EXIT)
+    raise typer.Exit(exit_code(result, threshold))
+
+
+def _notify(url: str, result: Any, threshold: str, written: list[str]) -> None:
+    from driftcheck.notify import post, summary
+
+    if not url.startswith(("https://", "http://")):
+        raise DriftcheckError(f"--webhook: {url!r} is not an http(s) URL")
+    problem = post(url, summary(result, threshold, written))
+    if problem:  # the report is written already: a chat outage must not fail the audit or lose it
+        print(f"driftcheck: warning: {problem}; the report is unaffected", file=sys.stderr)

@@ -1,0 +1,180 @@
+"""Scale-out: a Cloud Run Job's tasks each audit a share of the projects and write a partial; `merge` joins them.
+
+A partial holds what its task collected (the scrubbed snapshots and the changes since the previous ones), not
+a report: peer groups and environment pairs may span projects of different tasks, so the one analysis runs at
+the merge, over everything, and gives exactly what one unsharded audit gives.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Iterable
+from datetime import timedelta
+from pathlib import Path
+
+from driftcheck import __version__
+from driftcheck.audit import Collected
+from driftcheck.errors import InputError
+from driftcheck.sources.gcs import SCHEME, is_gcs, normalized
+
+TASK_INDEX, TASK_COUNT = "CLOUD_RUN_TASK_INDEX", "CLOUD_RUN_TASK_COUNT"
+MARKER = "driftcheck_audit_partial"
+FORMAT_VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Shard:
+    """Task `index` of `count` (counting from 0, as CLOUD_RUN_TASK_INDEX does) audits every count-th project."""
+
+    index: int
+    count: int
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+    @classmethod
+    def parse(cls, text: str, where: str = "--shard") -> Shard:
+        index, _, count = text.partition("/")
+        if not (index.strip().isdigit() and count.strip().isdigit()) or not 0 <= int(index) < int(count):
+            raise InputError(f"{where}: expected I/N with 0 <= I < N (I counts from 0), got {text!r}")
+        return cls(int(index), int(count))
+
+    @classmethod
+    def from_environment(cls) -> Shard | None:
+        """A Cloud Run Job task knows its place; a job of one task is no shard."""
+        index, count = os.environ.get(TASK_INDEX), os.environ.get(TASK_COUNT)
+        if not index or not count or count == "1":
+            return None
+        return cls.parse(f"{index}/{count}", where=f"{TASK_INDEX}/{TASK_COUNT}")
+
+    def projects(self, projects: Iterable[str]) -> tuple[str, ...]:
+        return tuple(project for i, project in enumerate(projects) if i % self.count == self.index)
+
+
+@dataclasses.dataclass(frozen=True)
+class Partial:
+    shard: Shard
+    config: str  # the configuration file the task ran with
+    projects: tuple[str, ...]
+    collected: tuple[Collected, ...]
+    origin: str
+
+
+def partial_name(shard: Shard) -> str:
+    return f"part-{shard.index}-of-{shard.count}.json"
+
+
+def write_partial(location: str, shard: Shard, config: str, collected: list[Collected]) -> str:
+    """Write to a file, or into a folder or gs://bucket/prefix/ (ending in "/") as part-I-of-N.json."""
+    document = {
+        MARKER: FORMAT_VERSION,
+        "tool": {"name": "driftcheck", "version": __version__},
+        "shard": str(shard),
+        "config": config,
+        "projects": [c.project for c in collected],
+        "collected": [c.as_dict() for c in collected],
+    }
+    text = json.dumps(document, indent=1, sort_keys=True) + "\n"
+    if is_gcs(location):
+        url = normalized(location)
+        url = url + partial_name(shard) if url.endswith("/") else url
+        _upload(url, text)
+        return url
+    path = Path(location)
+    if location.endswith(("/", os.sep)) or path.is_dir():
+        path = path / partial_name(shard)
+    from driftcheck.fileio import write_atomic
+
+    write_atomic(path, text)
+    return str(path)
+
+
+def read_partials(locations: list[str]) -> tuple[list[Partial], dict[str, str]]:
+    """Every partial found, and the shards that are missing (as unread resources: the merge is incomplete)."""
+    partials = [_parse(text, origin) for location in locations for origin, text in _texts(location)]
+    if not partials:
+        raise InputError(f"no partial audit report (part-*.json) in {', '.join(locations)}")
+    counts = {p.shard.count for p in partials}
+    if len(counts) > 1:
+        raise InputError(f"the partials come from audits of different shard counts ({sorted(counts)}); merge one run")
+    seen: dict[int, str] = {}
+    for partial in partials:
+        if partial.shard.index in seen:
+            raise InputError(f"shard {partial.shard} is given twice: {seen[partial.shard.index]} and {partial.origin}")
+        seen[partial.shard.index] = partial.origin
+    count = counts.pop()
+    missing = {f"shard {i}/{count}": "no partial report found" for i in range(count) if i not in seen}
+    return sorted(partials, key=lambda p: p.shard.index), missing
+
+
+def stale_partials(collected: list[Collected], spread: timedelta = timedelta(hours=1)) -> list[str]:
+    """Tasks of one run finish within minutes; partials hours apart mean a task failed and an old part remained."""
+    if not collected:
+        return []
+    oldest = min(collected, key=lambda c: c.taken)
+    newest = max(collected, key=lambda c: c.taken)
+    if newest.taken - oldest.taken <= spread:
+        return []
+    return [
+        f"the partials were taken from {oldest.taken:%Y-%m-%d %H:%M} to {newest.taken:%Y-%m-%d %H:%M} UTC: "
+        f"{oldest.project}'s may be left from an earlier run"
+    ]
+
+
+def _parse(text: str, origin: str) -> Partial:
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"malformed JSON ({exc.msg}, line {exc.lineno})", file=origin) from None
+    if not isinstance(raw, dict) or raw.get(MARKER) != FORMAT_VERSION:
+        raise InputError(f"not a driftcheck partial audit report ({MARKER}: {FORMAT_VERSION})", file=origin)
+    try:
+        return Partial(
+            shard=Shard.parse(raw["shard"], where=f"{origin}: shard"),
+            config=str(raw["config"]),
+            projects=tuple(raw["projects"]),
+            collected=tuple(Collected.from_dict(c) for c in raw["collected"]),
+            origin=origin,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"incomplete partial report ({type(exc).__name__}: {exc})", file=origin) from None
+
+
+def _texts(location: str) -> list[tuple[str, str]]:
+    if is_gcs(location):
+        return _download(normalized(location))
+    path = Path(location)
+    if path.is_dir():
+        return [(str(p), p.read_text(encoding="utf-8")) for p in sorted(path.glob("part-*-of-*.json"))]
+    try:
+        return [(location, path.read_text(encoding="utf-8"))]
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=location) from None
+
+
+def _download(url: str) -> list[tuple[str, str]]:
+    """gs://bucket/prefix/ lists the part-*.json under it; gs://bucket/key reads that one object."""
+    from google.cloud import storage  # type: ignore[attr-defined]  # lazy: only a gs:// merge needs it
+
+    bucket_name, _, key = url.removeprefix(SCHEME).partition("/")
+    bucket = storage.Client().bucket(bucket_name)
+    if key and not key.endswith("/"):
+        from driftcheck.sources.gcs import read_object
+
+        return [(url, read_object(url).decode("utf-8"))]
+    blobs = bucket.client.list_blobs(bucket, prefix=key)
+    names = sorted(b.name for b in blobs if _is_partial_name(b.name.rsplit("/", 1)[-1]))
+    return [(f"{SCHEME}{bucket_name}/{name}", bucket.blob(name).download_as_text()) for name in names]
+
+
+def _upload(url: str, text: str) -> None:
+    from google.cloud import storage  # type: ignore[attr-defined]
+
+    bucket_name, _, key = url.removeprefix(SCHEME).partition("/")
+    storage.Client().bucket(bucket_name).blob(key).upload_from_string(text, content_type="application/json")
+
+
+def _is_partial_name(name: str) -> bool:
+    return name.startswith("part-") and name.endswith(".json") and "-of-" in name
