@@ -59,7 +59,7 @@ def drift(
             _named(live_service, "live"), [_named(declared_service, "state")], merged, ruleset, drift=True
         )
         kept, ignored = _apply_ignore_changes(_lift_drift_severity(result.findings), declared_service, config)
-        findings += [dataclasses.replace(finding, subject=subject_of(live_service)) for finding in kept]
+        findings += [_about(finding, live_service) for finding in kept]
         notes += [f"{name}: {path} differs from state but lifecycle.ignore_changes covers it" for path in ignored]
         unverified += result.unverified
     for name, live_service in sorted(live.services.items()):
@@ -80,6 +80,18 @@ def drift(
 def subject_of(service: Service) -> str:
     """project/region/service: what a finding is about when one report covers many services."""
     return f"{service.project}/{service.region}/{service.name}"
+
+
+def _about(finding: Finding, service: Service) -> Finding:
+    """Name the subject, and give the fix commands the service's real name: `api (live)` reads well in an
+    explanation, but `gcloud run services update api (live)` is not a command anyone can paste."""
+    labels = [_named(service, side).name for side in ("live", "state")]
+    remediation = {}
+    for kind, text in finding.remediation.items():
+        for label in labels:
+            text = text.replace(label, service.name)
+        remediation[kind] = text
+    return dataclasses.replace(finding, subject=subject_of(service), remediation=remediation)
 
 
 def _named(service: Service, side: str) -> Service:

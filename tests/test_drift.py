@@ -147,3 +147,12 @@ def test_lifecycle_ignore_changes_from_the_config_dir_suppresses_that_drift() ->
     assert not [f for f in _by_rule(honoured, "iac-drift") if f["evidence"][0]["path"].startswith("vpc")]
     assert any("api: vpc.connector" in note and "ignore_changes" in note for note in honoured["notes"])
     assert _by_rule(honoured, "iac-missing")  # the rest of the job is unchanged
+
+
+def test_fix_commands_name_the_real_service() -> None:
+    """Explanations say `api (live)` and `api (terraform state)`; a command to paste must say `api`."""
+    report = _drift(str(STATE), "--from", INCIDENT).json()
+    (finding,) = _by_rule(report, "vpc-access-missing")
+    assert "api (live)" in finding["explanation"]
+    assert finding["remediation"]["gcloud"].startswith("gcloud run services update api --region us-central1")
+    assert not any("(live)" in fix or "(terraform state)" in fix for fix in finding["remediation"].values())

@@ -184,7 +184,35 @@ def test_renders_in_headless_chromium(tmp_path: Path) -> None:
     assert data.startswith(PNG_SIGNATURE) and len(data) > 20_000  # a blank 1280x2000 page is a few kB
 
 
-def _screenshot_path(tmp_path: Path) -> Path:
+def test_an_audit_with_changes_renders_in_headless_chromium(tmp_path: Path) -> None:
+    """The nightly report: two audits of the fake world around a change, the second one opened in a browser."""
+    from fakegcp import FakeGcpServer, World
+    from google.cloud import run_v2
+
+    config = FIXTURES / "audit-live" / "driftcheck.toml"
+    page = tmp_path / "audit.html"
+    with FakeGcpServer(World.from_folder(FIXTURES / "audit-live" / "world")) as server:
+        args = ("audit", "--config", config, "--endpoint", server.address, "--history", tmp_path / "h")
+        assert run_cli(*args).code == 1
+        ledger = server.world.services["projects/netra-staging/locations/us-central1/services/ledger-eu"]
+        ledger.template.vpc_access.egress = run_v2.VpcAccess.VpcEgress.PRIVATE_RANGES_ONLY
+        assert run_cli(*args, "--format", "html", "-o", page).code == 1
+        report = run_cli(*args, "--format", "json", "--no-history").json()
+    dumped = _chromium(page, tmp_path / "profile", "--dump-dom")
+    assert dumped.returncode == 0, dumped.stderr[-2000:]
+    dom = Page(dumped.stdout.decode())
+    assert [f["rule"] for f in dom.findings] == [f["rule"] for f in report["findings"]]
+    subjects = [a.get("data-subject") for tag, a in dom.tags if tag == "details" and "data-subject" in a]
+    assert subjects == [f["subject"] for f in report["findings"]]
+    text = dom.all_text()
+    assert "Changes since the previous snapshot" in text and "netra-staging/us-central1/ledger-eu" in text
+    screenshot = _screenshot_path(tmp_path, "audit-html.png")
+    shot = _chromium(page, tmp_path / "profile", f"--screenshot={screenshot}", "--window-size=1280,2000")
+    assert shot.returncode == 0, shot.stderr[-2000:]
+    assert screenshot.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def _screenshot_path(tmp_path: Path, name: str = "incident-html.png") -> Path:
     """tests/report/artifacts/ (gitignored) for CI to keep; tmp_path when the checkout is read-only."""
     folder = Path(__file__).parent / "artifacts"
     try:
@@ -192,4 +220,4 @@ def _screenshot_path(tmp_path: Path) -> Path:
         (folder / ".gitignore").write_text("*\n")
     except OSError:
         folder = tmp_path
-    return folder / "incident-html.png"
+    return folder / name
