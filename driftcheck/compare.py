@@ -40,17 +40,20 @@ class Change:
 
 def compare_services(target: Service, baseline: Service, expected: Iterable[str] = ()) -> list[Change]:
     """Differences between two services, minus the expected ones and anything either side could not read."""
-    target_tree, baseline_tree = to_plain(target), to_plain(baseline)
+    patterns = tuple(expected)
+    target_tree, baseline_tree = _pruned(to_plain(target), patterns), _pruned(to_plain(baseline), patterns)
     unknown = _unknown_paths(target_tree) | _unknown_paths(baseline_tree)
+    before, after = _comparable(baseline_tree), _comparable(target_tree)
+    if before == after:  # the common case in a drift audit: nothing for deepdiff to explain
+        return []
     diff = DeepDiff(
-        _comparable(baseline_tree),
-        _comparable(target_tree),
+        before,
+        after,
         view="tree",
         ignore_order_func=_is_unordered,
         verbose_level=2,
         threshold_to_diff_deeper=0,  # keyed maps with nothing in common still differ key by key, never wholesale
     )
-    patterns = tuple(expected)
     changes = []
     for report_type, levels in diff.items():
         for level in levels:
@@ -59,6 +62,17 @@ def compare_services(target: Service, baseline: Service, expected: Iterable[str]
             if not _under(change.path, unknown) and not any(fnmatchcase(change.path, p) for p in patterns):
                 changes.append(change)
     return sorted(changes, key=lambda c: c.path)
+
+
+def _pruned(tree: dict[str, Any], patterns: tuple[str, ...]) -> dict[str, Any]:
+    """Without the top-level fields expected to differ whole (`name`, a string; `status` with `status.*`): what
+    deepdiff would only walk to throw away."""
+    whole = {
+        key
+        for key, value in tree.items()
+        if key in patterns and (f"{key}.*" in patterns or not isinstance(value, dict | list))
+    }
+    return {key: value for key, value in tree.items() if key not in whole} if whole else tree
 
 
 def _change(report_type: str, keys: list[str], level: Any, target: Service, baseline: Service) -> Change:

@@ -31,7 +31,7 @@ AUDIT_HELP = """Audit every project in scope: one snapshot, then Terraform drift
 what changed since the previous snapshot, in one ranked report.
 
 Scope, peer groups, environment pairs, Terraform states, ignores and outputs come from --config (driftcheck.toml,
-or pyproject.toml's [tool.driftcheck]; see docs/audit-config.md); for a one-off, --project and --region instead.
+or pyproject.toml's \\[tool.driftcheck]; see docs/audit-config.md); for a one-off, --project and --region instead.
 Each project's snapshot is stored in the history store (`driftcheck history` reads it).
 
 Exit codes: 0 no finding at or above fail_on; 1 at least one; 2 configuration or input error; 3 with --strict, the

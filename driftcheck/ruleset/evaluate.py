@@ -23,6 +23,25 @@ class _Pair:
     baseline: Service | None
     variables: dict[str, Any]
     changes: list[Change]
+    context: Any  # one CEL context for every rule on this pair: the service maps are converted once, not per rule
+    current: dict[str, Any]  # what the per-candidate variables hold now, so an unchanged one is not set again
+
+    @classmethod
+    def of(cls, target: Service, baseline: Service | None, variables: dict[str, Any], changes: list[Change]) -> _Pair:
+        context = cel.new_context({**variables, **_PER_CANDIDATE})
+        return cls(target, baseline, variables, changes, context, dict(_PER_CANDIDATE))
+
+    def scoped(self, **candidate: Any) -> Any:
+        """The pair's context with this candidate's variables; each is reset, so none leaks from the last one."""
+        for name, default in _PER_CANDIDATE.items():
+            value = candidate.get(name, default)
+            if value is not self.current[name]:
+                self.context.add_variable(name, cel.to_cel(value))
+                self.current[name] = value
+        return self.context
+
+
+_PER_CANDIDATE: dict[str, Any] = {"vars": {}, "change": None, "item": None}
 
 
 @dataclass(frozen=True)
@@ -41,7 +60,8 @@ def evaluate(
     baseline_ctx = {b.name: service_context(b, inventory) for b in baselines}
     expected = ruleset.expected_drift_differences if drift else ruleset.expected_differences
     pairs = [_pair(target, b, target_ctx, baseline_ctx, expected) for b in baselines]
-    solo = _Pair(target, None, {"target": target_ctx, "baseline": None, "baselines": list(baseline_ctx.values())}, [])
+    solo_variables = {"target": target_ctx, "baseline": None, "baselines": list(baseline_ctx.values())}
+    solo = _Pair.of(target, None, solo_variables, [])
     hits: dict[tuple[str, str], list[_Hit]] = {}
     unverified: dict[tuple[str, str], Unverified] = {}
     matched_paths: set[str] = set()
@@ -75,20 +95,20 @@ def _pair(
         "baseline": baseline_ctx[baseline.name],
         "baselines": list(baseline_ctx.values()),
     }
-    return _Pair(target, baseline, variables, compare_services(target, baseline, expected))
+    return _Pair.of(target, baseline, variables, compare_services(target, baseline, expected))
 
 
 def _run(rule: Rule, pair: _Pair, unverified: dict[tuple[str, str], Unverified], matched: set[str]) -> list[_Hit]:
     variables = {**pair.variables, "vars": rule.vars}
     try:
-        candidates = _candidates(rule, pair, variables)
+        candidates = _candidates(rule, pair)
     except cel.CelFailure as exc:  # a rule that cannot list its items checked nothing: say so, never "no match"
         unverified.setdefault((rule.id, ""), Unverified(rule.id, rule.title, f"could not evaluate: {exc}"))
         return []
     hits = []
     for key, extra, change in candidates:
         scope = {**variables, **extra}
-        context = cel.new_context(scope)
+        context = pair.scoped(vars=rule.vars, **extra)
         verdict = _verdict(rule, scope, context)
         if isinstance(verdict, Unverified):
             unverified.setdefault((rule.id, key), verdict)
@@ -112,7 +132,7 @@ def _verdict(rule: Rule, scope: dict[str, Any], context: Any) -> bool | Unverifi
         return Unverified(rule.id, rule.title, f"could not evaluate: {exc}")
 
 
-def _candidates(rule: Rule, pair: _Pair, variables: dict[str, Any]) -> list[tuple[str, dict[str, Any], Change | None]]:
+def _candidates(rule: Rule, pair: _Pair) -> list[tuple[str, dict[str, Any], Change | None]]:
     """What a rule is asked about: each matching change, each item of for_each, or the pair itself."""
     if rule.match is not None:
         match = rule.match
@@ -122,12 +142,12 @@ def _candidates(rule: Rule, pair: _Pair, variables: dict[str, Any]) -> list[tupl
             if fnmatchcase(c.path, match.path) and c.kind in match.kinds
         ]
     if rule.for_each is not None:
-        items = cel.evaluate(rule.for_each, cel.new_context(variables))
+        items = cel.evaluate(rule.for_each, pair.scoped(vars=rule.vars))
         keyed: list[tuple[str, dict[str, Any], Change | None]] = []
         for index, item in enumerate(items or []):
             key = str(index)
             if rule.item_key:
-                key = cel.display(cel.evaluate(rule.item_key, cel.new_context({**variables, "item": item})))
+                key = cel.display(cel.evaluate(rule.item_key, pair.scoped(vars=rule.vars, item=item)))
             keyed.append((key, {"item": item}, None))
         return keyed
     return [("", {}, None)]
