@@ -38,10 +38,17 @@ class Change:
     target_source: str
 
 
-def compare_services(target: Service, baseline: Service, expected: Iterable[str] = ()) -> list[Change]:
-    """Differences between two services, minus the expected ones and anything either side could not read."""
+def compare_services(
+    target: Service,
+    baseline: Service,
+    expected: Iterable[str] = (),
+    trees: tuple[dict[str, Any], dict[str, Any]] | None = None,
+) -> list[Change]:
+    """Differences between two services, minus the expected ones and anything either side could not read.
+    `trees`: (to_plain(target), to_plain(baseline)), when the caller has them already."""
     patterns = tuple(expected)
-    target_tree, baseline_tree = _pruned(to_plain(target), patterns), _pruned(to_plain(baseline), patterns)
+    target_plain, baseline_plain = trees or (to_plain(target), to_plain(baseline))
+    target_tree, baseline_tree = _pruned(target_plain, patterns), _pruned(baseline_plain, patterns)
     unknown = _unknown_paths(target_tree) | _unknown_paths(baseline_tree)
     before, after = _comparable(baseline_tree), _comparable(target_tree)
     if before == after:  # the common case in a drift audit: nothing for deepdiff to explain

@@ -245,21 +245,31 @@ class Inventory:
 
 def to_plain(value: Any) -> Any:
     """Dataclasses to dicts (keeping Unknown and Redacted as they are), tuples to lists, properties included."""
-    if isinstance(value, Unknown | Redacted):
-        return value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        plain = {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        plain.pop("provenance", None)
-        plain.pop("origin", None)
-        if isinstance(value, VpcAccess):
-            plain["path"] = value.path
-        if isinstance(value, SqlInstance):
-            plain["engine"] = to_plain(value.engine)
-        if isinstance(value, ServiceStatus):
-            plain["last_deploy_failed"] = value.last_deploy_failed
-        return plain
+    if value is None or isinstance(value, str | bool | int | float | Unknown | Redacted):
+        return value  # the leaves, most of any tree: first, because an audit converts thousands of services
     if isinstance(value, dict):
         return {str(k): to_plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_plain(v) for v in value]
-    return value
+    names = _field_names(type(value))
+    if names is None:
+        return value
+    plain = {name: to_plain(getattr(value, name)) for name in names}
+    if isinstance(value, VpcAccess):
+        plain["path"] = value.path
+    if isinstance(value, SqlInstance):
+        plain["engine"] = to_plain(value.engine)
+    if isinstance(value, ServiceStatus):
+        plain["last_deploy_failed"] = value.last_deploy_failed
+    return plain
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """A model class's fields, without the bookkeeping no comparison should see; None for anything else."""
+    if cls not in _FIELD_NAMES:
+        fields = dataclasses.fields(cls) if dataclasses.is_dataclass(cls) else None
+        _FIELD_NAMES[cls] = tuple(f.name for f in fields if f.name not in ("provenance", "origin")) if fields else None
+    return _FIELD_NAMES[cls]

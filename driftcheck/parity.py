@@ -37,17 +37,18 @@ def peer_group_parity(group: PeerGroup, services: Iterable[Service], ruleset: Ru
     members = sorted((s for s in services if group.includes(s)), key=lambda s: s.name)
     parity = Parity()
     rules = ruleset or load_ruleset()
+    plain = {s.name: to_plain(s) for s in members}  # once per service, not once per field
     for glob in group.fields:
-        for path in _expand(glob, members):
-            _field_parity(group, path, members, rules, parity)
+        for path in _expand(glob, plain):
+            _field_parity(group, path, members, plain, rules, parity)
     return parity
 
 
-def _expand(glob: str, members: list[Service]) -> list[str]:
+def _expand(glob: str, plain: dict[str, Any]) -> list[str]:
     """`vpc.*` means each field under vpc; a plain path stays itself even where no member has it."""
     if not any(c in glob for c in "*?["):
         return [glob]
-    paths = {p for service in members for p in _leaf_paths(to_plain(service)) if fnmatchcase(p, glob)}
+    paths = {p for tree in plain.values() for p in _leaf_paths(tree) if fnmatchcase(p, glob)}
     return sorted(paths)
 
 
@@ -59,9 +60,11 @@ def _leaf_paths(tree: Any, prefix: str = "") -> Iterable[str]:
         yield prefix  # a list (cloudsql_instances) is one value: its order means nothing, its items together do
 
 
-def _field_parity(group: PeerGroup, path: str, members: list[Service], rules: RuleSet, parity: Parity) -> None:
+def _field_parity(
+    group: PeerGroup, path: str, members: list[Service], plain: dict[str, Any], rules: RuleSet, parity: Parity
+) -> None:
     rule = _rule(rules, OUTLIER_RULE)
-    values = {s.name: value_at(s, path) for s in members}
+    values = {s.name: _value_in(plain[s.name], path) for s in members}
     for service in members:
         if _is_unknown(values[service.name]):
             reason = f"{service.name}: could not verify {path} in peer group {group.name}"
@@ -149,7 +152,10 @@ def environment_parity(
 
 def value_at(service: Service, path: str) -> Any:
     """The canonical value at a dotted path; absent is None (a service without a connector has none)."""
-    node: Any = to_plain(service)
+    return _value_in(to_plain(service), path)
+
+
+def _value_in(node: Any, path: str) -> Any:
     for part in path.split("."):
         if isinstance(node, Unknown):
             return node

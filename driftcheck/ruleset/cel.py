@@ -22,6 +22,7 @@ from driftcheck.ruleset.schema import Rule
 
 UNKNOWN_KEY = "__unknown__"
 _TEMPLATE = re.compile(r"\{\{\s*(.+?)\s*\}\}", re.S)
+_BASELINE = re.compile(r"(?<![\w.])baseline\b")
 # A URL scheme or driver names the engine outright, so it is tried before any port; a bare default port
 # (DB_PORT=3306) speaks its engine as clearly as one inside a URL.
 _ENGINE_HINTS = (
@@ -74,12 +75,18 @@ def check_rule(rule: Rule) -> None:
             compiled(expression)
         except (ValueError, RuntimeError) as exc:
             raise RuleError(f"{rule.origin}: rule {rule.id}: CEL expression {expression!r}: {exc}") from None
+        if rule.scope == "target" and _BASELINE.search(expression):
+            # Target rules share a pair's context (ruleset/batch.py), where `baseline` is that pair's peer.
+            raise RuleError(
+                f"{rule.origin}: rule {rule.id}: a target-scope rule sees no single baseline; use baselines"
+            )
 
 
-def new_context(variables: dict[str, Any]) -> Any:
+def new_context(variables: dict[str, Any], *, converted: bool = False) -> Any:
+    """`converted`: the values went through to_cel already (a service's context, shared by several pairs)."""
     context = cel.Context()
     for name, value in variables.items():
-        context.add_variable(name, to_cel(value))
+        context.add_variable(name, value if converted else to_cel(value))
     context.add_function("closest", closest)
     context.add_function("db_engine", db_engine)
     context.add_function("join", lambda items, separator: separator.join(display(i) for i in items))

@@ -20,8 +20,9 @@ _CONNECTOR_PATH = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<region
 _CONNECTION_NAME = re.compile(r"\b([a-z][a-z0-9.:-]*[a-z0-9]:[a-z]+-[a-z]+\d+:[a-z][a-z0-9-]*)\b")
 
 
-def service_context(service: Service, inventory: Inventory) -> dict[str, Any]:
-    plain: dict[str, Any] = to_plain(service)
+def service_context(service: Service, inventory: Inventory, plain: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`plain`: to_plain(service), when the caller has it already (it is not changed)."""
+    plain = dict(plain if plain is not None else to_plain(service))
     env_values = [
         str(var.value)
         for container in service.containers.values()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from fnmatch import fnmatchcase
 from typing import Any
 
 from driftcheck.compare import Change, compare_services, source_of
 from driftcheck.model import Inventory, Service, ServiceStatus, Unknown, to_plain
 from driftcheck.ruleset import cel
+from driftcheck.ruleset.batch import PairContext, candidates_of, change_plain
 from driftcheck.ruleset.context import service_context
 from driftcheck.ruleset.findings import Evidence, Finding, Result, Unverified
 from driftcheck.ruleset.load import RuleSet
@@ -23,25 +23,7 @@ class _Pair:
     baseline: Service | None
     variables: dict[str, Any]
     changes: list[Change]
-    context: Any  # one CEL context for every rule on this pair: the service maps are converted once, not per rule
-    current: dict[str, Any]  # what the per-candidate variables hold now, so an unchanged one is not set again
-
-    @classmethod
-    def of(cls, target: Service, baseline: Service | None, variables: dict[str, Any], changes: list[Change]) -> _Pair:
-        context = cel.new_context({**variables, **_PER_CANDIDATE})
-        return cls(target, baseline, variables, changes, context, dict(_PER_CANDIDATE))
-
-    def scoped(self, **candidate: Any) -> Any:
-        """The pair's context with this candidate's variables; each is reset, so none leaks from the last one."""
-        for name, default in _PER_CANDIDATE.items():
-            value = candidate.get(name, default)
-            if value is not self.current[name]:
-                self.context.add_variable(name, cel.to_cel(value))
-                self.current[name] = value
-        return self.context
-
-
-_PER_CANDIDATE: dict[str, Any] = {"vars": {}, "change": None, "item": None}
+    cel: PairContext  # one CEL context for every rule on this pair (see ruleset/batch.py)
 
 
 @dataclass(frozen=True)
@@ -56,12 +38,20 @@ def evaluate(
 ) -> Result:
     """Every rule over the target and its baselines. With `drift`, the baseline is the declared (Terraform) form
     of the target and the drift-scope rules apply too."""
-    target_ctx = service_context(target, inventory)
-    baseline_ctx = {b.name: service_context(b, inventory) for b in baselines}
+    # In CEL form once: each service's context is in several pairs' contexts (as target, baseline, baselines).
+    plain = {id(s): to_plain(s) for s in (target, *baselines)}  # once each: contexts and deepdiff both need it
+    target_ctx = cel.to_cel(service_context(target, inventory, plain[id(target)]))
+    baseline_ctx = {b.name: cel.to_cel(service_context(b, inventory, plain[id(b)])) for b in baselines}
     expected = ruleset.expected_drift_differences if drift else ruleset.expected_differences
-    pairs = [_pair(target, b, target_ctx, baseline_ctx, expected) for b in baselines]
+    pairs = [
+        _pair(target, b, (target_ctx, baseline_ctx), expected, ruleset, (plain[id(target)], plain[id(b)]))
+        for b in baselines
+    ]
     solo_variables = {"target": target_ctx, "baseline": None, "baselines": list(baseline_ctx.values())}
-    solo = _Pair.of(target, None, solo_variables, [])
+    # Target rules never name `baseline` (checked at load), so they can share the first pair's context: one
+    # conversion of the services fewer, the largest cost of a drift audit.
+    shared = pairs[0].cel if pairs else PairContext(solo_variables, [], ruleset.rules)
+    solo = _Pair(target, None, solo_variables, [], shared)
     hits: dict[tuple[str, str], list[_Hit]] = {}
     unverified: dict[tuple[str, str], Unverified] = {}
     matched_paths: set[str] = set()
@@ -86,16 +76,19 @@ def evaluate(
 def _pair(
     target: Service,
     baseline: Service,
-    target_ctx: dict[str, Any],
-    baseline_ctx: dict[str, dict[str, Any]],
+    contexts: tuple[dict[str, Any], dict[str, dict[str, Any]]],
     expected: tuple[str, ...],
+    ruleset: RuleSet,
+    trees: tuple[dict[str, Any], dict[str, Any]],
 ) -> _Pair:
+    target_ctx, baseline_ctx = contexts
     variables = {
         "target": target_ctx,
         "baseline": baseline_ctx[baseline.name],
         "baselines": list(baseline_ctx.values()),
     }
-    return _Pair.of(target, baseline, variables, compare_services(target, baseline, expected))
+    changes = compare_services(target, baseline, expected, trees)
+    return _Pair(target, baseline, variables, changes, PairContext(variables, changes, ruleset.rules))
 
 
 def _run(rule: Rule, pair: _Pair, unverified: dict[tuple[str, str], Unverified], matched: set[str]) -> list[_Hit]:
@@ -105,63 +98,62 @@ def _run(rule: Rule, pair: _Pair, unverified: dict[tuple[str, str], Unverified],
     except cel.CelFailure as exc:  # a rule that cannot list its items checked nothing: say so, never "no match"
         unverified.setdefault((rule.id, ""), Unverified(rule.id, rule.title, f"could not evaluate: {exc}"))
         return []
+    verdicts = _batch_verdicts(rule, pair, len(candidates))
     hits = []
-    for key, extra, change in candidates:
+    for index, (key, extra, change, batched) in enumerate(candidates):
         scope = {**variables, **extra}
-        context = pair.scoped(vars=rule.vars, **extra)
-        verdict = _verdict(rule, scope, context)
+        verdict = _verdict(rule, scope, pair, extra, verdicts[index] if verdicts else batched)
         if isinstance(verdict, Unverified):
             unverified.setdefault((rule.id, key), verdict)
         elif verdict:
-            finding = _finding(rule, pair, context, change)
+            finding = _finding(rule, pair, pair.cel.scoped(vars=rule.vars, **extra), change)
             matched.update(e.path for e in finding.evidence)  # shown as evidence, so not an "other difference"
             hits.append(_Hit(key, pair.baseline.name if pair.baseline else None, finding))
     return hits
 
 
-def _verdict(rule: Rule, scope: dict[str, Any], context: Any) -> bool | Unverified:
-    """Whether the rule holds for one candidate, or why that cannot be told."""
-    needs = [cel.render(need, context) for need in rule.needs]  # a need may name the item: containers.{{ ... }}
-    reason = _unknown_need(needs, scope)
+def _batch_verdicts(rule: Rule, pair: _Pair, count: int) -> list[Any] | None:
+    """`when` for every candidate in one CEL call; None when that fails and each must be asked on its own."""
+    if rule.when is None or rule.for_each is not None or not count:
+        return None  # for_each items come with their verdicts
+    try:
+        verdicts = pair.cel.for_all(rule, rule.when)
+    except cel.CelFailure:
+        return None
+    return verdicts if len(verdicts) == count else None
+
+
+def _verdict(rule: Rule, scope: dict[str, Any], pair: _Pair, extra: dict[str, Any], batched: Any) -> bool | Unverified:
+    """Whether the rule holds for one candidate, or why that cannot be told. `batched`: its `when`, if known."""
+    templated = any("{{" in need for need in rule.needs)
+    context = pair.cel.scoped(vars=rule.vars, **extra) if templated else None
+    needs = [cel.render(need, context) if context else need.strip() for need in rule.needs]
+    reason = _unknown_need(needs, scope)  # a need may name the item: containers.{{ item.container }}.env
     if reason is not None:
+        context = pair.cel.scoped(vars=rule.vars, **extra)
         hint = cel.render(rule.unverified_hint, context) if rule.unverified_hint else None
         return Unverified(rule.id, rule.title, reason, hint)
+    if rule.when is None:
+        return True
+    if batched is not None:
+        return batched is True
     try:
-        return rule.when is None or cel.evaluate(rule.when, context) is True
+        return cel.evaluate(rule.when, pair.cel.scoped(vars=rule.vars, **extra)) is True
     except cel.CelFailure as exc:
         return Unverified(rule.id, rule.title, f"could not evaluate: {exc}")
 
 
-def _candidates(rule: Rule, pair: _Pair) -> list[tuple[str, dict[str, Any], Change | None]]:
-    """What a rule is asked about: each matching change, each item of for_each, or the pair itself."""
+def _candidates(rule: Rule, pair: _Pair) -> list[tuple[str, dict[str, Any], Change | None, Any]]:
+    """What a rule is asked about: each matching change, each item of for_each, or the pair itself; with the
+    item's `when` when it came with the item."""
     if rule.match is not None:
-        match = rule.match
-        return [
-            (c.path, {"change": _change_plain(c)}, c)
-            for c in pair.changes
-            if fnmatchcase(c.path, match.path) and c.kind in match.kinds
-        ]
+        return [(c.path, {"change": change_plain(c)}, c, None) for c in candidates_of(rule, pair.changes)]
     if rule.for_each is not None:
-        items = cel.evaluate(rule.for_each, pair.scoped(vars=rule.vars))
-        keyed: list[tuple[str, dict[str, Any], Change | None]] = []
-        for index, item in enumerate(items or []):
-            key = str(index)
-            if rule.item_key:
-                key = cel.display(cel.evaluate(rule.item_key, pair.scoped(vars=rule.vars, item=item)))
-            keyed.append((key, {"item": item}, None))
-        return keyed
-    return [("", {}, None)]
-
-
-def _change_plain(change: Change) -> dict[str, Any]:
-    return {
-        "path": change.path,
-        "kind": change.kind,
-        "key": change.path.split(".")[-1],
-        "keys": change.path.split("."),
-        "baseline": change.baseline,
-        "target": change.target,
-    }
+        return [
+            (cel.display(key) if rule.item_key else str(index), {"item": item}, None, verdict)
+            for index, (item, key, verdict) in enumerate(pair.cel.items(rule))
+        ]
+    return [("", {}, None, None)]
 
 
 def _unknown_need(needs: list[str], scope: dict[str, Any]) -> str | None:
