@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from fnmatch import fnmatchcase
 from typing import Any
@@ -72,8 +72,14 @@ class CollectOptions:
     keep_days: float | None = None
 
 
-def collect(config: Config, projects: Iterable[str], options: CollectOptions) -> list[Collected]:
-    """Fetch every project (one concurrent run), then store each snapshot and diff it with the previous one."""
+def collect(
+    config: Config,
+    projects: Iterable[str],
+    options: CollectOptions,
+    on_collected: Callable[[Collected], None] | None = None,
+) -> list[Collected]:
+    """Fetch every project (one concurrent run); store each snapshot and diff it with the previous one as soon as
+    it is complete. `on_collected` then gets it too, while the next projects are still being fetched."""
     from driftcheck.live import LiveOptions, scrubbed_snapshot, take_snapshots  # lazy: `merge` needs no client
     from driftcheck.sources.live.scope import Scope
 
@@ -81,9 +87,16 @@ def collect(config: Config, projects: Iterable[str], options: CollectOptions) ->
     if not projects:
         return []
     live = LiveOptions(Scope(projects[0], config.regions), options.endpoint, options.concurrency, options.progress)
-    fetched = take_snapshots([Scope(project, config.regions) for project in projects], live)
     now = datetime.now(UTC)
-    return [_remember(project, scrubbed_snapshot(fetched[project]), now, options) for project in projects]
+    collected: dict[str, Collected] = {}
+
+    def remember(project: str, data: dict[str, Any]) -> None:
+        collected[project] = item = _remember(project, scrubbed_snapshot(data), now, options)
+        if on_collected is not None:
+            on_collected(item)
+
+    take_snapshots([Scope(project, config.regions) for project in projects], live, on_snapshot=remember)
+    return [collected[project] for project in projects]
 
 
 def _remember(project: str, data: dict[str, Any], now: datetime, options: CollectOptions) -> Collected:
@@ -103,16 +116,23 @@ def _remember(project: str, data: dict[str, Any], now: datetime, options: Collec
     return Collected(project, now, data, previous.taken if previous else None, tuple(changes), entry.name)
 
 
-def analyse(config: Config, collected: Iterable[Collected], ruleset: RuleSet, today: date) -> Result:
-    """The report over collected snapshots; pure: no network beyond the Terraform states the config names."""
+def analyse(
+    config: Config,
+    collected: Iterable[Collected],
+    ruleset: RuleSet,
+    today: date,
+    drift_checks: Mapping[str, Checks] | None = None,
+) -> Result:
+    """The report over collected snapshots; pure: no network beyond the Terraform states the config names.
+    `drift_checks`: check_drift's results computed already (while fetching), by project."""
     order = {project: i for i, project in enumerate(config.projects)}
     collected = sorted(collected, key=lambda c: (order.get(c.project, len(order)), c.project))
     inventories = {c.project: _inventory(c) for c in collected}
-    audit = _Audit()
+    audit = Checks()
     for c in collected:
         audit.unread.update({f"{c.project}: {resource}": why for resource, why in c.data.get("errors", {}).items()})
-        if c.project in config.terraform_state:
-            audit.add_drift(config.terraform_state[c.project], inventories[c.project], c.project, ruleset)
+        ready = (drift_checks or {}).get(c.project)
+        audit.extend(ready if ready is not None else check_drift(config, c, ruleset))
     services = [s for inventory in inventories.values() for s in inventory.services.values()]
     for group in config.peer_groups:
         parity = peer_group_parity(group, services, ruleset)
@@ -134,14 +154,30 @@ def analyse(config: Config, collected: Iterable[Collected], ruleset: RuleSet, to
     )
 
 
+def check_drift(config: Config, collected: Collected, ruleset: RuleSet) -> Checks:
+    """One project's Terraform drift, on an inventory of its own (drift aliases project numbers in it). It needs
+    nothing of the other projects, so an audit runs it as soon as the project's snapshot is in."""
+    checks = Checks()
+    location = config.terraform_state.get(collected.project)
+    if location is not None:
+        checks.add_drift(location, _inventory(collected), collected.project, ruleset)
+    return checks
+
+
 @dataclasses.dataclass
-class _Audit:
+class Checks:
     """What the checks found, gathered in the order they ran (ranking is stable, so that order breaks ties)."""
 
     findings: list[Finding] = dataclasses.field(default_factory=list)
     unverified: list[Unverified] = dataclasses.field(default_factory=list)
     notes: list[str] = dataclasses.field(default_factory=list)
     unread: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def extend(self, other: Checks) -> None:
+        self.findings += other.findings
+        self.unverified += other.unverified
+        self.notes += other.notes
+        self.unread.update(other.unread)
 
     def add_drift(self, location: str, live: Inventory, project: str, ruleset: RuleSet) -> None:
         try:

@@ -6,7 +6,8 @@ Kept apart from pipeline.py so an offline run never imports the Google clients.
 from __future__ import annotations
 
 import dataclasses
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from driftcheck.errors import InputError
@@ -109,9 +110,15 @@ def take_snapshot(options: LiveOptions) -> dict[str, Any]:
     return data
 
 
-def take_snapshots(scopes: list[Scope], options: LiveOptions) -> dict[str, dict[str, Any]]:
-    """One snapshot per project, fetched together: every listing in one round, every reference in the next, all
-    on one pool of --concurrency workers. A listing that fails is recorded in that snapshot's errors."""
+def take_snapshots(
+    scopes: list[Scope],
+    options: LiveOptions,
+    on_snapshot: Callable[[str, dict[str, Any]], None] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """One snapshot per project, fetched together on one pool of --concurrency workers: every listing in one
+    round, then every project's references queued in project order. Projects therefore complete one after
+    another, and `on_snapshot(project, data)` runs for each while the pool goes on fetching the next ones:
+    an audit analyses as it fetches. A listing that fails is recorded in that snapshot's errors."""
     clients = connect(options.endpoint)
     pool = ThreadPoolExecutor(max_workers=max(1, options.concurrency), thread_name_prefix="driftcheck")
     fetchers = {
@@ -121,31 +128,42 @@ def take_snapshots(scopes: list[Scope], options: LiveOptions) -> dict[str, dict[
     }
     try:
         listed = dict(zip(fetchers, pool.map(lambda f: f.try_list_services(), fetchers.values()), strict=True))
-        # Each project's reference round runs from its own thread and submits its calls to the shared pool:
-        # running it on the pool itself could leave every worker waiting on calls queued behind it.
-        with ThreadPoolExecutor(max_workers=len(scopes)) as projects:
-            return dict(
-                zip(
-                    (scope.project for scope in scopes),
-                    projects.map(lambda scope: _project_snapshot(scope, fetchers, listed), scopes),
-                    strict=True,
-                )
-            )
+        queued = {scope.project: _queue_references(scope, fetchers, listed) for scope in scopes}
+        snapshots = {}
+        for scope in scopes:
+            snapshots[scope.project] = data = _project_snapshot(scope, queued[scope.project], listed)
+            if on_snapshot is not None:
+                on_snapshot(scope.project, data)
+        return snapshots
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _project_snapshot(
+@dataclasses.dataclass(frozen=True)
+class _Queued:
+    """One project's services, and the calls for what they reference, queued on the shared pool."""
+
+    fetcher: LiveFetcher
+    futures: dict[tuple[str, str], Future[Any]]
+    raw_services: list[dict[str, Any]]
+
+
+def _queue_references(
     scope: Scope, fetchers: dict[tuple[str, str], LiveFetcher], listed: dict[tuple[str, str], Any]
-) -> dict[str, Any]:
+) -> _Queued:
+    keys = [(scope.project, region) for region in scope.regions]
+    raw_services = [s for key in keys if not isinstance(listed[key], Failure) for s in listed[key]]
+    fetcher = fetchers[keys[0]]
+    return _Queued(fetcher, fetcher.submit_referenced(parse_services(raw_services)), raw_services)
+
+
+def _project_snapshot(scope: Scope, queued: _Queued, listed: dict[tuple[str, str], Any]) -> dict[str, Any]:
     from datetime import UTC, datetime
 
     from driftcheck import __version__
     from driftcheck.sources.snapshot_file import FORMAT_VERSION, MARKER
 
-    keys = [(scope.project, region) for region in scope.regions]
-    raw_services = [s for key in keys if not isinstance(listed[key], Failure) for s in listed[key]]
-    parts = fetchers[keys[0]].referenced(parse_services(raw_services))
+    parts = queued.fetcher.gather(queued.futures)
     listing_errors = {
         f"services in {region}": listed[(scope.project, region)].reason()
         for region in scope.regions
@@ -156,7 +174,7 @@ def _project_snapshot(
         "tool": {"name": "driftcheck", "version": __version__},
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "scope": {"project": scope.project, "regions": list(scope.regions)},
-        "services": raw_services,
+        "services": queued.raw_services,
         **parts,
         "errors": {**listing_errors, **fetch_errors(parts)},
     }

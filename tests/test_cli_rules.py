@@ -71,3 +71,13 @@ def test_rule_with_invalid_cel_fails_at_load(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text(USER_RULE.replace("change.target < change.baseline", "change.target <"))
     run = run_cli("rules", "list", "--rules", tmp_path)
     assert run.code == 2 and "CEL expression" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_target_rule_may_not_name_a_single_baseline(tmp_path: Path) -> None:
+    """Target rules share a pair's CEL context, where `baseline` is that pair's peer: it must not leak into them."""
+    rule = "id: lonely\ntitle: t\nseverity: low\ndescription: d\nscope: target\nexplanation: e\ndocs: https://x\n"
+    (tmp_path / "bad.yaml").write_text(rule + "when: baseline.ingress == target.ingress\n")
+    run = run_cli("rules", "list", "--rules", tmp_path)
+    assert run.code == 2 and "rule lonely: a target-scope rule sees no single baseline" in run.stderr
+    (tmp_path / "bad.yaml").write_text(rule + "when: baselines.exists(b, b.ingress != target.ingress)\n")
+    assert run_cli("rules", "list", "--rules", tmp_path).code == 0

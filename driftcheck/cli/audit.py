@@ -96,7 +96,7 @@ def audit(
     concurrency: ConcurrencyOption = 16,
     rules: RulesOption = None,
 ) -> None:
-    from driftcheck.audit import CollectOptions, analyse, collect
+    from driftcheck.audit import CollectOptions, analyse, check_drift, collect
     from driftcheck.shards import Shard, write_partial
 
     config = _config(config_path, project, region)
@@ -111,8 +111,15 @@ def audit(
         keep=keep or config.keep,
         keep_days=keep_days,
     )
+    drift_checks: dict[str, Any] = {}
+
+    def check_as_collected(item: Any) -> None:  # while the next projects are fetched: CPU under the network wait
+        drift_checks[item.project] = check_drift(config, item, ruleset)
+
     with progress("auditing") as on_progress:
-        collected = collect(config, projects, _with_progress(options, on_progress))
+        collected = collect(
+            config, projects, _with_progress(options, on_progress), None if shard else check_as_collected
+        )
     for item in collected:
         if item.stored:
             typer.echo(f"stored the snapshot of {item.project} as {item.stored}", err=True)
@@ -120,7 +127,7 @@ def audit(
         where = write_partial(partial or f"./{_partial_default(shard)}", shard, config.source, collected)
         typer.echo(f"wrote {where}: shard {shard}, {len(collected)} projects; `driftcheck merge` joins it", err=True)
         return
-    result = analyse(config, collected, ruleset, date.today())
+    result = analyse(config, collected, ruleset, date.today(), drift_checks)
     _report(result, config, output_format.value, output, fail_on, strict, webhook)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -113,6 +113,19 @@ class LiveFetcher:
     # Last round ------------------------------------------------------------------------------------------
     def referenced(self, services: list[Service]) -> dict[str, Any]:
         """Every secret, instance and connector the services reference, fetched concurrently, in snapshot shape."""
+        return self.gather(self.submit_referenced(services))
+
+    def gather(self, futures: dict[tuple[str, str], Future[Any]]) -> dict[str, Any]:
+        """Wait for submitted calls; their results in snapshot shape."""
+        results = {}
+        for key, future in futures.items():
+            results[key] = future.result()
+            self.progress(str(key))
+        return snapshot_parts(results)
+
+    def submit_referenced(self, services: list[Service]) -> dict[tuple[str, str], Future[Any]]:
+        """Queue the calls for everything the services reference, without waiting: several projects queued one
+        after another on a shared pool finish in that order, so the first can be analysed while the rest fetch."""
         secrets = sorted({ref for s in services for ref in _secret_ids(s)})
         instances = sorted({name for s in services for name in s.cloudsql_instances})
         connectors = sorted({s.vpc.connector for s in services if isinstance(s.vpc.connector, str) and s.vpc.connector})
@@ -125,8 +138,7 @@ class LiveFetcher:
             calls[("sql", instance)] = functools.partial(self._sql, instance)
         for connector in connectors:
             calls[("connector", connector)] = functools.partial(self._connector, connector)
-        results = self._parallel(list(calls), lambda key: calls[key]())
-        return snapshot_parts(results)
+        return {key: self.pool.submit(call) for key, call in calls.items()}
 
     # Calls -----------------------------------------------------------------------------------------------
     def _get_service(self, path: str) -> dict[str, Any] | Failure:
