@@ -90,3 +90,12 @@ def test_progress_goes_to_a_terminal_stderr_only(tmp_path: Path) -> None:
     assert "fetching" in done.stdout and "calls" in done.stdout  # the terminal saw the progress bar
     assert stdout.read_text() == ""
     assert json.loads(out.read_text())["services"]
+
+
+def test_a_project_that_cannot_be_listed_is_one_line_naming_the_role(tmp_path: Path) -> None:
+    with FakeGcpServer(World.from_folder(WORLD), faults={"ListServices": "PERMISSION_DENIED"}) as server:
+        run = run_cli("snapshot", "--project", "netra-staging", "--region", "us-central1",
+                      "--endpoint", server.address, "-o", tmp_path / "snap.json")
+    assert run.code == 2 and not (tmp_path / "snap.json").exists()
+    assert "cannot list the services of netra-staging: PERMISSION_DENIED" in run.stderr
+    assert "roles/run.viewer" in run.stderr and len(run.stderr.strip().splitlines()) == 1
