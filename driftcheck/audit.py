@@ -127,7 +127,7 @@ def analyse(
     `drift_checks`: check_drift's results computed already (while fetching), by project."""
     order = {project: i for i, project in enumerate(config.projects)}
     collected = sorted(collected, key=lambda c: (order.get(c.project, len(order)), c.project))
-    inventories = {c.project: _inventory(c) for c in collected}
+    inventories = {(c.project, region): inv for c in collected for region, inv in _inventories(c).items()}
     audit = Checks()
     for c in collected:
         audit.unread.update({f"{c.project}: {resource}": why for resource, why in c.data.get("errors", {}).items()})
@@ -143,9 +143,9 @@ def analyse(
     findings, ignore_notes = _apply_ignores(audit.findings, config, today)
     count = len(services)
     return Result(
-        target=f"audit of {', '.join(inventories) or 'no project'} ({', '.join(config.regions)})",
+        target=f"audit of {', '.join(c.project for c in collected) or 'no project'} ({', '.join(config.regions)})",
         baselines=(),
-        status={"known": False, "reason": f"audit of {count} services in {len(inventories)} projects"},
+        status={"known": False, "reason": f"audit of {count} services in {len(collected)} projects"},
         findings=tuple(rank(findings, [r.id for r in ruleset.rules])),
         unverified=tuple(audit.unverified),
         notes=(*audit.notes, *ignore_notes, *_first_audit_notes(collected), *_unread_notes(audit.unread)),
@@ -160,7 +160,7 @@ def check_drift(config: Config, collected: Collected, ruleset: RuleSet) -> Check
     checks = Checks()
     location = config.terraform_state.get(collected.project)
     if location is not None:
-        checks.add_drift(location, _inventory(collected), collected.project, ruleset)
+        checks.add_drift(location, _inventories(collected), collected.project, ruleset)
     return checks
 
 
@@ -179,16 +179,26 @@ class Checks:
         self.notes += other.notes
         self.unread.update(other.unread)
 
-    def add_drift(self, location: str, live: Inventory, project: str, ruleset: RuleSet) -> None:
+    def add_drift(self, location: str, live: dict[str, Inventory], project: str, ruleset: RuleSet) -> None:
+        """Region by region: one state may declare a service of the same name in two regions' live inventories."""
         try:
             declared = load_declared(location)
         except DriftcheckError as exc:  # one unreadable state leaves one project's drift unknown, not the audit
             self.unread[f"{project}: terraform state {location}"] = str(exc)
             return
-        result = drift(declared, live, ruleset, state_label=location, live_label=f"live {project}")
-        self.findings += result.findings
-        self.unverified += result.unverified
-        self.notes += [f"{project}: {note}" for note in result.notes]
+        first = next(iter(live), None)
+        for region, inventory in live.items():
+            here = {
+                name: service
+                for name, service in declared.services.items()
+                if service.region == region or (not isinstance(service.region, str) and region == first)
+            }
+            label = f"live {project}/{region}"
+            result = drift(dataclasses.replace(declared, services=here), inventory, ruleset,
+                           state_label=location, live_label=label)  # fmt: skip
+            self.findings += result.findings
+            self.unverified += result.unverified
+            self.notes += [f"{project}/{region}: {note}" for note in result.notes]
 
     def add_environment_pair(self, pair: EnvironmentPair, services: list[Service], ruleset: RuleSet) -> None:
         left, right = (_find(services, side.project, side.region, side.service) for side in (pair.left, pair.right))
@@ -201,15 +211,22 @@ class Checks:
         self.findings += environment_parity(pair, left, right, ruleset=ruleset)
 
 
-def _inventory(collected: Collected) -> Inventory:
-    """The canonical services of one project. The API may name a project by number; the audit asked by id."""
-    inventory = Inventory()
-    load_snapshot(collected.data, inventory, f"live:{collected.project}")
-    for name, service in inventory.services.items():
-        if service.project != collected.project and str(service.project).isdigit():
-            inventory.project_aliases.setdefault(str(service.project), collected.project)
-            inventory.services[name] = dataclasses.replace(service, project=collected.project)
-    return inventory
+def _inventories(collected: Collected) -> dict[str, Inventory]:
+    """The canonical services of one project, one inventory per region: a service name is unique only within
+    a region, and `api` in us-central1 and in europe-west1 are two services. The API may name a project by
+    number; the audit asked by id."""
+    regions = (collected.data.get("scope") or {}).get("regions") or []
+    inventories = {}
+    for region in regions:
+        inventory = Inventory()
+        here = [s for s in collected.data.get("services") or () if f"/locations/{region}/" in str(s.get("name"))]
+        load_snapshot({**collected.data, "services": here}, inventory, f"live:{collected.project}")
+        for name, service in inventory.services.items():
+            if service.project != collected.project and str(service.project).isdigit():
+                inventory.project_aliases.setdefault(str(service.project), collected.project)
+                inventory.services[name] = dataclasses.replace(service, project=collected.project)
+        inventories[region] = inventory
+    return inventories
 
 
 def _find(services: list[Service], project: str, region: str, name: str) -> Service | None:

@@ -28,6 +28,7 @@ from driftcheck.sources.snapshot_file import load_snapshot
 
 STAMP = "%Y%m%dT%H%M%S.%fZ"
 _NAME = re.compile(r"^(?P<stamp>\d{8}T\d{6}\.\d{6}Z)--(?P<scope>[A-Za-z0-9._+-]+)\.json$")
+_REGION = re.compile(r"/locations/([^/]+)/")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
 # Bookkeeping that changes on every deploy or reconcile: not a change of configuration.
 BOOKKEEPING = ("metadata", "metadata.*", "status", "status.*")
@@ -206,7 +207,9 @@ def scope_of(data: dict[str, Any]) -> str:
     return _UNSAFE.sub("-", text)
 
 
-def project_entries(entries: list[Entry], service: str, project: str | None) -> list[Entry]:
+def project_entries(
+    entries: list[Entry], service: str, project: str | None, region: str | None = None
+) -> list[Entry]:
     """One project's snapshots: the one asked for, or the only one whose newest snapshot has `service`.
 
     An audit stores every project in one store, and two projects often run a service of the same name: mixing
@@ -217,19 +220,23 @@ def project_entries(entries: list[Entry], service: str, project: str | None) -> 
         return [entry for entry in entries if entry.project == project]
     if len(projects) < 2:
         return entries
-    having = [p for p in projects if _service(next(e for e in reversed(entries) if e.project == p), service)]
+    having = [
+        p for p in projects if _service(next(e for e in reversed(entries) if e.project == p), service, region)
+    ]
     if len(having) > 1:
         raise InputError(f"{service!r} is in the snapshots of {', '.join(having)}: pass --project")
     return [entry for entry in entries if entry.project == having[0]] if having else entries
 
 
-def timeline(entries: Iterable[Entry], service: str, path: str | None = None) -> list[TimelineChange]:
+def timeline(
+    entries: Iterable[Entry], service: str, path: str | None = None, region: str | None = None
+) -> list[TimelineChange]:
     """Every change of `service` (under `path`, a canonical path or glob) between consecutive snapshots.
 
     A value either snapshot could not read is unknown then: compare_services never reports it as a change.
     """
     entries = list(entries)
-    states = [(entry.taken, _service(entry, service)) for entry in entries]
+    states = [(entry.taken, _service(entry, service, region)) for entry in entries]
     if not any(found for _, found in states):
         raise InputError(f"no service {service!r} in any of the {len(entries)} snapshots in history")
     changes: list[TimelineChange] = []
@@ -244,27 +251,35 @@ def snapshot_changes(
     """Every service added, removed or changed between two snapshots of one scope, each naming its service."""
     old_services, new_services = _services(old, "before"), _services(new, "after")
     changes: list[TimelineChange] = []
-    for name in sorted(old_services.keys() | new_services.keys()):
-        older, newer = old_services.get(name), new_services.get(name)
+    for key in sorted(old_services.keys() | new_services.keys()):
+        older, newer = old_services.get(key), new_services.get(key)
         either = newer or older
         assert either is not None
-        subject = f"{either.project}/{either.region}/{name}"
+        subject = f"{either.project}/{key[0]}/{key[1]}"
         changes += [
             dataclasses.replace(change, service=subject) for change in _between(before, after, older, newer, None)
         ]
     return changes
 
 
-def _services(data: dict[str, Any], origin: str) -> dict[str, Service]:
-    inventory = Inventory()
-    load_snapshot(data, inventory, origin)
-    return inventory.services
+def _services(data: dict[str, Any], origin: str) -> dict[tuple[str, str], Service]:
+    """Every service of a snapshot by (region, name): a name is unique only within a region."""
+    regions = {_REGION.search(str(raw.get("name"))) for raw in data.get("services") or ()}
+    found: dict[tuple[str, str], Service] = {}
+    for region in sorted({m.group(1) for m in regions if m}):
+        inventory = Inventory()
+        here = [raw for raw in data.get("services") or () if f"/locations/{region}/" in str(raw.get("name"))]
+        load_snapshot({**data, "services": here}, inventory, origin)
+        found.update({(region, name): service for name, service in inventory.services.items()})
+    return found
 
 
-def _service(entry: Entry, name: str) -> Service | None:
-    inventory = Inventory()
-    load_snapshot(entry.load(), inventory, entry.name)
-    return inventory.services.get(name)
+def _service(entry: Entry, name: str, region: str | None = None) -> Service | None:
+    services = _services(entry.load(), entry.name)
+    matches = {r: service for (r, n), service in services.items() if n == name and region in (None, r)}
+    if len(matches) > 1:
+        raise InputError(f"{name!r} runs in {', '.join(sorted(matches))} ({entry.name}): pass --region")
+    return next(iter(matches.values()), None)
 
 
 def _between(

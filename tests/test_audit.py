@@ -287,3 +287,27 @@ def test_history_and_partials_in_cloud_storage(server: FakeGcpServer, tmp_path: 
     ]
     timeline = run_cli("history", "ledger-eu", "--history", history, "--format", "json")
     assert [(c["path"], c["to"]) for c in timeline.json()] == [("vpc.egress", "private_ranges_only")]
+
+
+def test_one_name_in_two_regions_is_two_services(tmp_path: Path) -> None:
+    """`auth` in us-central1 and in europe-west1: a name is unique within a region only."""
+    world = World.from_folder(FIXTURES / "incident-live")
+    europe = run_v2.Service(world.services["projects/netra-staging/locations/us-central1/services/auth"])
+    europe.name = "projects/netra-staging/locations/europe-west1/services/auth"
+    world.add_service(europe)
+    args = ["audit", "--project", "netra-staging", "--region", "us-central1", "--region", "europe-west1",
+            "--history", tmp_path / "h", "--format", "json"]
+    with FakeGcpServer(world) as fake:
+        first = run_cli(*args, "--endpoint", fake.address)
+        assert first.code == 0, first.stderr
+        assert first.json()["status"]["reason"] == "audit of 3 services in 1 projects"
+        fake.world.services[europe.name].template.vpc_access.egress = run_v2.VpcAccess.VpcEgress.ALL_TRAFFIC
+        second = run_cli(*args, "--endpoint", fake.address).json()
+    assert [(c["service"], c["path"], c["to"]) for c in second["changes"]] == [
+        ("netra-staging/europe-west1/auth", "vpc.egress", "all_traffic")
+    ]
+    ambiguous = run_cli("history", "auth", "--history", tmp_path / "h")
+    assert ambiguous.code == 2 and "'auth' runs in europe-west1, us-central1" in ambiguous.stderr
+    europe_only = run_cli("history", "auth", "--region", "europe-west1", "--history", tmp_path / "h", "-f", "json")
+    assert [(c["path"], c["to"]) for c in europe_only.json()] == [("vpc.egress", "all_traffic")]
+    assert run_cli("history", "auth", "--region", "us-central1", "--history", tmp_path / "h", "-f", "json").json() == []

@@ -116,17 +116,20 @@ def history_command(
         str | None,
         typer.Option("--project", metavar="PROJECT", help="When the store holds several projects' snapshots."),
     ] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", metavar="REGION", help="When SERVICE runs in several regions.")
+    ] = None,
 ) -> None:
     from driftcheck.history import open_store, project_entries, timeline
 
     store = open_store(history_location)
-    entries = project_entries(store.entries(), service, project)
+    entries = project_entries(store.entries(), service, project, region)
     if not entries:
         raise DriftcheckError(
             f"no snapshot history{f' of {project}' if project else ''} in {store.location}; store one with "
             "`driftcheck snapshot --history` or `driftcheck audit`"
         )
-    changes = [change.as_dict() for change in timeline(entries, service, path)]
+    changes = [change.as_dict() for change in timeline(entries, service, path, region)]
     if output_format is HistoryFormat.json:
         import json
 
