@@ -127,12 +127,13 @@ def analyse(
     `drift_checks`: check_drift's results computed already (while fetching), by project."""
     order = {project: i for i, project in enumerate(config.projects)}
     collected = sorted(collected, key=lambda c: (order.get(c.project, len(order)), c.project))
-    inventories = {(c.project, region): inv for c in collected for region, inv in _inventories(c).items()}
+    parsed = {c.project: _inventories(c) for c in collected}
+    inventories = {(project, region): inv for project, regions in parsed.items() for region, inv in regions.items()}
     audit = Checks()
     for c in collected:
         audit.unread.update({f"{c.project}: {resource}": why for resource, why in c.data.get("errors", {}).items()})
         ready = (drift_checks or {}).get(c.project)
-        audit.extend(ready if ready is not None else check_drift(config, c, ruleset))
+        audit.extend(ready if ready is not None else check_drift(config, c, ruleset, _copies(parsed[c.project])))
     services = [s for inventory in inventories.values() for s in inventory.services.values()]
     for group in config.peer_groups:
         parity = peer_group_parity(group, services, ruleset)
@@ -154,13 +155,16 @@ def analyse(
     )
 
 
-def check_drift(config: Config, collected: Collected, ruleset: RuleSet) -> Checks:
-    """One project's Terraform drift, on an inventory of its own (drift aliases project numbers in it). It needs
-    nothing of the other projects, so an audit runs it as soon as the project's snapshot is in."""
+def check_drift(
+    config: Config, collected: Collected, ruleset: RuleSet, inventories: dict[str, Inventory] | None = None
+) -> Checks:
+    """One project's Terraform drift, on inventories of its own (drift aliases project numbers in them; pass
+    copies when the caller has parsed the snapshot already). It needs nothing of the other projects, so an audit
+    runs it as soon as the project's snapshot is in."""
     checks = Checks()
     location = config.terraform_state.get(collected.project)
     if location is not None:
-        checks.add_drift(location, _inventories(collected), collected.project, ruleset)
+        checks.add_drift(location, inventories or _inventories(collected), collected.project, ruleset)
     return checks
 
 
@@ -227,6 +231,15 @@ def _inventories(collected: Collected) -> dict[str, Inventory]:
                 inventory.services[name] = dataclasses.replace(service, project=collected.project)
         inventories[region] = inventory
     return inventories
+
+
+def _copies(inventories: dict[str, Inventory]) -> dict[str, Inventory]:
+    """Inventories drift may change (its aliases and resolved services) without changing the originals; the
+    services themselves are immutable and shared."""
+    return {
+        region: Inventory(**{f.name: dict(getattr(inventory, f.name)) for f in dataclasses.fields(inventory)})
+        for region, inventory in inventories.items()
+    }
 
 
 def _find(services: list[Service], project: str, region: str, name: str) -> Service | None:

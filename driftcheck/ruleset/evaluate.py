@@ -43,10 +43,14 @@ def evaluate(
     target_ctx = cel.to_cel(service_context(target, inventory, plain[id(target)]))
     baseline_ctx = {b.name: cel.to_cel(service_context(b, inventory, plain[id(b)])) for b in baselines}
     expected = ruleset.expected_drift_differences if drift else ruleset.expected_differences
-    pairs = [
-        _pair(target, b, (target_ctx, baseline_ctx), expected, ruleset, (plain[id(target)], plain[id(b)]))
-        for b in baselines
-    ]
+    changes = {b.name: compare_services(target, b, expected, (plain[id(target)], plain[id(b)])) for b in baselines}
+    # A live service that equals its declared form leaves the pair rules nothing to explain (they explain how a
+    # target differs from its baseline): then only the target rules run, on a context without the pair. Most
+    # services of a drift audit are such, and a pair's CEL context is the largest cost of evaluating it.
+    settled = drift and not any(changes.values())
+    pairs = (
+        [] if settled else [_pair(target, b, (target_ctx, baseline_ctx), changes[b.name], ruleset) for b in baselines]
+    )
     solo_variables = {"target": target_ctx, "baseline": None, "baselines": list(baseline_ctx.values())}
     # Target rules never name `baseline` (checked at load), so they can share the first pair's context: one
     # conversion of the services fewer, the largest cost of a drift audit.
@@ -77,9 +81,8 @@ def _pair(
     target: Service,
     baseline: Service,
     contexts: tuple[dict[str, Any], dict[str, dict[str, Any]]],
-    expected: tuple[str, ...],
+    changes: list[Change],
     ruleset: RuleSet,
-    trees: tuple[dict[str, Any], dict[str, Any]],
 ) -> _Pair:
     target_ctx, baseline_ctx = contexts
     variables = {
@@ -87,7 +90,6 @@ def _pair(
         "baseline": baseline_ctx[baseline.name],
         "baselines": list(baseline_ctx.values()),
     }
-    changes = compare_services(target, baseline, expected, trees)
     return _Pair(target, baseline, variables, changes, PairContext(variables, changes, ruleset.rules))
 
 
