@@ -151,10 +151,12 @@ def _candidates(rule: Rule, pair: _Pair) -> list[tuple[str, dict[str, Any], Chan
     if rule.match is not None:
         return [(c.path, {"change": change_plain(c)}, c, None) for c in candidates_of(rule, pair.changes)]
     if rule.for_each is not None:
-        return [
+        listed: list[tuple[str, dict[str, Any], Change | None, Any]] = [
             (cel.display(key) if rule.item_key else str(index), {"item": item}, None, verdict)
             for index, (item, key, verdict) in enumerate(pair.cel.items(rule))
         ]
+        # CEL iterates a map in no fixed order: by key, the same evidence gives the same report every run.
+        return sorted(listed, key=lambda candidate: candidate[0]) if rule.item_key else listed
     return [("", {}, None, None)]
 
 
