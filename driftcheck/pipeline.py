@@ -83,7 +83,7 @@ def _service_from_tf(folder: Path, address: str, inventory: Inventory) -> Servic
     from driftcheck.sources import terraform_hcl  # python-hcl2 is loaded only for .tf folders
 
     declared = terraform_hcl.load_tf_dir(folder)
-    for collection in ("sql_instances", "connectors"):
+    for collection in ("secrets", "sql_instances", "connectors"):
         for key, resource in getattr(declared, collection).items():
             getattr(inventory, collection).setdefault(key, resource)
     return terraform_hcl.service_at(declared, address)

@@ -61,3 +61,13 @@ def test_hcl_syntax_error_is_one_line_naming_file_and_line() -> None:
     run = _compare(f"{FIXTURES / 'terraform-hcl' / 'bad-syntax'}/#google_cloud_run_v2_service.x", str(INCIDENT))
     assert run.code == 2 and run.stderr.count("\n") == 1
     assert "bad-syntax/main.tf:4: HCL syntax error" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_tf_target_brings_its_secrets_to_the_rules() -> None:
+    """The secrets a .tf folder declares (with their grants) decide secret-access-denied: not 'could not verify'."""
+    target = "fixtures/terraform-hcl/secrets/#google_cloud_run_v2_service.api"
+    baseline = "fixtures/terraform-hcl/provider-region/#google_cloud_run_v2_service.api"
+    report = run_cli("compare", target, baseline, "--format", "json", "--fail-on", "none").json()
+    denied = [f for f in report["findings"] if f["rule"] == "secret-access-denied"]
+    assert len(denied) == 1 and "stripe-api-key" in denied[0]["explanation"]
+    assert "secret-access-denied" not in {u["rule"] for u in report["unverified"]}

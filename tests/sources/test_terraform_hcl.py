@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, FIXTURES, INCIDENT, ROOT
+from conftest import CORPUS, FIXTURES, INCIDENT, ROOT, run_cli
 
 from driftcheck.compare import compare_services
 from driftcheck.errors import InputError
-from driftcheck.model import SecretRef, Service, Unknown, to_plain
+from driftcheck.model import Inventory, SecretRef, Service, Unknown, to_plain
 from driftcheck.ruleset.evaluate import evaluate
 from driftcheck.ruleset.load import load_ruleset
 from driftcheck.sources.evidence import load_evidence
@@ -46,6 +46,17 @@ def strings(tree: object) -> set[str]:
     if isinstance(tree, list):
         return {s for v in tree for s in strings(v)}
     return set()
+
+
+def _service_module(root: Path, variable: str, attributes: str, image: str) -> Path:
+    """root/modules/svc: a local module declaring one v2 service (`attributes`, then `image`), with one input."""
+    module = root / "modules" / "svc"
+    module.mkdir(parents=True)
+    (module / "main.tf").write_text(
+        f'variable "{variable}" {{}}\nresource "google_cloud_run_v2_service" "s" {{\n{attributes}'
+        f"  template {{\n    containers {{\n      image = {image}\n    }}\n  }}\n}}\n"
+    )
+    return module
 
 
 # --- the same service, declared and exported ----------------------------------------------------------------------
@@ -212,6 +223,135 @@ def test_given_tfvars_file_wins_over_defaults(tmp_path: Path) -> None:
     assert blue.min_instances == 5 and "staging.tfvars" in blue.provenance["min_instances"]
 
 
+# --- provider defaults: project and region, aliases ----------------------------------------------------------------
+
+
+def test_a_service_without_location_takes_the_providers_region() -> None:
+    inventory = load_tf_dir(HCL / "provider-region")
+    api = service_at(inventory, "google_cloud_run_v2_service.api")
+    assert (api.project, api.region) == ("netra-staging", "europe-west1")
+    assert api.provenance["region"] == "18 (the google provider's region, var.region from default in main.tf)"
+    us = service_at(inventory, "google_cloud_run_v2_service.api_us")  # provider = google.us
+    assert (us.project, us.region) == ("netra-us", "us-central1")
+    assert "the google.us provider's region" in us.provenance["region"]
+    asia = service_at(inventory, "google_cloud_run_v2_service.api_asia")  # its own location wins
+    assert (asia.project, asia.region) == ("netra-us", "asia-east1")
+
+
+def test_an_undeclared_provider_alias_leaves_project_and_region_unknown() -> None:
+    elsewhere = declared("provider-region", "google_cloud_run_v2_service.api_elsewhere")
+    assert elsewhere.region == Unknown("unresolved: provider.google.elsewhere.region")
+    assert elsewhere.project == Unknown("unresolved: provider.google.elsewhere.project")
+    paths = {c.path for c in compare_services(elsewhere, EXPORTED["auth"], EXPECTED)}
+    assert paths and not paths & {"region", "project"}
+
+
+def test_modules_inherit_the_default_provider_or_the_one_passed(tmp_path: Path) -> None:
+    _service_module(tmp_path, "name", "  name = var.name\n", '"img"')
+    (tmp_path / "main.tf").write_text(
+        'provider "google" {\n  project = "p"\n  region = "europe-west1"\n}\n'
+        'provider "google" {\n  alias = "us"\n  project = "p-us"\n  region = "us-east1"\n}\n'
+        'module "eu" {\n  source = "./modules/svc"\n  name = "eu"\n}\n'
+        'module "us" {\n  source = "./modules/svc"\n  name = "us"\n  providers = {\n    google = google.us\n  }\n}\n'
+    )
+    inventory = load_tf_dir(tmp_path)
+    eu = service_at(inventory, "module.eu.google_cloud_run_v2_service.s")
+    us = service_at(inventory, "module.us.google_cloud_run_v2_service.s")
+    assert (eu.project, eu.region, us.project, us.region) == ("p", "europe-west1", "p-us", "us-east1")
+
+
+def test_cli_compares_services_placed_by_their_providers() -> None:
+    folder = HCL / "provider-region"
+    run = run_cli(
+        "compare",
+        f"{folder}/#google_cloud_run_v2_service.api_us",
+        f"{folder}/#google_cloud_run_v2_service.api",
+        "--format",
+        "json",
+    )
+    assert run.code in (0, 1), run.stderr
+    differences = {c["path"]: (c["target"], c["baseline"]) for c in run.json()["other_differences"]}
+    assert differences == {"region": ("us-central1", "europe-west1"), "project": ("netra-us", "netra-staging")}
+
+
+# --- Secret Manager declarations ------------------------------------------------------------------------------------
+
+
+def test_secrets_land_in_the_inventory_with_their_grants() -> None:
+    inventory = load_tf_dir(HCL / "secrets")
+    db, stripe = inventory.secrets["db-password"], inventory.secrets["stripe-api-key"]
+    accessor = "roles/secretmanager.secretAccessor"
+    assert db.project == "netra-staging" and stripe.project == "netra-staging"  # the provider's, via var.project
+    assert db.bindings == {accessor: ("serviceAccount:api@netra-staging.iam.gserviceaccount.com",)}  # _iam_member
+    assert stripe.bindings == {accessor: ("serviceAccount:billing@netra-staging.iam.gserviceaccount.com",)}  # _binding
+    assert db.provenance["bindings"] == f"{HCL / 'secrets' / 'main.tf'}:27"
+    # `secret = google_secret_manager_secret.db.id` resolved; the version's number is the API's, so never guessed
+    assert isinstance(db.versions, Unknown) and "google_secret_manager_secret_version.db" in db.versions.reason
+    assert db.provenance["versions"] == f"{HCL / 'secrets' / 'main.tf'}:19"
+    env = service_at(inventory, "google_cloud_run_v2_service.api").containers["ingress"].env
+    assert env["DB_PASSWORD"].secret == SecretRef("db-password", "latest")  # .secret_id resolved in the service too
+
+
+def test_a_secret_payload_is_never_read_or_shown() -> None:
+    payload = "Hunter2-inline-payload"
+    assert payload in (HCL / "secrets" / "main.tf").read_text()  # the fixture does declare it
+    inventory = load_tf_dir(HCL / "secrets")
+    assert payload not in repr(inventory) and payload not in repr(to_plain(inventory.secrets))
+    run = run_cli(
+        "compare",
+        f"{HCL / 'secrets'}/#google_cloud_run_v2_service.api",
+        f"{HCL / 'provider-region'}/#google_cloud_run_v2_service.api",
+        "--format",
+        "json",
+    )
+    assert run.code in (0, 1), run.stderr
+    assert payload not in run.stdout and payload not in run.stderr
+
+
+def test_secret_access_rule_decides_from_a_tf_folder() -> None:
+    """Before, a .tf folder gave no secrets: every secret reference was 'could not verify'."""
+    inventory = load_tf_dir(HCL / "secrets")
+    api = service_at(inventory, "google_cloud_run_v2_service.api")
+    before = evaluate(api, [], Inventory(), RULES)
+    assert [u.rule for u in before.unverified].count("secret-access-denied") == 2
+    result = evaluate(api, [], inventory, RULES)
+    denied = [f for f in result.findings if f.rule == "secret-access-denied"]
+    assert len(denied) == 1 and "stripe-api-key" in denied[0].explanation  # db-password is granted to api
+    assert "secret-access-denied" not in {u.rule for u in result.unverified}
+    # the version numbers are not in a .tf: that rule still says it cannot verify, never "ABSENT"
+    assert "secret-version-unusable" not in {f.rule for f in result.findings}
+
+
+def test_a_version_or_grant_on_an_unresolved_secret_leaves_every_secret_unknown() -> None:
+    inventory = load_tf_dir(HCL / "secrets-unresolved")
+    db = inventory.secrets["db-password"]
+    assert isinstance(db.bindings, Unknown) and "data.google_secret_manager_secret.shared.id" in db.bindings.reason
+    assert isinstance(db.versions, Unknown) and 'per_tenant["acme"].id' in db.versions.reason
+    worker = service_at(inventory, "google_cloud_run_v2_service.worker")
+    result = evaluate(worker, [], inventory, RULES)
+    assert not [f for f in result.findings if f.rule.startswith("secret-")]
+    assert {u.rule for u in result.unverified} >= {"secret-access-denied", "secret-version-unusable"}
+
+
+def test_a_grant_with_an_unresolved_member_or_count_makes_the_policy_unknown(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'provider "google" {\n  project = "p"\n  region = "us-central1"\n}\n'
+        'resource "google_secret_manager_secret" "a" {\n  secret_id = "a"\n}\n'
+        'resource "google_secret_manager_secret_iam_member" "a" {\n  secret_id = google_secret_manager_secret.a.id\n'
+        '  role = "roles/secretmanager.secretAccessor"\n'
+        '  member = "serviceAccount:${google_service_account.api.email}"\n}\n'
+        'resource "google_cloud_run_v2_service" "s" {\n  name = "s"\n'
+        '  template {\n    containers {\n      image = "img"\n    }\n  }\n}\n'
+    )
+    assert isinstance(load_tf_dir(tmp_path).secrets["a"].bindings, Unknown)
+    (tmp_path / "grants.tf").write_text(
+        'resource "google_secret_manager_secret_iam_member" "many" {\n  count = var.n\n  secret_id = "b"\n'
+        '  role = "roles/secretmanager.secretAccessor"\n  member = "user:x@example.com"\n}\n'
+        'resource "google_secret_manager_secret" "b" {\n  secret_id = "b"\n}\n'
+    )
+    assert "count = var.n" in str(load_tf_dir(tmp_path).secrets["b"].bindings)
+
+
 # --- bad input ----------------------------------------------------------------------------------------------------
 
 
@@ -275,13 +415,8 @@ def test_quotes_escapes_heredocs_and_block_markers_are_normalized(tmp_path: Path
 
 
 def test_tfvars_json_is_read_and_modules_never_read_tfvars(tmp_path: Path) -> None:
-    module = tmp_path / "modules" / "svc"
-    module.mkdir(parents=True)
-    (module / "main.tf").write_text(
-        'variable "image" {}\n'
-        'resource "google_cloud_run_v2_service" "s" {\n'
-        '  name = "svc"\n  project = "p"\n  location = "us-central1"\n'
-        "  template {\n    containers {\n      image = var.image\n    }\n  }\n}\n"
+    module = _service_module(
+        tmp_path, "image", '  name = "svc"\n  project = "p"\n  location = "us-central1"\n', "var.image"
     )
     (module / "terraform.tfvars").write_text('image = "from-the-module-folder"\n')
     (tmp_path / "main.tf").write_text(

@@ -22,9 +22,7 @@ def load_instance(found: TfInstance, inventory: Inventory) -> None:
     if found.instance.type in _REFERENCED:
         _load_referenced(found, inventory)
         return
-    if found.instance.type not in _CLOUD_RUN:
-        # Secret Manager declarations are left out: an _iam_member lists one grant, and read as the secret's
-        # policy it would make the access rule deny everyone else falsely; versions and payloads are not in .tf.
+    if found.instance.type not in _CLOUD_RUN:  # Secret Manager declarations go through secrets.load_secrets
         return
     own = Inventory()
     terraform_resources.load_instances([found.instance], own, str(found.file))

@@ -1,5 +1,6 @@
 """HCL resource blocks to the state-shaped instances terraform_resources maps: count and for_each expanded, the
-provider's project filled in, unresolved values split out (by Terraform path), and lifecycle.ignore_changes read.
+provider's project and region filled in (of the aliased provider a `provider = google.eu` names), secret payloads
+dropped unread, unresolved values split out (by Terraform path), and lifecycle.ignore_changes read.
 """
 
 from __future__ import annotations
@@ -12,10 +13,27 @@ from typing import Any
 
 from driftcheck.sources.terraform_hcl.parse import Expr, TfFile, where
 from driftcheck.sources.terraform_hcl.paths import join
-from driftcheck.sources.terraform_hcl.resolve import Scope, Unresolved, as_written, has_unresolved, resolve
+from driftcheck.sources.terraform_hcl.resolve import (
+    Scope,
+    Unresolved,
+    as_written,
+    has_unresolved,
+    provider_default,
+    provider_of,
+    resolve,
+)
 from driftcheck.sources.terraform_resources import LIST_BLOCKS, MODELLED, SINGLE_BLOCKS, Instance, index_suffix
 
 _META_ARGUMENTS = ("count", "for_each", "depends_on", "lifecycle", "provider", "provisioner", "connection")
+# A secret version's payload: never resolved, stored or shown (state keeps it in plain text; driftcheck reads neither).
+PAYLOADS = frozenset({"secret_data", "secret_data_wo"})
+# The attribute a resource's location is in, where the provider's region is the default.
+_LOCATION = {
+    "google_cloud_run_v2_service": "location",
+    "google_cloud_run_service": "location",
+    "google_vpc_access_connector": "region",
+    "google_sql_database_instance": "region",
+}
 
 # Unresolved values the parsers validate (enums, quantities, numbers) or read as blocks are left out; any other
 # unresolved value is replaced by PLACEHOLDER, which keeps list positions and block shapes. Either way the canonical
@@ -147,10 +165,13 @@ def _instance(
     kind, name = labels
     own = dataclasses.replace(scope, notes=[])
     unresolved: dict[str, str] = {}
-    attributes = {k: v for k, v in body.items() if k not in _META_ARGUMENTS}
-    if "project" not in attributes:  # created in the provider's project; say so where the project is reported
-        attributes["project"] = scope.project if scope.project is not None else Expr("provider.google.project")
-        own.notes.append(("project", scope.project_note))
+    attributes = {k: v for k, v in body.items() if k not in _META_ARGUMENTS and k not in PAYLOADS}
+    provider = provider_of(body)
+    for key in ("project", _LOCATION.get(kind)):
+        if key and key not in attributes:  # created in the provider's project or region; provenance says so
+            default = provider_default(scope, provider, "project" if key == "project" else "region")
+            attributes[key] = default.value
+            own.notes.append((key, default.where))
     values = _split(resolve(attributes, own), "", unresolved)
     for key in ("name", "project", "location", "region"):
         if key in unresolved:  # the mappers build resource names from these; Unknown replaces them afterwards

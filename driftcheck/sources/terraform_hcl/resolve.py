@@ -1,5 +1,6 @@
-"""Resolving HCL expressions: variables (defaults, tfvars, module inputs), `each.*`, `count.index` and dynamic
-iterators to values; every other expression (locals, other resources, functions) stays Unresolved.
+"""Resolving HCL expressions: variables (defaults, tfvars, module inputs), `each.*`, `count.index`, dynamic
+iterators and the few references to other resources a folder makes known (a secret's id) to values; every other
+expression (locals, other resources, functions) stays Unresolved. Also the provider defaults a resource inherits.
 """
 
 from __future__ import annotations
@@ -35,11 +36,25 @@ class Scope:
     variables: dict[str, Value]
     iterators: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # each / count / dynamic -> (key, value)
     notes: list[tuple[str, str]] = field(default_factory=list)  # (Terraform attribute path, where a var came from)
-    project: Any = None  # the google provider's project: what a resource without `project` is created in
-    project_note: str = "the google provider's project"
+    # "google", "google.eu" (an alias), "google-beta" -> {"project" | "region": its value, and where it came from}:
+    # what a resource without its own project or location is created in
+    providers: dict[str, dict[str, Value]] = field(default_factory=dict)
+    references: dict[str, Any] = field(default_factory=dict)  # "google_secret_manager_secret.db.secret_id" -> value
 
     def bind(self, name: str, key: Any, value: Any) -> Scope:
         return dataclasses.replace(self, iterators={**self.iterators, name: (key, value)})
+
+
+def provider_of(body: dict[str, Any]) -> str:
+    """The provider configuration a resource uses: `provider = google.eu`, else the default `google`."""
+    chosen = body.get("provider")
+    return chosen.text.strip() if isinstance(chosen, Expr) else "google"
+
+
+def provider_default(scope: Scope, provider: str, attribute: str) -> Value:
+    """The provider's project or region; unresolved (`provider.google.region`) when its block does not set it."""
+    found = scope.providers.get(provider, {}).get(attribute)
+    return found or Value(Expr(f"provider.{provider}.{attribute}"), f"the {provider} provider's {attribute}")
 
 
 # --- variables ----------------------------------------------------------------------------------------------------
@@ -141,7 +156,9 @@ def _template_text(value: Any) -> str:
 
 
 def _reference(text: str, scope: Scope, path: str) -> Any:
-    """var.NAME, each.key / each.value, count.index and a dynamic block's iterator; nothing else."""
+    """var.NAME, each.key / each.value, count.index, a dynamic block's iterator and the known references."""
+    if text.strip() in scope.references:
+        return scope.references[text.strip()]
     match = _REFERENCE.match(text)
     if match is None:
         return Unresolved(text.strip())
