@@ -112,7 +112,8 @@ def _remember(project: str, data: dict[str, Any], now: datetime, options: Collec
         return Collected(project, now, data)
     changes = snapshot_changes(previous.taken, previous.load(), now, data) if previous else []
     entry = store.save(data, now)
-    store.prune(keep=options.keep, days=options.keep_days, now=now)
+    # per scope: the store holds every project's snapshots, and `keep` must not delete another project's latest
+    store.prune(keep=options.keep, days=options.keep_days, now=now, scope=entry.scope)
     return Collected(project, now, data, previous.taken if previous else None, tuple(changes), entry.name)
 
 
@@ -136,6 +137,10 @@ def analyse(
         audit.extend(ready if ready is not None else check_drift(config, c, ruleset, _copies(parsed[c.project])))
     services = [s for inventory in inventories.values() for s in inventory.services.values()]
     for group in config.peer_groups:
+        matched = sum(1 for service in services if group.includes(service))
+        if matched < 2:  # a misspelt member or project would otherwise pass as a group that agrees
+            audit.notes.append(f"peer group {group.name} matches {matched} service{'' if matched == 1 else 's'}: "
+                               "nothing to compare")  # fmt: skip
         parity = peer_group_parity(group, services, ruleset)
         audit.findings += parity.findings
         audit.unverified += parity.unverified
@@ -164,7 +169,11 @@ def check_drift(
     checks = Checks()
     location = config.terraform_state.get(collected.project)
     if location is not None:
-        checks.add_drift(location, inventories or _inventories(collected), collected.project, ruleset)
+        live = inventories or _inventories(collected)
+        unlisted = {r for r in live if f"services in {r}" in (collected.data.get("errors") or {})}
+        # a region whose services could not be listed is unknown, not empty: its declared services are not missing
+        live = {region: inventory for region, inventory in live.items() if region not in unlisted}
+        checks.add_drift(location, live, collected.project, ruleset)
     return checks
 
 

@@ -89,7 +89,7 @@ class Config:
     fail_on: str = "high"
     outputs: tuple[Output, ...] = ()
     history: str | None = None  # the snapshot history store: a folder or gs://bucket/prefix
-    keep: int | None = None  # retention: the newest N snapshots per store
+    keep: int | None = None  # retention: the newest N snapshots of each project (scope) in the store
     webhook: str | None = None  # POST a summary here after each audit
 
     def active_ignores(self, today: date) -> tuple[Ignore, ...]:
@@ -131,6 +131,30 @@ class _Reader:
 
     def config(self, raw: dict[str, Any]) -> Config:
         self.keys(raw, "", required=("projects",), optional=_TOP_KEYS)
+        config = self.read(raw)
+        self.in_scope(config)
+        return config
+
+    def in_scope(self, config: Config) -> None:
+        """A state or an environment pair outside `projects`/`regions` is never audited: a typo, said as one."""
+        for project in config.terraform_state:
+            if project not in config.projects:
+                raise self.fail(f"terraform_state.{project}", self.outside(project, config.projects, "projects"))
+        for i, pair in enumerate(config.environment_pairs):
+            for side, endpoint in (("left", pair.left), ("right", pair.right)):
+                where = f"environment_pairs[{i}].{side}"
+                if endpoint.project not in config.projects:
+                    raise self.fail(f"{where}.project", self.outside(endpoint.project, config.projects, "projects"))
+                if config.regions and endpoint.region not in config.regions:
+                    raise self.fail(f"{where}.region", self.outside(endpoint.region, config.regions, "regions"))
+
+    @staticmethod
+    def outside(value: str, allowed: tuple[str, ...], key: str) -> str:
+        close = difflib.get_close_matches(value, allowed, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"{value!r} is not in {key}, so the audit never reads it{hint}"
+
+    def read(self, raw: dict[str, Any]) -> Config:
         return Config(
             source=self.file,
             projects=self.strings(raw, "projects", "projects"),

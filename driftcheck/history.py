@@ -112,9 +112,12 @@ class Store:
         self._write(name, json.dumps(data, indent=1, sort_keys=True) + "\n")
         return Entry(name, taken, scope_of(data), self)
 
-    def prune(self, keep: int | None = None, days: float | None = None, now: datetime | None = None) -> list[Entry]:
-        """Delete all but the newest `keep` and those older than `days`; the newest snapshot is always kept."""
-        entries = self.entries()
+    def prune(
+        self, keep: int | None = None, days: float | None = None, now: datetime | None = None, scope: str | None = None
+    ) -> list[Entry]:
+        """Delete all but the newest `keep` and those older than `days` (of one scope, if given); the newest snapshot
+        is always kept."""
+        entries = self.entries(scope)
         doomed = entries[: -keep or None] if keep else []
         if days is not None:
             cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
@@ -236,9 +239,14 @@ def timeline(
     A value either snapshot could not read is unknown then: compare_services never reports it as a change.
     """
     entries = list(entries)
-    states = [(entry.taken, _service(entry, service, region)) for entry in entries]
-    if not any(found for _, found in states):
+    loaded = ((entry, entry.load()) for entry in entries)  # one snapshot in memory at a time
+    found = [(entry.taken, _service(entry, service, region, data), _regions(data)) for entry, data in loaded]
+    if not any(s for _, s, _ in found):
         raise InputError(f"no service {service!r} in any of the {len(entries)} snapshots in history")
+    # A snapshot of other regions (an audit with another region set) did not look where the service runs: it is
+    # unknown there, not absent, so it takes no part in the timeline
+    where = {s.region for _, s, _ in found if s is not None}
+    states = [(taken, s) for taken, s, regions in found if regions is None or where <= regions]
     changes: list[TimelineChange] = []
     for (before, old), (after, new) in pairwise(states):
         changes += _between(before, after, old, new, path)
@@ -274,8 +282,16 @@ def _services(data: dict[str, Any], origin: str) -> dict[tuple[str, str], Servic
     return found
 
 
-def _service(entry: Entry, name: str, region: str | None = None) -> Service | None:
-    services = _services(entry.load(), entry.name)
+def _regions(data: dict[str, Any]) -> set[str] | None:
+    """The regions a snapshot covers; None when it does not say."""
+    regions = (data.get("scope") or {}).get("regions")
+    return set(map(str, regions)) if regions else None
+
+
+def _service(
+    entry: Entry, name: str, region: str | None = None, data: dict[str, Any] | None = None
+) -> Service | None:
+    services = _services(entry.load() if data is None else data, entry.name)
     matches = {r: service for (r, n), service in services.items() if n == name and region in (None, r)}
     if len(matches) > 1:
         raise InputError(f"{name!r} runs in {', '.join(sorted(matches))} ({entry.name}): pass --region")

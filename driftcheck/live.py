@@ -13,6 +13,7 @@ from typing import Any
 
 from driftcheck.errors import InputError
 from driftcheck.model import Inventory, Service
+from driftcheck.redact import redact_text
 from driftcheck.ruleset.evaluate import evaluate
 from driftcheck.ruleset.findings import Result
 from driftcheck.ruleset.load import RuleSet
@@ -191,4 +192,17 @@ def scrubbed_snapshot(data: dict[str, Any]) -> dict[str, Any]:
 
     Only for writing: a run that compares what it fetched compares the values themselves (fingerprinted alike).
     """
-    return {**data, "services": [cloudrun_v2.scrubbed(service) for service in data["services"]]}
+    scrubbed = {key: value if key == "services" else _redacted_errors(value, key) for key, value in data.items()}
+    return {**scrubbed, "services": [cloudrun_v2.scrubbed(service) for service in data["services"]]}
+
+
+def _redacted_errors(value: Any, key: str = "") -> Any:
+    """An API's error message may quote a value it was given, a credential included: every error text (in
+    `errors` and in a failed reference's `error`) is kept redacted, as every output is."""
+    if isinstance(value, str):
+        return redact_text(value) if key in ("error", "errors") else value
+    if isinstance(value, dict):
+        return {k: _redacted_errors(v, "errors" if key == "errors" else k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted_errors(item, key) for item in value]
+    return value

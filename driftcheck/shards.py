@@ -37,7 +37,7 @@ class Shard:
     @classmethod
     def parse(cls, text: str, where: str = "--shard") -> Shard:
         index, _, count = text.partition("/")
-        if not (index.strip().isdigit() and count.strip().isdigit()) or not 0 <= int(index) < int(count):
+        if not (index.strip().isdecimal() and count.strip().isdecimal()) or not 0 <= int(index) < int(count):
             raise InputError(f"{where}: expected I/N with 0 <= I < N (I counts from 0), got {text!r}")
         return cls(int(index), int(count))
 
@@ -87,6 +87,10 @@ def write_partial(location: str, shard: Shard, config: str, collected: list[Coll
         path = path / partial_name(shard)
     from driftcheck.fileio import write_atomic
 
+    try:  # as the history store does: a missing folder must not fail the task after its snapshots are stored
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the partial's folder: {exc.strerror}", file=str(path.parent)) from None
     write_atomic(path, text)
     return str(path)
 
@@ -131,8 +135,8 @@ def _parse(text: str, origin: str) -> Partial:
     if not isinstance(raw, dict) or raw.get(MARKER) != FORMAT_VERSION:
         raise InputError(f"not a driftcheck partial audit report ({MARKER}: {FORMAT_VERSION})", file=origin)
     try:
-        return Partial(
-            shard=Shard.parse(raw["shard"], where=f"{origin}: shard"),
+        partial = Partial(
+            shard=Shard.parse(str(raw["shard"]), where=f"{origin}: shard"),
             config=str(raw["config"]),
             projects=tuple(raw["projects"]),
             collected=tuple(Collected.from_dict(c) for c in raw["collected"]),
@@ -140,6 +144,41 @@ def _parse(text: str, origin: str) -> Partial:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"incomplete partial report ({type(exc).__name__}: {exc})", file=origin) from None
+    for i, item in enumerate(partial.collected):
+        _check_collected(item, origin, f"collected[{i}]")
+    return partial
+
+
+def _check_collected(item: Collected, origin: str, where: str) -> None:
+    """The shapes the analysis reads, checked here: a damaged partial is bad input, not an internal error."""
+    snapshot = item.data
+    expected = [
+        ("project", item.project, str),
+        ("snapshot", snapshot, dict),
+        ("snapshot.scope", snapshot.get("scope") if isinstance(snapshot, dict) else None, dict),
+        ("snapshot.services", snapshot.get("services", []) if isinstance(snapshot, dict) else None, list),
+        ("snapshot.errors", snapshot.get("errors", {}) if isinstance(snapshot, dict) else None, dict),
+    ]
+    for key, value, kind in expected:
+        if not isinstance(value, kind):
+            raise InputError(f"expected {'a string' if kind is str else f'a JSON {kind.__name__}'}",
+                             file=origin, where=f"{where}.{key}")  # fmt: skip
+    if item.taken.tzinfo is None:
+        raise InputError("a timestamp without a time zone", file=origin, where=f"{where}.taken")
+
+
+def check_against(partials: list[Partial], projects: tuple[str, ...], source: str) -> None:
+    """Each partial must hold exactly the projects its shard audits under this configuration: a partial of another
+    configuration (or of an edited one) would silently leave projects out of the report, or add foreign ones."""
+    for partial in partials:
+        expected = partial.shard.projects(projects)
+        if tuple(partial.projects) != expected or tuple(c.project for c in partial.collected) != expected:
+            raise InputError(
+                f"shard {partial.shard} of {source} audits {', '.join(expected) or 'no project'}, but this partial "
+                f"holds {', '.join(partial.projects) or 'none'}: it comes from another configuration "
+                f"(it was written with {partial.config}); merge with the configuration the audit ran with",
+                file=partial.origin,
+            )
 
 
 def _texts(location: str) -> list[tuple[str, str]]:

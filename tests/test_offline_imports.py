@@ -64,7 +64,7 @@ def test_merge_of_local_partials_loads_no_google_or_grpc_module(tmp_path: Path) 
     empty = {"driftcheck_audit_partial": 1, "shard": "0/1", "config": "x", "projects": [], "collected": []}
     (tmp_path / "part-0-of-1.json").write_text(json.dumps(empty))
     config = tmp_path / "driftcheck.toml"
-    config.write_text('projects = ["netra-dev"]\nregions = ["us-central1"]\n')
+    config.write_text('projects = []\nregions = ["us-central1"]\n')  # as the partial: merge checks they match
     args = ("merge", str(tmp_path), "--config", str(config), "--format", "json")
     loaded, report = _loaded('runpy.run_module("driftcheck", run_name="__main__")', *args)
     assert json.loads(report)["status"]["reason"] == "audit of 0 services in 0 projects"  # the merge really ran

@@ -89,7 +89,11 @@ def audit(
     ] = None,
     partial: Annotated[
         str | None,
-        typer.Option("--partial", metavar="LOCATION", help="With a shard: a file, or a folder or gs:// ending in /."),
+        typer.Option(
+            "--partial",
+            metavar="LOCATION",
+            help="Write a partial for `merge` (a file, or a folder or gs:// ending in /); without a shard, 0/1.",
+        ),
     ] = None,
     webhook: WebhookOption = None,
     endpoint: EndpointOption = None,
@@ -102,6 +106,10 @@ def audit(
     config = _config(config_path, project, region)
     ruleset = load_ruleset(rules)  # before any fetch: a broken rule file should not cost a night's API calls
     shard = Shard.parse(shard_text) if shard_text else Shard.from_environment()
+    if shard is None and partial is not None:  # a job scaled down to one task still writes what its merge reads
+        shard = Shard(0, 1)
+    if shard is None:  # before any fetch: a report that cannot be written would fail after the snapshots are stored
+        _check_writable([*([output] if output else []), *(Path(extra.path) for extra in config.outputs)])
     projects = shard.projects(config.projects) if shard else config.projects
     options = CollectOptions(
         endpoint=endpoint,
@@ -159,10 +167,11 @@ def merge(
 
     from driftcheck.audit import analyse
     from driftcheck.config import load_config
-    from driftcheck.shards import read_partials, stale_partials
+    from driftcheck.shards import check_against, read_partials, stale_partials
 
     found, missing = read_partials(partials)
     config = load_config(config_path or found[0].config)
+    check_against(found, config.projects, config.source)
     ruleset = load_ruleset(rules)
     collected = [c for p in found for c in p.collected]
     result = analyse(config, collected, ruleset, date.today())
@@ -190,6 +199,13 @@ def _config(path: Path | None, projects: list[str] | None, regions: list[str] | 
 
     scope = resolve_scope(projects[0], regions)
     return Config(source="command line", projects=tuple(dict.fromkeys(projects)), regions=scope.regions)
+
+
+def _check_writable(paths: list[Path]) -> None:
+    for path in paths:
+        folder = path.parent if str(path.parent) else Path(".")
+        if not folder.is_dir():
+            raise DriftcheckError(f"{path}: cannot write: no folder {folder}")
 
 
 def _with_progress(options: Any, on_progress: Any) -> Any:

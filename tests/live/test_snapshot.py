@@ -99,3 +99,18 @@ def test_a_project_that_cannot_be_listed_is_one_line_naming_the_role(tmp_path: P
     assert run.code == 2 and not (tmp_path / "snap.json").exists()
     assert "cannot list the services of netra-staging: PERMISSION_DENIED" in run.stderr
     assert "roles/run.viewer" in run.stderr and len(run.stderr.strip().splitlines()) == 1
+
+
+def test_an_error_message_quoting_a_credential_is_redacted_in_the_snapshot_file(tmp_path: Path) -> None:
+    import grpc
+    from fakegcp.server import Fault
+
+    leaky = "connector config rejected: postgresql://admin:Hunter2-Leak@10.0.0.1/db"
+    faults = {"GetIamPolicy": Fault(grpc.StatusCode.PERMISSION_DENIED, leaky)}
+    with FakeGcpServer(World.from_folder(WORLD), faults=faults) as server:
+        run = run_cli("snapshot", "--project", "netra-staging", "--region", "us-central1",
+                      "--endpoint", server.address, "-o", tmp_path / "snap.json", "--history", tmp_path / "h")
+    assert run.code == 0, run.stderr
+    for written in (tmp_path / "snap.json", *(tmp_path / "h").iterdir()):
+        text = written.read_text()
+        assert "admin:[REDACTED]@10.0.0.1" in text and "Hunter2-Leak" not in text, written
