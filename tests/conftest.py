@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -16,6 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 INCIDENT = FIXTURES / "incident"
 CORPUS = ROOT.parent / "shared" / "corpus"
+AUDIT = FIXTURES / "audit-live"  # the audit's fake world (world/) and its driftcheck.toml
+AUDIT_CONFIG = AUDIT / "driftcheck.toml"
 
 
 @dataclass(frozen=True)
@@ -28,14 +31,16 @@ class Run:
         return json.loads(self.stdout)
 
 
-def run_cli(*args: str | Path, cwd: Path | None = None) -> Run:
-    """The installed console entry point, in a subprocess: exit codes and stderr exactly as a user sees them."""
+def run_cli(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
+    """The installed console entry point, in a subprocess: exit codes and stderr exactly as a user sees them.
+    `env`: variables to set on top of this process's environment."""
     completed = subprocess.run(
         [sys.executable, "-m", "driftcheck", *map(str, args)],
         capture_output=True,
         text=True,
         cwd=cwd or ROOT,
         check=False,
+        env={**os.environ, **env} if env else None,
     )
     return Run(completed.returncode, completed.stdout, completed.stderr)
 
@@ -75,3 +80,12 @@ def gcs_bucket(gcs_emulator: Any) -> str:
     """An empty bucket, `acme-audit`, in the emulator."""
     gcs_emulator.create_bucket("acme-audit")
     return "acme-audit"
+
+
+@pytest.fixture
+def audit_server() -> Any:
+    """The fake Google APIs serving fixtures/audit-live/world (three projects), for audit tests."""
+    from fakegcp import FakeGcpServer, World  # lazy: most tests need no gRPC server
+
+    with FakeGcpServer(World.from_folder(AUDIT / "world")) as fake:
+        yield fake

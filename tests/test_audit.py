@@ -8,9 +8,6 @@ staging-backends peer group, the staging/prod api pair, the staging Terraform st
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -18,44 +15,32 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from conftest import FIXTURES, ROOT, Run, run_cli
+from conftest import AUDIT_CONFIG, FIXTURES, Run, run_cli
 from fakegcp import FakeGcpServer, World
 from google.cloud import run_v2
 
-AUDIT = FIXTURES / "audit-live"
-CONFIG = AUDIT / "driftcheck.toml"
+CONFIG = AUDIT_CONFIG
 LEDGER = "projects/netra-staging/locations/us-central1/services/ledger-eu"
 
 
-@pytest.fixture
-def server() -> Iterator[FakeGcpServer]:
-    with FakeGcpServer(World.from_folder(AUDIT / "world")) as fake:
-        yield fake
 
-
-def _audit(server: FakeGcpServer, history: Path | str, *extra: str | Path, env: dict[str, str] | None = None) -> Run:
-    args = ["audit", "--config", CONFIG, "--endpoint", server.address, "--history", history, *extra]
-    if env is None:
-        return run_cli(*args)
-    done = subprocess.run(
-        [sys.executable, "-m", "driftcheck", *map(str, args)],
-        capture_output=True, text=True, cwd=ROOT, check=False, env={**os.environ, **env},
-    )
-    return Run(done.returncode, done.stdout, done.stderr)
+def _audit(fake: FakeGcpServer, history: Path | str, *extra: str | Path, env: dict[str, str] | None = None) -> Run:
+    args = ["audit", "--config", CONFIG, "--endpoint", fake.address, "--history", history, *extra]
+    return run_cli(*args, env=env)
 
 
 def _rules(report: dict[str, Any]) -> list[tuple[str, str]]:
     return [(f["rule"], f["subject"]) for f in report["findings"]]
 
 
-def test_two_audits_around_a_change_report_exactly_that_change(server: FakeGcpServer, tmp_path: Path) -> None:
-    first = _audit(server, tmp_path / "h", "--format", "json")
+def test_two_audits_around_a_change_report_exactly_that_change(audit_server: FakeGcpServer, tmp_path: Path) -> None:
+    first = _audit(audit_server, tmp_path / "h", "--format", "json")
     assert first.code == 1, first.stderr  # critical drift of staging/api: findings at or above "high"
     assert first.json()["changes"] == []
     assert "first audit of netra-staging, netra-prod, netra-dev" in " ".join(first.json()["notes"])
 
-    server.world.services[LEDGER].template.vpc_access.egress = run_v2.VpcAccess.VpcEgress.PRIVATE_RANGES_ONLY
-    second = _audit(server, tmp_path / "h", "--format", "json").json()
+    audit_server.world.services[LEDGER].template.vpc_access.egress = run_v2.VpcAccess.VpcEgress.PRIVATE_RANGES_ONLY
+    second = _audit(audit_server, tmp_path / "h", "--format", "json").json()
 
     assert [(c["service"], c["path"], c["kind"], c["from"], c["to"]) for c in second["changes"]] == [
         ("netra-staging/us-central1/ledger-eu", "vpc.egress", "changed", "all_traffic", "private_ranges_only")
@@ -75,8 +60,8 @@ def test_two_audits_around_a_change_report_exactly_that_change(server: FakeGcpSe
     ]
 
 
-def test_history_of_a_name_in_several_projects_asks_which(server: FakeGcpServer, tmp_path: Path) -> None:
-    assert _audit(server, tmp_path / "h", "--format", "json").code == 1
+def test_history_of_a_name_in_several_projects_asks_which(audit_server: FakeGcpServer, tmp_path: Path) -> None:
+    assert _audit(audit_server, tmp_path / "h", "--format", "json").code == 1
     ambiguous = run_cli("history", "api", "--history", tmp_path / "h")
     assert ambiguous.code == 2
     assert "netra-dev, netra-prod, netra-staging: pass --project" in ambiguous.stderr
@@ -84,8 +69,8 @@ def test_history_of_a_name_in_several_projects_asks_which(server: FakeGcpServer,
     assert chosen.code == 0 and chosen.stdout.startswith("api: 0 changes across 1 snapshots")
 
 
-def test_a_peer_group_outlier_names_the_outlier_and_the_majority(server: FakeGcpServer, tmp_path: Path) -> None:
-    report = _audit(server, tmp_path / "h", "--format", "json").json()
+def test_a_peer_group_outlier_names_the_outlier_and_the_majority(audit_server: FakeGcpServer, tmp_path: Path) -> None:
+    report = _audit(audit_server, tmp_path / "h", "--format", "json").json()
     outliers = [f for f in report["findings"] if f["rule"] == "peer-group-outlier"]
     assert len(outliers) == 1  # the worker differs too, but an ignore in the config covers it
     outlier = outliers[0]
@@ -98,8 +83,8 @@ def test_a_peer_group_outlier_names_the_outlier_and_the_majority(server: FakeGcp
     assert "2 findings ignored by ignores[0] (batch worker reaches no private range)" in report["notes"]
 
 
-def test_one_report_has_drift_parity_and_environment_findings(server: FakeGcpServer, tmp_path: Path) -> None:
-    report = _audit(server, tmp_path / "h", "--format", "json").json()
+def test_one_report_has_drift_parity_and_environment_findings(audit_server: FakeGcpServer, tmp_path: Path) -> None:
+    report = _audit(audit_server, tmp_path / "h", "--format", "json").json()
     rules = _rules(report)
     assert ("iac-drift", "netra-staging/us-central1/api") in rules  # the connector lost outside Terraform
     assert ("iac-missing", "netra-staging/us-central1/legacy-worker") in rules
@@ -110,13 +95,13 @@ def test_one_report_has_drift_parity_and_environment_findings(server: FakeGcpSer
     assert expired in report["notes"]
 
 
-def test_three_shards_merged_equal_one_unsharded_audit(server: FakeGcpServer, tmp_path: Path) -> None:
-    whole = _audit(server, tmp_path / "whole", "--format", "json")
+def test_three_shards_merged_equal_one_unsharded_audit(audit_server: FakeGcpServer, tmp_path: Path) -> None:
+    whole = _audit(audit_server, tmp_path / "whole", "--format", "json")
     parts = tmp_path / "parts"
     parts.mkdir()
     for index in range(3):
         task = {"CLOUD_RUN_TASK_INDEX": str(index), "CLOUD_RUN_TASK_COUNT": "3"}
-        shard = _audit(server, tmp_path / "sharded", "--partial", f"{parts}/", env=task)
+        shard = _audit(audit_server, tmp_path / "sharded", "--partial", f"{parts}/", env=task)
         assert shard.code == 0, shard.stderr
         assert shard.stdout == ""  # a shard writes its partial, not a report
     assert sorted(p.name for p in parts.iterdir()) == [f"part-{i}-of-3.json" for i in range(3)]
@@ -130,10 +115,10 @@ def test_three_shards_merged_equal_one_unsharded_audit(server: FakeGcpServer, tm
     assert ("environment-mismatch", "netra-prod/us-central1/api") in _rules(merged.json())
 
 
-def test_a_missing_shard_makes_the_merge_incomplete(server: FakeGcpServer, tmp_path: Path) -> None:
+def test_a_missing_shard_makes_the_merge_incomplete(audit_server: FakeGcpServer, tmp_path: Path) -> None:
     for index in (0, 2):
         partial = tmp_path / f"p{index}.json"
-        assert _audit(server, tmp_path / "h", "--shard", f"{index}/3", "--partial", partial).code == 0
+        assert _audit(audit_server, tmp_path / "h", "--shard", f"{index}/3", "--partial", partial).code == 0
     merged = run_cli("merge", tmp_path / "p0.json", tmp_path / "p2.json", "--config", CONFIG, "--format", "json")
     report = merged.json()
     assert report["incomplete"] is True
@@ -145,24 +130,24 @@ def test_a_missing_shard_makes_the_merge_incomplete(server: FakeGcpServer, tmp_p
     assert twice.code == 2 and "shard 0/3 is given twice" in twice.stderr
 
 
-def test_strict_exits_3_when_something_could_not_be_read(server: FakeGcpServer, tmp_path: Path) -> None:
-    server.inject("GetConnector", "*prod-connector", "PERMISSION_DENIED")
-    lenient = _audit(server, tmp_path / "h", "--format", "json")
+def test_strict_exits_3_when_something_could_not_be_read(audit_server: FakeGcpServer, tmp_path: Path) -> None:
+    audit_server.inject("GetConnector", "*prod-connector", "PERMISSION_DENIED")
+    lenient = _audit(audit_server, tmp_path / "h", "--format", "json")
     assert lenient.code == 1
     unread = lenient.json()
     assert unread["incomplete"] is True
     (note,) = [n for n in unread["notes"] if n.startswith("could not read")]
     assert "netra-prod: connectors:projects/netra-prod/locations/us-central1/connectors/prod-connector" in note
     assert "roles/vpcaccess.viewer" in note  # what to grant
-    strict = _audit(server, tmp_path / "h2", "--strict", "--format", "json")
+    strict = _audit(audit_server, tmp_path / "h2", "--strict", "--format", "json")
     assert strict.code == 3
     assert "1 resources could not be read (--strict)" in strict.stderr
     assert strict.json()["findings"] == unread["findings"]  # the report is still written in full
 
 
-def test_a_project_that_cannot_be_listed_is_unread_and_not_stored(server: FakeGcpServer, tmp_path: Path) -> None:
-    server.inject("ListServices", "*netra-prod*", "PERMISSION_DENIED")
-    run = _audit(server, tmp_path / "h", "--format", "json")
+def test_a_project_that_cannot_be_listed_is_unread_and_not_stored(audit_server: FakeGcpServer, tmp_path: Path) -> None:
+    audit_server.inject("ListServices", "*netra-prod*", "PERMISSION_DENIED")
+    run = _audit(audit_server, tmp_path / "h", "--format", "json")
     report = run.json()
     stored = sorted(p.name.split("--")[1] for p in (tmp_path / "h").iterdir())
     assert stored == ["netra-dev_us-central1.json", "netra-staging_us-central1.json"]
@@ -197,10 +182,10 @@ def hook() -> Iterator[tuple[str, type[_Hook]]]:
 
 
 def test_webhook_gets_a_summary_with_slack_text(
-    server: FakeGcpServer, tmp_path: Path, hook: tuple[str, type[_Hook]]
+    audit_server: FakeGcpServer, tmp_path: Path, hook: tuple[str, type[_Hook]]
 ) -> None:
     url, handler = hook
-    run = _audit(server, tmp_path / "h", "--webhook", url, "-o", tmp_path / "audit.html", "--format", "html")
+    run = _audit(audit_server, tmp_path / "h", "--webhook", url, "-o", tmp_path / "audit.html", "--format", "html")
     assert run.code == 1, run.stderr
     (payload,) = handler.received
     assert payload["verdict"] == "failing" and payload["counts"]["critical"] == 5
@@ -211,35 +196,35 @@ def test_webhook_gets_a_summary_with_slack_text(
 
 
 def test_a_failing_webhook_loses_neither_report_nor_snapshot(
-    server: FakeGcpServer, tmp_path: Path, hook: tuple[str, type[_Hook]]
+    audit_server: FakeGcpServer, tmp_path: Path, hook: tuple[str, type[_Hook]]
 ) -> None:
     url, handler = hook
     handler.status = 500
-    run = _audit(server, tmp_path / "h", "--webhook", url, "-o", tmp_path / "audit.json", "--format", "json")
+    run = _audit(audit_server, tmp_path / "h", "--webhook", url, "-o", tmp_path / "audit.json", "--format", "json")
     assert run.code == 1  # the findings decide, not the chat
     assert "webhook 127.0.0.1" in run.stderr and "HTTP 500" in run.stderr
     assert "SECRET" not in run.stderr  # a webhook URL carries its own credential
     assert json.loads((tmp_path / "audit.json").read_text())["findings"]
     assert len(list((tmp_path / "h").iterdir())) == 3
-    closed = _audit(server, tmp_path / "h", "--webhook", "http://127.0.0.1:9/x", "-o", tmp_path / "again.json")
+    closed = _audit(audit_server, tmp_path / "h", "--webhook", "http://127.0.0.1:9/x", "-o", tmp_path / "again.json")
     assert closed.code == 1 and "could not be reached" in closed.stderr and (tmp_path / "again.json").exists()
 
 
-def test_config_outputs_are_written_too(server: FakeGcpServer, tmp_path: Path) -> None:
+def test_config_outputs_are_written_too(audit_server: FakeGcpServer, tmp_path: Path) -> None:
     config = tmp_path / "driftcheck.toml"
     config.write_text(
         'projects = ["netra-dev"]\nregions = ["us-central1"]\nfail_on = "none"\n'
         '[[outputs]]\nformat = "sarif"\npath = "out/audit.sarif"\n'
     )
     (tmp_path / "out").mkdir()
-    run = run_cli("audit", "--config", config, "--endpoint", server.address, "--no-history")
+    run = run_cli("audit", "--config", config, "--endpoint", audit_server.address, "--no-history")
     assert run.code == 0, run.stderr
     assert json.loads((tmp_path / "out" / "audit.sarif").read_text())["version"] == "2.1.0"
     assert "audit of 1 services in 1 projects" in run.stdout
 
 
-def test_one_off_audit_without_a_config(server: FakeGcpServer, tmp_path: Path) -> None:
-    run = run_cli("audit", "--project", "netra-prod", "--region", "us-central1", "--endpoint", server.address,
+def test_one_off_audit_without_a_config(audit_server: FakeGcpServer, tmp_path: Path) -> None:
+    run = run_cli("audit", "--project", "netra-prod", "--region", "us-central1", "--endpoint", audit_server.address,
                   "--history", tmp_path / "h", "--format", "json")
     assert run.code == 0, run.stderr
     assert run.json()["target"] == "audit of netra-prod (us-central1)"
@@ -255,16 +240,16 @@ def test_one_off_audit_without_a_config(server: FakeGcpServer, tmp_path: Path) -
         (("--config", CONFIG, "--webhook", "ftp://x"), "is not an http(s) URL"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(server: FakeGcpServer, args: tuple[str, ...], message: str) -> None:
-    run = run_cli("audit", "--endpoint", server.address, "--no-history", *args)
+def test_bad_input_is_one_line_and_exit_2(audit_server: FakeGcpServer, args: tuple[str, ...], message: str) -> None:
+    run = run_cli("audit", "--endpoint", audit_server.address, "--no-history", *args)
     assert run.code == 2, run.stderr
     assert message in run.stderr and "Traceback" not in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
 
 
-def test_a_partial_left_from_an_earlier_run_is_named(server: FakeGcpServer, tmp_path: Path) -> None:
+def test_a_partial_left_from_an_earlier_run_is_named(audit_server: FakeGcpServer, tmp_path: Path) -> None:
     for index in range(3):
-        assert _audit(server, tmp_path / "h", "--shard", f"{index}/3", "--partial", f"{tmp_path}/").code == 0
+        assert _audit(audit_server, tmp_path / "h", "--shard", f"{index}/3", "--partial", f"{tmp_path}/").code == 0
     old = tmp_path / "part-2-of-3.json"
     data = json.loads(old.read_text())
     data["collected"][0]["taken"] = "2026-11-27T03:00:00.000000Z"  # this task failed last night: its part is stale
@@ -273,13 +258,13 @@ def test_a_partial_left_from_an_earlier_run_is_named(server: FakeGcpServer, tmp_
     assert any("netra-dev's may be left from an earlier run" in note for note in report["notes"])
 
 
-def test_history_and_partials_in_cloud_storage(server: FakeGcpServer, tmp_path: Path, gcs_bucket: str) -> None:
+def test_history_and_partials_in_cloud_storage(audit_server: FakeGcpServer, tmp_path: Path, gcs_bucket: str) -> None:
     history, partials = f"gs://{gcs_bucket}/history", f"gs://{gcs_bucket}/partials/nightly/"
     for index in range(3):
-        assert _audit(server, history, "--shard", f"{index}/3", "--partial", partials).code == 0
-    server.world.services[LEDGER].template.vpc_access.egress = run_v2.VpcAccess.VpcEgress.PRIVATE_RANGES_ONLY
+        assert _audit(audit_server, history, "--shard", f"{index}/3", "--partial", partials).code == 0
+    audit_server.world.services[LEDGER].template.vpc_access.egress = run_v2.VpcAccess.VpcEgress.PRIVATE_RANGES_ONLY
     for index in range(3):
-        assert _audit(server, history, "--shard", f"{index}/3", "--partial", partials).code == 0
+        assert _audit(audit_server, history, "--shard", f"{index}/3", "--partial", partials).code == 0
     merged = run_cli("merge", partials, "--config", CONFIG, "--format", "json")
     assert merged.code == 1, merged.stderr
     assert [(c["service"], c["path"]) for c in merged.json()["changes"]] == [

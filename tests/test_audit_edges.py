@@ -4,15 +4,11 @@ credentials never reach a stored file, and retention keeps every project's histo
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
 import pytest
-from conftest import FIXTURES, ROOT, Run, run_cli
+from conftest import AUDIT, AUDIT_CONFIG, FIXTURES, Run, run_cli
 from fakegcp import FakeGcpServer, World
 from fakegcp.server import Fault
 from google.cloud import run_v2
@@ -20,28 +16,17 @@ from google.cloud import run_v2
 from driftcheck.config import load_config
 from driftcheck.errors import InputError
 
-AUDIT = FIXTURES / "audit-live"
-CONFIG = AUDIT / "driftcheck.toml"
+CONFIG = AUDIT_CONFIG
 LEDGER = "projects/netra-staging/locations/us-central1/services/ledger-eu"
 
 
-@pytest.fixture
-def server() -> Iterator[FakeGcpServer]:
-    with FakeGcpServer(World.from_folder(AUDIT / "world")) as fake:
-        yield fake
+
+def _audit(audit_server: FakeGcpServer, *extra: str | Path, config: Path = CONFIG) -> Run:
+    return run_cli("audit", "--config", config, "--endpoint", audit_server.address, *extra)
 
 
-def _audit(server: FakeGcpServer, *extra: str | Path, config: Path = CONFIG) -> Run:
-    return run_cli("audit", "--config", config, "--endpoint", server.address, *extra)
-
-
-def _env_audit(server: FakeGcpServer, env: dict[str, str], *extra: str | Path) -> Run:
-    args = ["audit", "--config", CONFIG, "--endpoint", server.address, *extra]
-    done = subprocess.run(
-        [sys.executable, "-m", "driftcheck", *map(str, args)],
-        capture_output=True, text=True, cwd=ROOT, check=False, env={**os.environ, **env},
-    )  # fmt: skip
-    return Run(done.returncode, done.stdout, done.stderr)
+def _env_audit(fake: FakeGcpServer, env: dict[str, str], *extra: str | Path) -> Run:
+    return run_cli("audit", "--config", CONFIG, "--endpoint", fake.address, *extra, env=env)
 
 
 def _one_line_error(run: Run, *expected: str) -> None:
@@ -55,9 +40,9 @@ def _one_line_error(run: Run, *expected: str) -> None:
 # Unknown is not absent --------------------------------------------------------------------------------------
 
 
-def test_a_project_that_cannot_be_listed_has_no_terraform_service_missing(server: FakeGcpServer) -> None:
-    server.inject("ListServices", "*netra-staging*", "PERMISSION_DENIED")
-    report = _audit(server, "--no-history", "--format", "json").json()
+def test_a_project_that_cannot_be_listed_has_no_terraform_service_missing(audit_server: FakeGcpServer) -> None:
+    audit_server.inject("ListServices", "*netra-staging*", "PERMISSION_DENIED")
+    report = _audit(audit_server, "--no-history", "--format", "json").json()
     drift = [(f["rule"], f["subject"]) for f in report["findings"] if f["rule"].startswith("iac-")]
     assert drift == []  # its services were not read: none of the declared ones is known to be missing
     assert report["incomplete"] is True
@@ -101,24 +86,24 @@ def test_an_error_message_quoting_a_credential_is_redacted_in_history_and_partia
 # Output locations -------------------------------------------------------------------------------------------
 
 
-def test_a_partial_folder_that_does_not_exist_yet_is_created(server: FakeGcpServer, tmp_path: Path) -> None:
-    run = _audit(server, "--history", tmp_path / "h", "--shard", "2/3", "--partial", f"{tmp_path}/new/parts/")
+def test_a_partial_folder_that_does_not_exist_yet_is_created(audit_server: FakeGcpServer, tmp_path: Path) -> None:
+    run = _audit(audit_server, "--history", tmp_path / "h", "--shard", "2/3", "--partial", f"{tmp_path}/new/parts/")
     assert run.code == 0, run.stderr
     assert json.loads((tmp_path / "new" / "parts" / "part-2-of-3.json").read_text())["projects"] == ["netra-dev"]
 
 
 def test_an_unwritable_report_fails_before_anything_is_fetched_or_stored(
-    server: FakeGcpServer, tmp_path: Path
+    audit_server: FakeGcpServer, tmp_path: Path
 ) -> None:
-    run = _audit(server, "--history", tmp_path / "h", "-o", tmp_path / "missing" / "audit.json")
+    run = _audit(audit_server, "--history", tmp_path / "h", "-o", tmp_path / "missing" / "audit.json")
     _one_line_error(run, f"{tmp_path / 'missing' / 'audit.json'}: cannot write")
     assert not (tmp_path / "h").exists()  # else the next audit compares with it and this night's changes are lost
-    assert server.called("ListServices") == []
+    assert audit_server.called("ListServices") == []
 
 
-def test_partial_with_a_job_of_one_task_still_writes_the_partial(server: FakeGcpServer, tmp_path: Path) -> None:
+def test_partial_with_a_job_of_one_task_still_writes_the_partial(audit_server: FakeGcpServer, tmp_path: Path) -> None:
     task = {"CLOUD_RUN_TASK_INDEX": "0", "CLOUD_RUN_TASK_COUNT": "1"}
-    run = _env_audit(server, task, "--no-history", "--partial", f"{tmp_path}/")
+    run = _env_audit(audit_server, task, "--no-history", "--partial", f"{tmp_path}/")
     assert run.code == 0, run.stderr
     assert run.stdout == ""
     merged = run_cli("merge", tmp_path, "--config", CONFIG, "--format", "json")
@@ -130,14 +115,14 @@ def test_partial_with_a_job_of_one_task_still_writes_the_partial(server: FakeGcp
 
 
 @pytest.mark.parametrize(("index", "count"), [("²", "3"), ("0", "³")])
-def test_a_task_index_that_is_no_number_is_exit_2(server: FakeGcpServer, index: str, count: str) -> None:
-    run = _env_audit(server, {"CLOUD_RUN_TASK_INDEX": index, "CLOUD_RUN_TASK_COUNT": count}, "--no-history")
+def test_a_task_index_that_is_no_number_is_exit_2(audit_server: FakeGcpServer, index: str, count: str) -> None:
+    run = _env_audit(audit_server, {"CLOUD_RUN_TASK_INDEX": index, "CLOUD_RUN_TASK_COUNT": count}, "--no-history")
     _one_line_error(run, "CLOUD_RUN_TASK_INDEX/CLOUD_RUN_TASK_COUNT: expected I/N")
 
 
 @pytest.fixture
-def partial(server: FakeGcpServer, tmp_path: Path) -> dict[str, object]:
-    run = _audit(server, "--no-history", "--shard", "0/1", "--partial", tmp_path / "whole.json")
+def partial(audit_server: FakeGcpServer, tmp_path: Path) -> dict[str, object]:
+    run = _audit(audit_server, "--no-history", "--shard", "0/1", "--partial", tmp_path / "whole.json")
     assert run.code == 0, run.stderr
     loaded: dict[str, object] = json.loads((tmp_path / "whole.json").read_text())
     return loaded
@@ -164,9 +149,9 @@ def test_a_damaged_partial_is_one_line_naming_file_and_field(
     _one_line_error(run_cli("merge", path, "--config", CONFIG), f"{path}:", where)
 
 
-def test_a_partial_of_another_configuration_is_refused(server: FakeGcpServer, tmp_path: Path) -> None:
+def test_a_partial_of_another_configuration_is_refused(audit_server: FakeGcpServer, tmp_path: Path) -> None:
     for index in range(3):
-        assert _audit(server, "--no-history", "--shard", f"{index}/3", "--partial", f"{tmp_path}/").code == 0
+        assert _audit(audit_server, "--no-history", "--shard", f"{index}/3", "--partial", f"{tmp_path}/").code == 0
     other = tmp_path / "other.toml"
     other.write_text('projects = ["netra-dev", "netra-qa", "netra-prod"]\nregions = ["us-central1"]\n')
     run = run_cli("merge", tmp_path, "--config", other, "--format", "json")
@@ -198,14 +183,14 @@ def test_a_state_or_pair_outside_the_audited_scope_is_a_config_error(
     assert expected in str(raised.value)
 
 
-def test_a_peer_group_matching_too_few_services_is_said(server: FakeGcpServer, tmp_path: Path) -> None:
+def test_a_peer_group_matching_too_few_services_is_said(audit_server: FakeGcpServer, tmp_path: Path) -> None:
     config = tmp_path / "driftcheck.toml"
     config.write_text(
         'projects = ["netra-staging"]\nregions = ["us-central1"]\n'
         '[[peer_groups]]\nname = "typo"\nmembers = ["ledgr-*"]\nfields = ["vpc.egress"]\n'
         '[[peer_groups]]\nname = "real"\nmembers = ["auth", "billing"]\nfields = ["vpc.egress"]\n'
     )
-    report = _audit(server, "--no-history", "--format", "json", config=config).json()
+    report = _audit(audit_server, "--no-history", "--format", "json", config=config).json()
     assert "peer group typo matches 0 services: nothing to compare" in report["notes"]
     assert not any(n.startswith("peer group real") for n in report["notes"])
 
@@ -214,12 +199,12 @@ def test_a_peer_group_matching_too_few_services_is_said(server: FakeGcpServer, t
 
 
 def test_keep_applies_per_project_so_every_project_still_has_its_previous_snapshot(
-    server: FakeGcpServer, tmp_path: Path
+    audit_server: FakeGcpServer, tmp_path: Path
 ) -> None:
-    first = _audit(server, "--history", tmp_path / "h", "--keep", "1", "--format", "json")
+    first = _audit(audit_server, "--history", tmp_path / "h", "--keep", "1", "--format", "json")
     assert first.code == 1, first.stderr
-    server.world.services[LEDGER].template.vpc_access.egress = run_v2.VpcAccess.VpcEgress.PRIVATE_RANGES_ONLY
-    second = _audit(server, "--history", tmp_path / "h", "--keep", "1", "--format", "json").json()
+    audit_server.world.services[LEDGER].template.vpc_access.egress = run_v2.VpcAccess.VpcEgress.PRIVATE_RANGES_ONLY
+    second = _audit(audit_server, "--history", tmp_path / "h", "--keep", "1", "--format", "json").json()
     assert [(c["service"], c["path"]) for c in second["changes"]] == [
         ("netra-staging/us-central1/ledger-eu", "vpc.egress")
     ]
