@@ -19,7 +19,7 @@ from typing import Any
 from driftcheck.config import Config, EnvironmentPair, Ignore
 from driftcheck.drift import drift, load_declared
 from driftcheck.errors import DriftcheckError
-from driftcheck.history import TimelineChange, open_store, snapshot_changes
+from driftcheck.history import TimelineChange, entry_name, open_store, snapshot_changes
 from driftcheck.model import Inventory, Service
 from driftcheck.parity import ENVIRONMENT_RULE, environment_parity, peer_group_parity
 from driftcheck.ruleset.findings import Finding, Result, Unverified
@@ -111,10 +111,22 @@ def _remember(project: str, data: dict[str, Any], now: datetime, options: Collec
     if listing_failed:  # a snapshot missing a region's services would read as all of them removed, then re-added
         return Collected(project, now, data)
     changes = snapshot_changes(previous.taken, previous.load(), now, data) if previous else []
-    entry = store.save(data, now)
-    # per scope: the store holds every project's snapshots, and `keep` must not delete another project's latest
-    store.prune(keep=options.keep, days=options.keep_days, now=now, scope=entry.scope)
-    return Collected(project, now, data, previous.taken if previous else None, tuple(changes), entry.name)
+    # Stored only once the report is out (store_snapshots): a run that fails before then, or a retried task,
+    # compares with the same previous snapshot again instead of losing tonight's changes.
+    return Collected(project, now, data, previous.taken if previous else None, tuple(changes), entry_name(data, now))
+
+
+def store_snapshots(collected: Iterable[Collected], options: CollectOptions) -> list[str]:
+    """Store what collect compared, under the names it announced; apply retention. Where each went."""
+    stored = [c for c in collected if c.stored]
+    if not stored:
+        return []
+    store = open_store(options.history)
+    for item in stored:
+        entry = store.save(item.data, item.taken)
+        # per scope: the store holds every project's snapshots, and `keep` must not delete another project's latest
+        store.prune(keep=options.keep, days=options.keep_days, now=item.taken, scope=entry.scope)
+    return [f"{store.location}/{c.stored}" for c in stored]
 
 
 def analyse(

@@ -108,7 +108,7 @@ class Store:
 
     def save(self, data: dict[str, Any], now: datetime | None = None) -> Entry:
         taken = (now or datetime.now(UTC)).astimezone(UTC)
-        name = f"{taken.strftime(STAMP)}--{scope_of(data)}.json"
+        name = entry_name(data, taken)
         self._write(name, json.dumps(data, indent=1, sort_keys=True) + "\n")
         return Entry(name, taken, scope_of(data), self)
 
@@ -202,6 +202,11 @@ def open_store(location: str | Path | None = None) -> Store:
     if is_gcs(str(location)):
         return GcsStore(str(location))
     return LocalStore(Path(location))
+
+
+def entry_name(data: dict[str, Any], taken: datetime) -> str:
+    """The name a snapshot taken at `taken` is stored under: known before it is stored."""
+    return f"{taken.astimezone(UTC).strftime(STAMP)}--{scope_of(data)}.json"
 
 
 def scope_of(data: dict[str, Any]) -> str:

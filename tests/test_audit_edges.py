@@ -211,3 +211,21 @@ def test_keep_applies_per_project_so_every_project_still_has_its_previous_snapsh
     assert not any(n.startswith("first audit") for n in second["notes"])
     stored = sorted(p.name.split("--")[1] for p in (tmp_path / "h").iterdir())
     assert stored == ["netra-dev_us-central1.json", "netra-prod_us-central1.json", "netra-staging_us-central1.json"]
+
+
+def test_a_report_that_cannot_be_written_stores_no_snapshot_so_a_retry_loses_no_change(
+    audit_server: FakeGcpServer, tmp_path: Path
+) -> None:
+    history, report = tmp_path / "h", tmp_path / "audit.json"
+    assert _audit(audit_server, "--history", history, "-o", report, "--format", "json").code == 1
+    stored = sorted(p.name for p in history.iterdir())
+    audit_server.world.services[LEDGER].template.vpc_access.egress = run_v2.VpcAccess.VpcEgress.PRIVATE_RANGES_ONLY
+    report.unlink()
+    report.mkdir()  # the folder exists, so the check before the fetch passes; the write itself fails
+    failed = _audit(audit_server, "--history", history, "-o", report, "--format", "json")
+    assert failed.code == 2 and "Traceback" not in failed.stderr
+    assert sorted(p.name for p in history.iterdir()) == stored  # nothing stored: the change is still ahead
+    retried = _audit(audit_server, "--history", history, "--format", "json")
+    assert [(c["service"], c["path"]) for c in retried.json()["changes"]] == [
+        ("netra-staging/us-central1/ledger-eu", "vpc.egress")
+    ]

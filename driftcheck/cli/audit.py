@@ -128,15 +128,22 @@ def audit(
         collected = collect(
             config, projects, _with_progress(options, on_progress), None if shard else check_as_collected
         )
-    for item in collected:
-        if item.stored:
-            typer.echo(f"stored the snapshot of {item.project} as {item.stored}", err=True)
     if shard is not None:
         where = write_partial(partial or f"./{_partial_default(shard)}", shard, config.source, collected)
         typer.echo(f"wrote {where}: shard {shard}, {len(collected)} projects; `driftcheck merge` joins it", err=True)
+        _store(collected, options)
         return
     result = analyse(config, collected, ruleset, date.today(), drift_checks)
-    _report(result, config, output_format.value, output, fail_on, strict, webhook)
+    reported = _report(result, config, output_format.value, output, fail_on)
+    _store(collected, options)  # after the report: a run that fails before it loses no change
+    _finish(result, config, reported, strict, webhook)
+
+
+def _store(collected: Any, options: Any) -> None:
+    from driftcheck.audit import store_snapshots
+
+    for where in store_snapshots(collected, options):
+        typer.echo(f"stored {where}", err=True)
 
 
 MERGE_HELP = """Join the partial reports of a sharded audit into the one report an unsharded audit gives.
@@ -180,7 +187,7 @@ def merge(
         unread={**result.unread, **missing},
         notes=(*result.notes, *stale_partials(collected), *(f"{shard}: {why}" for shard, why in missing.items())),
     )
-    _report(result, config, output_format.value, output, fail_on, strict, webhook)
+    _finish(result, config, _report(result, config, output_format.value, output, fail_on), strict, webhook)
 
 
 def _config(path: Path | None, projects: list[str] | None, regions: list[str] | None) -> Any:
@@ -221,31 +228,31 @@ def _partial_default(shard: Any) -> str:
 
 
 def _report(
-    result: Any,
-    config: Any,
-    output_format: str,
-    output: Path | None,
-    fail_on: Severity | None,
-    strict: bool,
-    webhook: str | None,
-) -> None:
-    """The report (stdout or -o), the config's outputs, then the webhook, then the exit code."""
+    result: Any, config: Any, output_format: str, output: Path | None, fail_on: Severity | None
+) -> tuple[int, str, list[str]]:
+    """The report (stdout or -o) and the config's outputs: the exit code the findings call for, the threshold
+    that decided it, and where the report went."""
     from driftcheck.fileio import write_atomic
     from driftcheck.report import reporter
 
     threshold = fail_on.value if fail_on is not None else config.fail_on
     emit(result, output_format, output, threshold)
-    written = [str(output)] if output else []
     for extra in config.outputs:
         write_atomic(Path(extra.path), reporter(extra.format, threshold)(result))
-        written.append(extra.path)
+    written = [*([str(output)] if output else []), *(extra.path for extra in config.outputs)]
+    return exit_code(result, threshold), threshold, written
+
+
+def _finish(result: Any, config: Any, reported: tuple[int, str, list[str]], strict: bool, webhook: str | None) -> None:
+    """The webhook, last (its failure is only a warning), then the exit code."""
+    code, threshold, written = reported
     url = webhook or config.webhook
     if url:
         _notify(url, result, threshold, written)
     if strict and result.unread:
         typer.echo(f"driftcheck: incomplete: {len(result.unread)} resources could not be read (--strict)", err=True)
         raise typer.Exit(INCOMPLETE_EXIT)
-    raise typer.Exit(exit_code(result, threshold))
+    raise typer.Exit(code)
 
 
 def _notify(url: str, result: Any, threshold: str, written: list[str]) -> None:
