@@ -229,3 +229,12 @@ def test_a_report_that_cannot_be_written_stores_no_snapshot_so_a_retry_loses_no_
     assert [(c["service"], c["path"]) for c in retried.json()["changes"]] == [
         ("netra-staging/us-central1/ledger-eu", "vpc.egress")
     ]
+
+
+def test_merging_a_one_off_audit_asks_for_a_configuration(audit_server: FakeGcpServer, tmp_path: Path) -> None:
+    one_off = run_cli("audit", "--project", "netra-dev", "--region", "us-central1", "--endpoint",
+                      audit_server.address, "--no-history", "--partial", tmp_path / "part.json")
+    assert one_off.code == 0, one_off.stderr
+    merged = run_cli("merge", tmp_path / "part.json")
+    assert merged.code == 2
+    assert "the partials come from an audit without a configuration: pass --config FILE" in merged.stderr

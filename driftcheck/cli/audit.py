@@ -26,6 +26,7 @@ from driftcheck.errors import DriftcheckError
 from driftcheck.ruleset.load import load_ruleset
 
 INCOMPLETE_EXIT = 3
+ONE_OFF = "command line"  # the source of a configuration made of --project and --region
 
 AUDIT_HELP = """Audit every project in scope: one snapshot, then Terraform drift, peer-group and environment parity, and
 what changed since the previous snapshot, in one ranked report.
@@ -133,7 +134,7 @@ def audit(
         typer.echo(f"wrote {where}: shard {shard}, {len(collected)} projects; `driftcheck merge` joins it", err=True)
         _store(collected, options)
         return
-    result = analyse(config, collected, ruleset, date.today(), drift_checks)
+    result = analyse(config, collected, ruleset, _today(), drift_checks)
     reported = _report(result, config, output_format.value, output, fail_on)
     _store(collected, options)  # after the report: a run that fails before it loses no change
     _finish(result, config, reported, strict, webhook)
@@ -177,11 +178,13 @@ def merge(
     from driftcheck.shards import check_against, read_partials, stale_partials
 
     found, missing = read_partials(partials)
+    if config_path is None and found[0].config == ONE_OFF:
+        raise DriftcheckError("the partials come from an audit without a configuration: pass --config FILE")
     config = load_config(config_path or found[0].config)
     check_against(found, config.projects, config.source)
     ruleset = load_ruleset(rules)
     collected = [c for p in found for c in p.collected]
-    result = analyse(config, collected, ruleset, date.today())
+    result = analyse(config, collected, ruleset, _today())
     result = dataclasses.replace(
         result,
         unread={**result.unread, **missing},
@@ -201,11 +204,11 @@ def _config(path: Path | None, projects: list[str] | None, regions: list[str] | 
         from driftcheck.sources.live.scope import resolve_scope
 
         scope = resolve_scope(None, regions)  # the environment's or gcloud's project, as other live commands do
-        return Config(source="command line", projects=(scope.project,), regions=scope.regions)
+        return Config(source=ONE_OFF, projects=(scope.project,), regions=scope.regions)
     from driftcheck.sources.live.scope import resolve_scope
 
     scope = resolve_scope(projects[0], regions)
-    return Config(source="command line", projects=tuple(dict.fromkeys(projects)), regions=scope.regions)
+    return Config(source=ONE_OFF, projects=tuple(dict.fromkeys(projects)), regions=scope.regions)
 
 
 def _check_writable(paths: list[Path]) -> None:
@@ -213,6 +216,13 @@ def _check_writable(paths: list[Path]) -> None:
         folder = path.parent if str(path.parent) else Path(".")
         if not folder.is_dir():
             raise DriftcheckError(f"{path}: cannot write: no folder {folder}")
+
+
+def _today() -> date:
+    """Ignores expire by the UTC date, as a scheduler's clock runs: not by the machine's time zone."""
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).date()
 
 
 def _with_progress(options: Any, on_progress: Any) -> Any:
