@@ -19,13 +19,13 @@ from typing import Any
 from driftcheck.config import Config, EnvironmentPair, Ignore
 from driftcheck.drift import drift, load_declared
 from driftcheck.errors import DriftcheckError
-from driftcheck.history import TimelineChange, entry_name, open_store, snapshot_changes
+from driftcheck.history import Store, TimelineChange, entry_name, iso, open_store, scope_of, snapshot_changes
 from driftcheck.model import Inventory, Service
 from driftcheck.parity import ENVIRONMENT_RULE, environment_parity, peer_group_parity
 from driftcheck.ruleset.findings import Finding, Result, Unverified
 from driftcheck.ruleset.load import RuleSet
 from driftcheck.ruleset.rank import rank
-from driftcheck.sources.snapshot_file import load_snapshot
+from driftcheck.sources.snapshot_file import load_by_region
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,8 +42,8 @@ class Collected:
     def as_dict(self) -> dict[str, Any]:
         return {
             "project": self.project,
-            "taken": _iso(self.taken),
-            "previous": _iso(self.previous) if self.previous else None,
+            "taken": iso(self.taken),
+            "previous": iso(self.previous) if self.previous else None,
             "changes": [change.as_dict() for change in self.changes],
             "stored": self.stored,
             "snapshot": self.data,
@@ -56,7 +56,7 @@ class Collected:
             taken=datetime.fromisoformat(raw["taken"]),
             data=raw["snapshot"],
             previous=datetime.fromisoformat(raw["previous"]) if raw.get("previous") else None,
-            changes=tuple(_change(c) for c in raw.get("changes") or ()),
+            changes=tuple(TimelineChange.from_dict(c) for c in raw.get("changes") or ()),
             stored=raw.get("stored"),
         )
 
@@ -88,10 +88,11 @@ def collect(
         return []
     live = LiveOptions(Scope(projects[0], config.regions), options.endpoint, options.concurrency, options.progress)
     now = datetime.now(UTC)
+    store = open_store(options.history) if options.store else None  # once: a gs:// store is a client
     collected: dict[str, Collected] = {}
 
     def remember(project: str, data: dict[str, Any]) -> None:
-        collected[project] = item = _remember(project, scrubbed_snapshot(data), now, options)
+        collected[project] = item = _remember(project, scrubbed_snapshot(data), now, store)
         if on_collected is not None:
             on_collected(item)
 
@@ -99,12 +100,9 @@ def collect(
     return [collected[project] for project in projects]
 
 
-def _remember(project: str, data: dict[str, Any], now: datetime, options: CollectOptions) -> Collected:
-    if not options.store:
+def _remember(project: str, data: dict[str, Any], now: datetime, store: Store | None) -> Collected:
+    if store is None:
         return Collected(project, now, data)
-    store = open_store(options.history)
-    from driftcheck.history import scope_of
-
     earlier = store.entries(scope_of(data))
     previous = earlier[-1] if earlier else None
     listing_failed = any(resource.startswith("services in ") for resource in data.get("errors", {}))
@@ -237,20 +235,14 @@ class Checks:
 
 
 def _inventories(collected: Collected) -> dict[str, Inventory]:
-    """The canonical services of one project, one inventory per region: a service name is unique only within
-    a region, and `api` in us-central1 and in europe-west1 are two services. The API may name a project by
-    number; the audit asked by id."""
-    regions = (collected.data.get("scope") or {}).get("regions") or []
-    inventories = {}
-    for region in regions:
-        inventory = Inventory()
-        here = [s for s in collected.data.get("services") or () if f"/locations/{region}/" in str(s.get("name"))]
-        load_snapshot({**collected.data, "services": here}, inventory, f"live:{collected.project}")
+    """The canonical services of one project, one inventory per region. The API may name a project by number;
+    the audit asked by id."""
+    inventories = load_by_region(collected.data, f"live:{collected.project}")
+    for inventory in inventories.values():
         for name, service in inventory.services.items():
             if service.project != collected.project and str(service.project).isdigit():
                 inventory.project_aliases.setdefault(str(service.project), collected.project)
                 inventory.services[name] = dataclasses.replace(service, project=collected.project)
-        inventories[region] = inventory
     return inventories
 
 
@@ -314,19 +306,3 @@ def _unread_notes(unread: dict[str, str]) -> list[str]:
 def _first_audit_notes(collected: list[Collected]) -> list[str]:
     first = [c.project for c in collected if c.stored and c.previous is None]
     return [f"first audit of {', '.join(first)}: no earlier snapshot to compare with"] if first else []
-
-
-def _change(raw: dict[str, Any]) -> TimelineChange:
-    return TimelineChange(
-        before=datetime.fromisoformat(raw["before"]),
-        after=datetime.fromisoformat(raw["after"]),
-        path=raw["path"],
-        kind=raw["kind"],
-        old=raw["from"],
-        new=raw["to"],
-        service=raw.get("service"),
-    )
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

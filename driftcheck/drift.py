@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from fnmatch import fnmatchcase
 
 from driftcheck.compare import source_of
-from driftcheck.model import Inventory, Service
+from driftcheck.model import Inventory, Service, subject_of
 from driftcheck.ruleset import cel
 from driftcheck.ruleset.context import service_context
 from driftcheck.ruleset.evaluate import evaluate, rendered_finding
@@ -75,11 +75,6 @@ def drift(
         unread=dict(live.errors),
         located_at="baseline",  # a drift is fixed where it is declared
     )
-
-
-def subject_of(service: Service) -> str:
-    """project/region/service: what a finding is about when one report covers many services."""
-    return f"{service.project}/{service.region}/{service.name}"
 
 
 def _about(finding: Finding, service: Service) -> Finding:

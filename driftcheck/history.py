@@ -21,14 +21,13 @@ from typing import Any
 
 from driftcheck.compare import Change, compare_services
 from driftcheck.errors import DriftcheckError, InputError
-from driftcheck.model import Inventory, Redacted, Service, Unknown
+from driftcheck.model import Redacted, Service, Unknown, subject_of
 from driftcheck.redact import MASK, redact_text
 from driftcheck.sources.gcs import SCHEME, is_gcs, normalized
-from driftcheck.sources.snapshot_file import load_snapshot
+from driftcheck.sources.snapshot_file import load_by_region
 
 STAMP = "%Y%m%dT%H%M%S.%fZ"
 _NAME = re.compile(r"^(?P<stamp>\d{8}T\d{6}\.\d{6}Z)--(?P<scope>[A-Za-z0-9._+-]+)\.json$")
-_REGION = re.compile(r"/locations/([^/]+)/")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
 # Bookkeeping that changes on every deploy or reconcile: not a change of configuration.
 BOOKKEEPING = ("metadata", "metadata.*", "status", "status.*")
@@ -63,11 +62,24 @@ class TimelineChange:
     new: Any
     service: str | None = None  # project/region/service, when the change is one of many services'
 
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> TimelineChange:
+        """The inverse of as_dict (an audit partial carries its changes so)."""
+        return cls(
+            before=datetime.fromisoformat(raw["before"]),
+            after=datetime.fromisoformat(raw["after"]),
+            path=raw["path"],
+            kind=raw["kind"],
+            old=raw["from"],
+            new=raw["to"],
+            service=raw.get("service"),
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             **({"service": self.service} if self.service is not None else {}),
-            "before": _iso(self.before),
-            "after": _iso(self.after),
+            "before": iso(self.before),
+            "after": iso(self.after),
             "path": self.path,
             "kind": self.kind,
             "from": self.old,
@@ -268,7 +280,7 @@ def snapshot_changes(
         older, newer = old_services.get(key), new_services.get(key)
         either = newer or older
         assert either is not None
-        subject = f"{either.project}/{key[0]}/{key[1]}"
+        subject = subject_of(either)
         changes += [
             dataclasses.replace(change, service=subject) for change in _between(before, after, older, newer, None)
         ]
@@ -277,14 +289,11 @@ def snapshot_changes(
 
 def _services(data: dict[str, Any], origin: str) -> dict[tuple[str, str], Service]:
     """Every service of a snapshot by (region, name): a name is unique only within a region."""
-    regions = {_REGION.search(str(raw.get("name"))) for raw in data.get("services") or ()}
-    found: dict[tuple[str, str], Service] = {}
-    for region in sorted({m.group(1) for m in regions if m}):
-        inventory = Inventory()
-        here = [raw for raw in data.get("services") or () if f"/locations/{region}/" in str(raw.get("name"))]
-        load_snapshot({**data, "services": here}, inventory, origin)
-        found.update({(region, name): service for name, service in inventory.services.items()})
-    return found
+    return {
+        (region, name): service
+        for region, inventory in load_by_region(data, origin).items()
+        for name, service in inventory.services.items()
+    }
 
 
 def _regions(data: dict[str, Any]) -> set[str] | None:
@@ -345,5 +354,6 @@ def _presence(service: Service | None) -> str:
     return "absent" if service is None else "present"
 
 
-def _iso(moment: datetime) -> str:
+def iso(moment: datetime) -> str:
+    """UTC, to the microsecond, with a Z: the one timestamp form of history, reports and partials."""
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

@@ -243,6 +243,12 @@ class Inventory:
     errors: dict[str, str] = field(default_factory=dict)  # resource -> why it could not be read
 
 
+def subject_of(service: Service) -> str:
+    """project/region/service: which service, when one report (or one peer group) spans regions and projects,
+    where a name alone is unique only within one region of one project."""
+    return f"{service.project}/{service.region}/{service.name}"
+
+
 def to_plain(value: Any) -> Any:
     """Dataclasses to dicts (keeping Unknown and Redacted as they are), tuples to lists, properties included."""
     if value is None or isinstance(value, str | bool | int | float | Unknown | Redacted):

@@ -16,7 +16,7 @@ from typing import Any
 
 from driftcheck.compare import compare_services, source_of
 from driftcheck.config import EnvironmentPair, PeerGroup
-from driftcheck.model import Service, Unknown, to_plain
+from driftcheck.model import Service, Unknown, subject_of, to_plain
 from driftcheck.ruleset import cel
 from driftcheck.ruleset.evaluate import rendered_finding
 from driftcheck.ruleset.findings import Evidence, Finding, Unverified
@@ -34,10 +34,10 @@ class Parity:
 
 
 def peer_group_parity(group: PeerGroup, services: Iterable[Service], ruleset: RuleSet | None = None) -> Parity:
-    members = sorted((s for s in services if group.includes(s)), key=lambda s: s.name)
+    members = sorted((s for s in services if group.includes(s)), key=subject_of)
     parity = Parity()
     rules = ruleset or load_ruleset()
-    plain = {s.name: to_plain(s) for s in members}  # once per service, not once per field
+    plain = {subject_of(s): to_plain(s) for s in members}  # once per service, not once per field
     for glob in group.fields:
         for path in _expand(glob, plain):
             _field_parity(group, path, members, plain, rules, parity)
@@ -64,10 +64,10 @@ def _field_parity(
     group: PeerGroup, path: str, members: list[Service], plain: dict[str, Any], rules: RuleSet, parity: Parity
 ) -> None:
     rule = _rule(rules, OUTLIER_RULE)
-    values = {s.name: _value_in(plain[s.name], path) for s in members}
+    values = {subject_of(s): _value_in(plain[subject_of(s)], path) for s in members}
     for service in members:
-        if _is_unknown(values[service.name]):
-            reason = f"{service.name}: could not verify {path} in peer group {group.name}"
+        if _is_unknown(values[subject_of(service)]):
+            reason = f"{subject_of(service)}: could not verify {path} in peer group {group.name}"
             parity.unverified.append(Unverified(rule.id, rule.title, reason, _hint(rule, service, path)))
     known = {name: _key(v) for name, v in values.items() if not _is_unknown(v)}
     counts = Counter(known.values()).most_common()
@@ -77,10 +77,11 @@ def _field_parity(
         parity.findings.append(_split(rule, group, path, members[0], counts))
         return
     majority, agree = counts[0]
-    holder = next(s for s in members if known.get(s.name) == majority)
+    holder = next(s for s in members if known.get(subject_of(s)) == majority)
     for service in members:
-        if service.name in known and known[service.name] != majority:
-            context = _outlier_context(group, path, service, values[service.name], holder, values[holder.name])
+        subject = subject_of(service)
+        if subject in known and known[subject] != majority:
+            context = _outlier_context(group, path, service, values[subject], holder, values[subject_of(holder)])
             context["agree"] = f"{agree}/{len(members)}"
             parity.findings.append(_finding(rule, context, path, service, holder, values))
 
@@ -105,10 +106,9 @@ def _finding(
     rule: Any, variables: dict[str, Any], path: str, service: Service, holder: Service, values: dict[str, Any]
 ) -> Finding:
     context = cel.new_context(variables)
-    majority, value = values[holder.name], values[service.name]
+    majority, value = values[subject_of(holder)], values[subject_of(service)]
     evidence = Evidence(path, majority, value, source_of(holder, path), source_of(service, path))
-    subject = f"{service.project}/{service.region}/{service.name}"
-    return dataclasses.replace(rendered_finding(rule, context, (evidence,)), subject=subject)
+    return dataclasses.replace(rendered_finding(rule, context, (evidence,)), subject=subject_of(service))
 
 
 def _split(rule: Any, group: PeerGroup, path: str, first: Service, counts: list[tuple[str, int]]) -> Finding:
@@ -150,12 +150,8 @@ def environment_parity(
     return findings
 
 
-def value_at(service: Service, path: str) -> Any:
-    """The canonical value at a dotted path; absent is None (a service without a connector has none)."""
-    return _value_in(to_plain(service), path)
-
-
 def _value_in(node: Any, path: str) -> Any:
+    """The canonical value at a dotted path; absent is None (a service without a connector has none)."""
     for part in path.split("."):
         if isinstance(node, Unknown):
             return node

@@ -112,3 +112,14 @@ def test_without_the_expected_glob_the_environment_name_differs_too(ruleset: Rul
 def test_parity_rules_are_skipped_by_compare(ruleset: RuleSet) -> None:
     scopes = {r.id: r.scope for r in ruleset.rules}
     assert scopes["peer-group-outlier"] == scopes["environment-mismatch"] == "audit"
+
+
+def test_one_name_in_two_projects_is_two_members(services: dict[str, Service], ruleset: RuleSet) -> None:
+    """A group across projects (`api` in staging and in prod): a name identifies a service only within one."""
+    auth, worker = services["auth"], services["worker"]
+    other_auth = dataclasses.replace(auth, project="netra-dev")
+    other_worker = dataclasses.replace(worker, project="netra-prod", name="auth")  # prod's auth lacks the connector
+    parity = peer_group_parity(group("auth"), [auth, other_auth, other_worker], ruleset)
+    (finding,) = parity.findings
+    assert finding.subject == "netra-prod/us-central1/auth"
+    assert "(2/3 agree)" in finding.explanation

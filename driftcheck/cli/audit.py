@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from datetime import date
 from pathlib import Path
@@ -126,11 +127,10 @@ def audit(
         drift_checks[item.project] = check_drift(config, item, ruleset)
 
     with progress("auditing") as on_progress:
-        collected = collect(
-            config, projects, _with_progress(options, on_progress), None if shard else check_as_collected
-        )
+        options = dataclasses.replace(options, progress=on_progress)
+        collected = collect(config, projects, options, None if shard else check_as_collected)
     if shard is not None:
-        where = write_partial(partial or f"./{_partial_default(shard)}", shard, config.source, collected)
+        where = write_partial(partial or "./", shard, config.source, collected)
         typer.echo(f"wrote {where}: shard {shard}, {len(collected)} projects; `driftcheck merge` joins it", err=True)
         _store(collected, options)
         return
@@ -171,8 +171,6 @@ def merge(
     webhook: WebhookOption = None,
     rules: RulesOption = None,
 ) -> None:
-    import dataclasses
-
     from driftcheck.audit import analyse
     from driftcheck.config import load_config
     from driftcheck.shards import check_against, read_partials, stale_partials
@@ -200,15 +198,11 @@ def _config(path: Path | None, projects: list[str] | None, regions: list[str] | 
         if projects:
             raise DriftcheckError("give --config or --project, not both (the config lists the projects)")
         return load_config(path)
-    if not projects:
-        from driftcheck.sources.live.scope import resolve_scope
-
-        scope = resolve_scope(None, regions)  # the environment's or gcloud's project, as other live commands do
-        return Config(source=ONE_OFF, projects=(scope.project,), regions=scope.regions)
     from driftcheck.sources.live.scope import resolve_scope
 
-    scope = resolve_scope(projects[0], regions)
-    return Config(source=ONE_OFF, projects=tuple(dict.fromkeys(projects)), regions=scope.regions)
+    # without --project: the environment's or gcloud's project, as the other live commands do
+    scope = resolve_scope(projects[0] if projects else None, regions)
+    return Config(source=ONE_OFF, projects=tuple(dict.fromkeys(projects or [scope.project])), regions=scope.regions)
 
 
 def _check_writable(paths: list[Path]) -> None:
@@ -223,18 +217,6 @@ def _today() -> date:
     from datetime import UTC, datetime
 
     return datetime.now(UTC).date()
-
-
-def _with_progress(options: Any, on_progress: Any) -> Any:
-    import dataclasses
-
-    return dataclasses.replace(options, progress=on_progress)
-
-
-def _partial_default(shard: Any) -> str:
-    from driftcheck.shards import partial_name
-
-    return str(partial_name(shard))
 
 
 def _report(

@@ -53,7 +53,7 @@ def evaluate(
     )
     solo_variables = {"target": target_ctx, "baseline": None, "baselines": list(baseline_ctx.values())}
     # Target rules never name `baseline` (checked at load), so they can share the first pair's context: one
-    # conversion of the services fewer, the largest cost of a drift audit.
+    # conversion of the services fewer.
     shared = pairs[0].cel if pairs else PairContext(solo_variables, [], ruleset.rules)
     solo = _Pair(target, None, solo_variables, [], shared)
     hits: dict[tuple[str, str], list[_Hit]] = {}

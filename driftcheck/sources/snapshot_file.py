@@ -7,6 +7,7 @@ thing. A resource that could not be read is stored as {"error": "CODE: message"}
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 from driftcheck.errors import InputError
@@ -19,6 +20,8 @@ KIND = "driftcheck snapshot (driftcheck snapshot -o FILE)"
 MARKER = "driftcheck_snapshot"
 FORMAT_VERSION = 1
 
+
+_REGION = re.compile(r"/locations/([^/]+)/")
 
 def matches(data: Any) -> bool:
     return isinstance(data, dict) and MARKER in data
@@ -41,6 +44,22 @@ def load_snapshot(data: dict[str, Any], inventory: Inventory, origin: str) -> No
             raise InputError("not a Cloud Run v2 Service", file=origin, where=f"services[{index}]")
         common.add_service(inventory, cloudrun_v2.parse_service(raw, f"{origin}#{raw['name']}"))
     load_references(data, inventory, origin)
+
+
+def load_by_region(data: dict[str, Any], origin: str) -> dict[str, Inventory]:
+    """One inventory per region, as a service name is unique only within a region (`api` in us-central1 and in
+    europe-west1 are two services): every region of the snapshot's scope, even one without a service, and any
+    region a service is named in."""
+    raw_services = data.get("services") or ()
+    named = {m.group(1) for raw in raw_services if (m := _REGION.search(str(raw.get("name"))))}
+    scoped = [str(r) for r in (data.get("scope") or {}).get("regions") or ()]
+    inventories = {}
+    for region in [*scoped, *sorted(named - set(scoped))]:
+        inventory = Inventory()
+        here = [raw for raw in raw_services if f"/locations/{region}/" in str(raw.get("name"))]
+        load_snapshot({**data, "services": here}, inventory, origin)
+        inventories[region] = inventory
+    return inventories
 
 
 def fetch_errors(data: dict[str, Any]) -> dict[str, str]:

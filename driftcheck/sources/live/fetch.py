@@ -192,10 +192,6 @@ class LiveFetcher:
             cause = exc.cause if isinstance(exc.cause, exceptions.GoogleAPICallError) else None
             return _failure(cause, kind) if cause else Failure("RETRIES_EXHAUSTED", str(exc), kind)
 
-    def run_parallel(self, keys: Iterable[Any], work: Callable[[Any], T]) -> dict[Any, T]:
-        """Run work(key) for every key on this fetcher's bounded pool."""
-        return self._parallel(keys, work)
-
     def _parallel(self, keys: Iterable[Any], work: Callable[[Any], T]) -> dict[Any, T]:
         keys = list(keys)
         futures = {key: self.pool.submit(work, key) for key in keys}
