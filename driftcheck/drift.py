@@ -8,12 +8,11 @@ found on one side only are `iac-missing` (in state, not live) and `unmanaged` (l
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
 from fnmatch import fnmatchcase
 
 from driftcheck.compare import source_of
 from driftcheck.model import Inventory, Service, subject_of
-from driftcheck.ruleset import cel
+from driftcheck.ruleset import cel, group
 from driftcheck.ruleset.context import service_context
 from driftcheck.ruleset.evaluate import evaluate, rendered_finding
 from driftcheck.ruleset.findings import SEVERITIES, Finding, Result, Unverified
@@ -56,10 +55,15 @@ def drift(
             findings += _inventory_findings(ruleset, declared_service, "state", merged)
             continue
         result = evaluate(
-            _named(live_service, "live"), [_named(declared_service, "state")], merged, ruleset, drift=True
+            _named(live_service, "live"),
+            [_named(declared_service, "state")],
+            merged,
+            ruleset,
+            drift=True,
+            per_item_scopes=("drift",),  # drifted fields, grouped below by the cause they trigger
         )
-        kept, ignored = _apply_ignore_changes(_lift_drift_severity(result.findings), declared_service, config)
-        findings += [_about(finding, live_service) for finding in kept]
+        kept, ignored = _apply_ignore_changes(list(result.findings), declared_service, config)
+        findings += [_about(finding, live_service) for finding in _one_per_cause(kept, ruleset, live_service)]
         notes += [f"{name}: {path} differs from state but lifecycle.ignore_changes covers it" for path in ignored]
         unverified += result.unverified
     for name, live_service in sorted(live.services.items()):
@@ -103,19 +107,40 @@ def _merged(first: Inventory, second: Inventory) -> Inventory:
     return merged
 
 
-def _lift_drift_severity(findings: Iterable[Finding]) -> list[Finding]:
-    """A drifted field is as severe as the worst root cause it triggers (a lost connector is critical)."""
-    findings = list(findings)
-    causes = [f for f in findings if f.rule != DRIFT_RULE]
-    lifted = []
-    for finding in findings:
-        if finding.rule == DRIFT_RULE:
-            path = finding.evidence[0].path if finding.evidence else ""
-            related = [c.severity for c in causes if any(_same_field(path, e.path) for e in c.evidence)]
-            worst = min([finding.severity, *related], key=SEVERITIES.index)
-            finding = dataclasses.replace(finding, severity=worst)
-        lifted.append(finding)
-    return lifted
+def _one_per_cause(findings: list[Finding], ruleset: RuleSet, service: Service) -> list[Finding]:
+    """The drifted fields a root cause explains are one finding, as severe as that cause (a lost connector and
+    its egress are one critical drift, with "no VPC access" as its corroboration); the fields no cause explains
+    are one more. A cause with no drifted field of its own (a disabled secret version) stays as it is."""
+    drifted = [f for f in findings if f.rule == DRIFT_RULE]
+    grouped: list[Finding] = []
+    for cause in (f for f in findings if f.rule != DRIFT_RULE):
+        fields = [d for d in drifted if any(_same_field(_drifted_path(d), e.path) for e in cause.evidence)]
+        drifted = [d for d in drifted if d not in fields]
+        grouped.append(_drift_finding(fields, ruleset, service, cause) if fields else cause)
+    return grouped + ([_drift_finding(drifted, ruleset, service, None)] if drifted else [])
+
+
+def _drift_finding(fields: list[Finding], ruleset: RuleSet, service: Service, cause: Finding | None) -> Finding:
+    rule = ruleset.get(DRIFT_RULE)
+    explanation = fields[0].explanation
+    if len(fields) > 1 and rule is not None and rule.summary:
+        items = [{"path": e.path, "live": e.target, "state": e.baseline} for f in fields for e in f.evidence[:1]]
+        context = cel.new_context({"target": {"name": service.name}, "items": items})
+        explanation = cel.render(rule.summary, context)
+    finding = group.merged(fields, explanation)
+    if cause is None:
+        return finding
+    return dataclasses.replace(
+        finding,
+        severity=min(finding.severity, cause.severity, key=SEVERITIES.index),
+        confirmations=(*finding.confirmations, cause.explanation, *cause.confirmations),
+        corroborated_by=(cause.rule, *cause.corroborated_by),
+        status_quote=finding.status_quote or cause.status_quote,
+    )
+
+
+def _drifted_path(finding: Finding) -> str:
+    return finding.evidence[0].path if finding.evidence else ""
 
 
 def _apply_ignore_changes(

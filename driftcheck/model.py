@@ -129,6 +129,23 @@ class ServiceStatus:
         created, ready = self.latest_created_revision, self.latest_ready_revision
         return bool(created) and created != ready
 
+    @property
+    def deploy_note(self) -> str | None:
+        """What a failed deploy leaves serving: an older revision, or nothing at all when none was ever ready."""
+        if not self.last_deploy_failed:
+            return None
+        if not self.latest_ready_revision:
+            return "no revision has ever become ready: there is no older revision to fall back on, nothing serves"
+        return f"the last deploy failed: traffic stays on {self.latest_ready_revision}, the last ready revision"
+
+    @property
+    def failure(self) -> str | None:
+        """The failure the platform states (reason and message), or None when the status states none."""
+        if self.ready is not False and not self.last_deploy_failed:
+            return None
+        text = " ".join(part for part in (self.reason, self.message) if part)
+        return text or None
+
 
 @dataclass(frozen=True)
 class ServiceMetadata:
@@ -267,6 +284,7 @@ def to_plain(value: Any) -> Any:
         plain["engine"] = to_plain(value.engine)
     if isinstance(value, ServiceStatus):
         plain["last_deploy_failed"] = value.last_deploy_failed
+        plain["deploy_note"] = value.deploy_note
     return plain
 
 

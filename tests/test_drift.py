@@ -23,17 +23,26 @@ def _by_rule(report: dict[str, Any], rule: str) -> list[dict[str, Any]]:
     return [f for f in report["findings"] if f["rule"] == rule]
 
 
+def _drifted(report: dict[str, Any]) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """Each drifted field's (finding, evidence row): one finding holds every field that one cause explains."""
+    return {row["path"]: (f, row) for f in _by_rule(report, "iac-drift") for row in f["evidence"]}
+
+
 def test_connector_removed_by_hand_is_critical_drift_naming_the_connector() -> None:
     run = _drift(STATE, "--from", INCIDENT)
     report = run.json()
     assert run.code == 1
-    drifted = {f["evidence"][0]["path"]: f for f in _by_rule(report, "iac-drift")}
-    assert drifted["vpc.connector"]["severity"] == "critical"  # lifted by vpc-access-missing
-    assert drifted["vpc.connector"]["evidence"][0]["baseline"] == CONNECTOR
-    assert drifted["vpc.connector"]["evidence"][0]["target"] is None
-    assert CONNECTOR in drifted["vpc.connector"]["explanation"]
-    cause = _by_rule(report, "vpc-access-missing")[0]
-    assert cause["explanation"].startswith("api (live) has no VPC access (api (terraform state) uses connector")
+    drifted = _drifted(report)
+    finding, row = drifted["vpc.connector"]
+    assert finding["severity"] == "critical"  # lifted by vpc-access-missing
+    assert (row["baseline"], row["target"]) == (CONNECTOR, None)
+    assert CONNECTOR in finding["explanation"] and "state says" in finding["explanation"]
+    # One cause, one finding: the connector, its egress and the VPC path it gave are one drift, explained by
+    # the missing VPC access (corroboration, not a card of its own), and worded live/state, never "peer".
+    assert drifted["vpc.egress"][0] is finding and drifted["vpc.path"][0] is finding
+    assert finding["corroborated_by"][0] == "vpc-access-missing" and not _by_rule(report, "vpc-access-missing")
+    assert finding["confirmations"][0].startswith("api (live) has no VPC access (api (terraform state) uses connector")
+    assert finding["peers"] is None and "peer" not in finding["explanation"]
     assert not [f for f in report["findings"] if f["explanation"].startswith("auth")]  # auth matches its state
 
 
@@ -65,7 +74,8 @@ def test_drift_against_the_live_api() -> None:
         run = _drift(STATE, *SCOPE, "--endpoint", server.address)
     report = run.json()
     assert report["target"] == "live netra-staging/us-central1"
-    assert {f["rule"] for f in report["findings"]} >= {"iac-drift", "vpc-access-missing", "iac-missing"}
+    assert {f["rule"] for f in report["findings"]} >= {"iac-drift", "iac-missing"}
+    assert "vpc-access-missing" in _by_rule(report, "iac-drift")[0]["corroborated_by"]
 
 
 @pytest.fixture
@@ -77,7 +87,7 @@ def state_in_gcs(gcs_emulator: Any) -> str:
 def test_drift_with_state_in_cloud_storage(state_in_gcs: str) -> None:
     report = _drift(state_in_gcs, "--from", INCIDENT).json()
     assert report["baselines"] == [state_in_gcs]
-    assert any(f["evidence"][0]["path"] == "vpc.connector" for f in _by_rule(report, "iac-drift"))
+    assert "vpc.connector" in _drifted(report)
 
 
 @pytest.mark.parametrize("state", ["auth-v1.tfstate", "auth-v2.tfstate"])
@@ -143,8 +153,8 @@ def test_lifecycle_ignore_changes_from_the_config_dir_suppresses_that_drift() ->
     config = FIXTURES / "terraform-hcl" / "staging-config"  # ignore_changes = [template[0].vpc_access, ...]
     plain = _drift(STATE, "--from", INCIDENT).json()
     honoured = _drift(STATE, "--from", INCIDENT, "--config-dir", config).json()
-    assert {f["evidence"][0]["path"] for f in _by_rule(plain, "iac-drift")} >= {"vpc.connector", "vpc.egress"}
-    assert not [f for f in _by_rule(honoured, "iac-drift") if f["evidence"][0]["path"].startswith("vpc")]
+    assert set(_drifted(plain)) >= {"vpc.connector", "vpc.egress"}
+    assert not [path for path in _drifted(honoured) if path.startswith("vpc")]
     assert any("api: vpc.connector" in note and "ignore_changes" in note for note in honoured["notes"])
     assert _by_rule(honoured, "iac-missing")  # the rest of the job is unchanged
 
@@ -152,7 +162,8 @@ def test_lifecycle_ignore_changes_from_the_config_dir_suppresses_that_drift() ->
 def test_fix_commands_name_the_real_service() -> None:
     """Explanations say `api (live)` and `api (terraform state)`; a command to paste must say `api`."""
     report = _drift(str(STATE), "--from", INCIDENT).json()
-    (finding,) = _by_rule(report, "vpc-access-missing")
-    assert "api (live)" in finding["explanation"]
-    assert finding["remediation"]["gcloud"].startswith("gcloud run services update api --region us-central1")
-    assert not any("(live)" in fix or "(terraform state)" in fix for fix in finding["remediation"].values())
+    (finding,) = _by_rule(report, "iac-drift")
+    assert "api (live)" in finding["confirmations"][0]
+    fixes = [fix for f in report["findings"] for fix in f["remediation"].values()]
+    assert any(" api --region us-central1" in fix for fix in fixes), fixes
+    assert not any("(live)" in fix or "(terraform state)" in fix for fix in fixes)

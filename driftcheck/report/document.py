@@ -45,6 +45,7 @@ def build(result: Result) -> dict[str, Any]:
         "changes": [_timeline_change(c) for c in result.changes],
         "notes": list(result.notes),
         "located_at": result.located_at,
+        "peer_likeness": dict(result.peer_likeness),
         "incomplete": result.incomplete,
     }
     redacted: dict[str, Any] = redact_tree(document)
@@ -63,6 +64,10 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "evidence": [_evidence(e) for e in finding.evidence],
         "remediation": dict(finding.remediation),
         "docs": finding.docs,
+        "status_quote": finding.status_quote,
+        "items": finding.items,
+        "corroborated_by": list(finding.corroborated_by),
+        "fix": [{"action": a.action, "args": _value(a.args)} for a in finding.fix],
     }
 
 

@@ -138,16 +138,18 @@ def _status_items(status: dict[str, Any], target: str) -> list[str]:
     ]
     items = [
         f'<li><code>{_e(target)}</code> is <span class="{css}">{word}</span>; latest created revision '
-        f"<code>{_e(status.get('latest_created_revision'))}</code>, latest ready "
-        f"<code>{_e(status.get('latest_ready_revision'))}</code></li>"
+        f"<code>{_e(status.get('latest_created_revision'))}</code>, "
+        + (f"latest ready <code>{_e(status['latest_ready_revision'])}</code>" if status.get("latest_ready_revision")
+           else "no ready revision")
+        + "</li>"
     ]
     if status.get("reason") or status.get("message"):
         items.append(f"<li><strong>{_e(status.get('reason'))}</strong>: {_e(status.get('message'))}</li>")
     traffic = ", ".join(f"{_e(t['percent'])}% → <code>{_e(t['revision'])}</code>" for t in status.get("traffic") or [])
     if traffic:
         items.append(f"<li>traffic: {traffic}</li>")
-    if status.get("last_deploy_failed"):
-        items.append('<li class="failed">the last deploy failed: traffic stays on the older revision</li>')
+    if status.get("deploy_note"):
+        items.append(f'<li class="failed">{_e(status["deploy_note"])}</li>')
     return items
 
 

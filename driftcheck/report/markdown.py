@@ -53,15 +53,15 @@ def _status(status: dict[str, Any], target: str) -> list[str]:
     ready = {True: "ready", False: "**not ready**", None: "reconciling"}[status.get("ready")]
     lines.append(
         f"- `{target}` is {ready}; latest created revision `{status.get('latest_created_revision')}`, "
-        f"latest ready `{status.get('latest_ready_revision')}`"
+        + (f"latest ready `{status['latest_ready_revision']}`" if status.get("latest_ready_revision") else "no ready revision")
     )
     if status.get("reason") or status.get("message"):
         lines.append(f"- {status.get('reason')}: {status.get('message')}")
     traffic = ", ".join(f"{t['percent']}% → `{t['revision']}`" for t in status.get("traffic") or [])
     if traffic:
         lines.append(f"- traffic: {traffic}")
-    if status.get("last_deploy_failed"):
-        lines.append("- the last deploy failed: traffic stays on the older revision")
+    if status.get("deploy_note"):
+        lines.append(f"- {status['deploy_note']}")
     return [*lines, ""]
 
 

@@ -68,7 +68,7 @@ def _status(status: dict[str, Any], target: str) -> Panel:
         Text.assemble(
             ready,
             f"  latest created {status.get('latest_created_revision')}, "
-            f"latest ready {status.get('latest_ready_revision')}",
+            + (f"latest ready {status['latest_ready_revision']}" if status.get("latest_ready_revision") else "no ready revision"),
         )
     ]
     if status.get("reason") or status.get("message"):
@@ -76,8 +76,8 @@ def _status(status: dict[str, Any], target: str) -> Panel:
     traffic = ", ".join(f"{t['percent']}% → {t['revision']}" for t in status.get("traffic") or [])
     if traffic:
         lines.append(Text(f"traffic: {traffic}"))
-    if status.get("last_deploy_failed"):
-        lines.append(Text("the last deploy failed: traffic stays on the older revision", style="red"))
+    if status.get("deploy_note"):
+        lines.append(Text(status["deploy_note"], style="red"))
     return Panel(Group(*lines), title=title, title_align="left")
 
 

@@ -21,7 +21,7 @@ from driftcheck.compare import Change
 from driftcheck.ruleset import cel
 from driftcheck.ruleset.schema import Rule
 
-PER_CANDIDATE: dict[str, Any] = {"vars": {}, "change": None, "item": None}
+PER_CANDIDATE: dict[str, Any] = {"vars": {}, "change": None, "item": None, "items": []}
 
 
 class PairContext:

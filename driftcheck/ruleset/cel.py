@@ -66,7 +66,8 @@ def check_rule(rule: Rule) -> None:
     """Compile every expression of a rule now, so a typo fails at load time with the rule's name."""
     expressions = [rule.for_each, rule.item_key, rule.when, *(c.when for c in rule.confirm)]
     expressions += [e for spec in rule.evidence for e in (spec.target, spec.baseline, spec.source)]
-    templates = [rule.explanation, rule.unverified_hint or "", rule.peers or "", *rule.remediation.values()]
+    templates = [rule.explanation, rule.unverified_hint or "", rule.peers or "", rule.summary or ""]
+    templates += list(rule.remediation.values())
     templates += [c.label for c in rule.confirm]
     templates += [t for spec in rule.evidence for t in (spec.label, spec.path) if t]
     expressions += [m.group(1) for t in templates for m in _TEMPLATE.finditer(t)]
@@ -75,7 +76,7 @@ def check_rule(rule: Rule) -> None:
             compiled(expression)
         except (ValueError, RuntimeError) as exc:
             raise RuleError(f"{rule.origin}: rule {rule.id}: CEL expression {expression!r}: {exc}") from None
-        if rule.scope == "target" and _BASELINE.search(expression):
+        if rule.scope in ("target", "status") and _BASELINE.search(expression):
             # Target rules share a pair's context (ruleset/batch.py), where `baseline` is that pair's peer.
             raise RuleError(
                 f"{rule.origin}: rule {rule.id}: a target-scope rule sees no single baseline; use baselines"
@@ -88,6 +89,7 @@ def new_context(variables: dict[str, Any], *, converted: bool = False) -> Any:
     for name, value in variables.items():
         context.add_variable(name, value if converted else to_cel(value))
     context.add_function("closest", closest)
+    context.add_function("display", display)
     context.add_function("db_engine", db_engine)
     context.add_function("join", lambda items, separator: separator.join(display(i) for i in items))
     context.add_function("sorted", lambda items: sorted(items))

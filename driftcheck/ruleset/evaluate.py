@@ -7,11 +7,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from driftcheck.compare import Change, compare_services, source_of
+from driftcheck.likeness import Likeness, likeness
 from driftcheck.model import Inventory, Service, ServiceStatus, Unknown, to_plain
-from driftcheck.ruleset import cel
+from driftcheck.ruleset import cel, group
 from driftcheck.ruleset.batch import PairContext, candidates_of, change_plain
 from driftcheck.ruleset.context import service_context
-from driftcheck.ruleset.findings import Evidence, Finding, Result, Unverified
+from driftcheck.ruleset.findings import SEVERITIES, Evidence, Finding, Result, Unverified
 from driftcheck.ruleset.load import RuleSet
 from driftcheck.ruleset.rank import rank
 from driftcheck.ruleset.schema import Rule
@@ -31,13 +32,22 @@ class _Hit:
     key: str
     baseline: str | None
     finding: Finding
+    subject: Any  # the hit's item or change: what a rule's `summary` lists as `items`
+    pair: _Pair
 
 
 def evaluate(
-    target: Service, baselines: list[Service], inventory: Inventory, ruleset: RuleSet, *, drift: bool = False
+    target: Service,
+    baselines: list[Service],
+    inventory: Inventory,
+    ruleset: RuleSet,
+    *,
+    drift: bool = False,
+    per_item_scopes: tuple[str, ...] = (),
 ) -> Result:
     """Every rule over the target and its baselines. With `drift`, the baseline is the declared (Terraform) form
-    of the target and the drift-scope rules apply too."""
+    of the target and the drift-scope rules apply too. The rules of `per_item_scopes` give one finding per item
+    they hit (the drift job groups drifted fields by the root cause they trigger, see drift.py)."""
     # In CEL form once: each service's context is in several pairs' contexts (as target, baseline, baselines).
     plain = {id(s): to_plain(s) for s in (target, *baselines)}  # once each: contexts and deepdiff both need it
     target_ctx = cel.to_cel(service_context(target, inventory, plain[id(target)]))
@@ -56,16 +66,28 @@ def evaluate(
     # conversion of the services fewer.
     shared = pairs[0].cel if pairs else PairContext(solo_variables, [], ruleset.rules)
     solo = _Pair(target, None, solo_variables, [], shared)
-    hits: dict[tuple[str, str], list[_Hit]] = {}
+    hits: dict[str, dict[str, list[_Hit]]] = {}  # rule id -> item key -> the hit on each baseline
     unverified: dict[tuple[str, str], Unverified] = {}
     matched_paths: set[str] = set()
     for rule in ruleset.rules:
         if rule.scope in ("inventory", "audit") or (rule.scope == "drift" and not drift):
             continue
-        for pair in [solo] if rule.scope == "target" else pairs:
+        for pair in [solo] if rule.scope in ("target", "status") else pairs:
             for hit in _run(rule, pair, unverified, matched_paths):
-                hits.setdefault((rule.id, hit.key), []).append(hit)
-    findings = [_aggregate(group, len(baselines)) for group in hits.values()]
+                hits.setdefault(rule.id, {}).setdefault(hit.key, []).append(hit)
+    # A declared form is the service itself, never "a different application".
+    peers = {} if drift else {b.name: likeness(target, b) for b in baselines}
+    rules = {r.id: r for r in ruleset.rules}
+    findings = [
+        finding
+        for rule_id, by_key in hits.items()
+        for finding in (
+            [_aggregate(rules[rule_id], item, peers) for item in by_key.values()]
+            if rules[rule_id].scope in per_item_scopes
+            else _one_per_cause(rules[rule_id], by_key, peers)
+        )
+    ]
+    findings = group.fold_explained(findings, rules)
     return Result(
         target=target.name,
         baselines=tuple(b.name for b in baselines),
@@ -73,8 +95,40 @@ def evaluate(
         findings=tuple(rank(findings, [r.id for r in ruleset.rules])),
         unverified=tuple(unverified.values()),
         other_differences=_unmatched(pairs, matched_paths),
+        notes=tuple(_unlike_note(target, name, peer) for name, peer in peers.items() if peer.unlike),
         unread=dict(inventory.errors),
+        peer_likeness={name: peer.score for name, peer in peers.items()},
     )
+
+
+def _unlike_note(target: Service, baseline: str, peer: Likeness) -> str:
+    why = f" ({', '.join(peer.reasons)})" if peer.reasons else ""
+    return (
+        f"{target.name} and {baseline} share little{why}, likeness {peer.score:.2f}: they look like different "
+        "applications, so differences are expected and findings are weaker (capped at medium)"
+    )
+
+
+def _one_per_cause(rule: Rule, by_key: dict[str, list[_Hit]], peers: dict[str, Likeness]) -> list[Finding]:
+    """One cause, one finding: the items a rule hit on this target against the same peers are one finding (what
+    every peer has and the target lacks is one cause; what one peer of two has is another, weaker one)."""
+    causes: dict[frozenset[str | None], list[list[_Hit]]] = {}
+    for hits in by_key.values():
+        causes.setdefault(frozenset(h.baseline for h in hits), []).append(hits)
+    return [_one_finding(rule, items, peers) for items in causes.values()]
+
+
+def _one_finding(rule: Rule, items: list[list[_Hit]], peers: dict[str, Likeness]) -> Finding:
+    per_item = [_aggregate(rule, hits, peers) for hits in items]
+    if len(per_item) == 1:
+        return per_item[0]
+    first = items[0][0]
+    if rule.summary:
+        listed = [hits[0].subject for hits in items]
+        explanation = cel.render(rule.summary, first.pair.cel.scoped(vars=rule.vars, items=listed))
+    else:
+        explanation = " ".join(dict.fromkeys(f.explanation for f in per_item))
+    return group.merged(per_item, explanation)
 
 
 def _pair(
@@ -109,9 +163,33 @@ def _run(rule: Rule, pair: _Pair, unverified: dict[tuple[str, str], Unverified],
             unverified.setdefault((rule.id, key), verdict)
         elif verdict:
             finding = _finding(rule, pair, pair.cel.scoped(vars=rule.vars, **extra), change)
+            finding = replace(finding, status_quote=_status_quote(rule, pair.target))
             matched.update(e.path for e in finding.evidence)  # shown as evidence, so not an "other difference"
-            hits.append(_Hit(key, pair.baseline.name if pair.baseline else None, finding))
+            subject = extra.get("item", extra.get("change"))
+            hits.append(_Hit(key, pair.baseline.name if pair.baseline else None, finding, subject, pair))
     return hits
+
+
+def _status_quote(rule: Rule, target: Service) -> str | None:
+    """The words of the target's stated failure that one of the rule's `status_match` patterns finds."""
+    failure = target.status.failure if isinstance(target.status, ServiceStatus) else None
+    if not failure or not rule.status_match:
+        return None
+    return next((m.group(0) for p in rule.status_match if (m := re.search(p, failure, re.I | re.S))), None)
+
+
+def _status_item(rule: Rule, target: Service) -> dict[str, Any] | None:
+    """A status rule's one item: the stated failure with what its pattern captured (`(?P<image>...)`)."""
+    status = target.status
+    failure = status.failure if isinstance(status, ServiceStatus) else None
+    if not failure or not isinstance(status, ServiceStatus):
+        return None
+    for pattern in rule.status_match:
+        match = re.search(pattern, failure, re.I | re.S)
+        if match:
+            groups = {k: v for k, v in match.groupdict().items() if v is not None}
+            return {"quote": match.group(0), "reason": status.reason, "message": status.message, **groups}
+    return None
 
 
 def _batch_verdicts(rule: Rule, pair: _Pair, count: int) -> list[Any] | None:
@@ -150,6 +228,9 @@ def _candidates(rule: Rule, pair: _Pair) -> list[tuple[str, dict[str, Any], Chan
     item's `when` when it came with the item."""
     if rule.match is not None:
         return [(c.path, {"change": change_plain(c)}, c, None) for c in candidates_of(rule, pair.changes)]
+    if rule.scope == "status":
+        stated = _status_item(rule, pair.target)
+        return [("", {"item": stated}, None, None)] if stated else []
     if rule.for_each is not None:
         listed: list[tuple[str, dict[str, Any], Change | None, Any]] = [
             (cel.display(key) if rule.item_key else str(index), {"item": item}, None, verdict)
@@ -178,7 +259,7 @@ def _unknown_need(needs: list[str], scope: dict[str, Any]) -> str | None:
 def _finding(rule: Rule, pair: _Pair, context: Any, change: Change | None) -> Finding:
     confirmations = [cel.render(c.label, context) for c in rule.confirm if _holds(c.when, context)]
     status = pair.target.status
-    if rule.status_match and isinstance(status, ServiceStatus):
+    if rule.status_match and rule.scope != "status" and isinstance(status, ServiceStatus):  # status rules quote it
         text = f"{status.reason or ''} {status.message or ''}"
         said = next((m.group(0) for p in rule.status_match if (m := re.search(p, text, re.I))), None)
         if said:
@@ -274,12 +355,20 @@ def _value(expression: str | None, context: Any) -> Any:
     return value
 
 
-def _aggregate(hits: list[_Hit], total_baselines: int) -> Finding:
+def _aggregate(rule: Rule, hits: list[_Hit], peers: dict[str, Likeness]) -> Finding:
+    """One item's hits on every baseline: how many peers agree, weighted by how much each is a real peer."""
     first = hits[0].finding
-    if hits[0].baseline is None:
+    if hits[0].baseline is None or not peers:  # a target rule, or a drift check: its baseline is no peer
         return first
-    agreeing = len({h.baseline for h in hits})
-    return replace(first, peers_agreeing=agreeing, peers_total=total_baselines)
+    agreeing = {h.baseline for h in hits if h.baseline is not None}
+    total = len(hits[0].pair.variables["baselines"])
+    weight = {name: peers[name].score if name in peers else 1.0 for name in (*agreeing, *peers)}
+    share = sum(weight[n] for n in agreeing) / (sum(weight[n] for n in peers) or len(agreeing))
+    finding = replace(first, peers_agreeing=len(agreeing), peers_total=total, peers_likeness=min(share, 1.0))
+    only_unlike = bool(peers) and all(peers[name].unlike for name in agreeing if name in peers)
+    if rule.scope == "pair" and only_unlike and SEVERITIES.index(finding.severity) < SEVERITIES.index("medium"):
+        finding = replace(finding, severity="medium")  # a difference from another application is a weak clue
+    return finding
 
 
 def _unmatched(pairs: list[_Pair], matched: set[str]) -> tuple[Change, ...]:

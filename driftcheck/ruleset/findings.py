@@ -7,6 +7,7 @@ from typing import Any
 
 from driftcheck.compare import Change
 from driftcheck.history import TimelineChange
+from driftcheck.ruleset.fixes import FixAction
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
@@ -34,10 +35,19 @@ class Finding:
     peers_total: int = 0
     peers_text: str | None = None  # what the agreeing peers have, from the rule's `peers` template
     subject: str | None = None  # the service it is about (project/region/service) when one report covers many
+    fix: tuple[FixAction, ...] = ()  # typed actions; `remediation` is their rendering (ruleset/fixes.py)
+    status_quote: str | None = None  # the words of the target's stated failure this finding explains
+    peers_likeness: float = 0.0  # the agreeing baselines' share of all baselines, each weighted by its likeness
+    items: int = 1  # how many hits of the rule this one finding stands for (ruleset/group.py)
+    corroborated_by: tuple[str, ...] = ()  # rules whose findings were folded into this one as corroboration
 
     @property
     def strength(self) -> int:
         return len(self.confirmations)
+
+    @property
+    def explains_status(self) -> bool:
+        return self.status_quote is not None
 
     @property
     def peer_summary(self) -> str | None:
@@ -70,6 +80,7 @@ class Result:
     unread: dict[str, str] = field(default_factory=dict)  # resource -> why it could not be read
     located_at: str = "target"  # whose sources say where to fix: the target's, or (drift) the declaration's
     changes: tuple[TimelineChange, ...] = ()  # an audit: what changed since the previous snapshot (not findings)
+    peer_likeness: dict[str, float] = field(default_factory=dict)  # baseline -> how alike (driftcheck/likeness.py)
 
     @property
     def incomplete(self) -> bool:

@@ -11,8 +11,9 @@ from driftcheck.ruleset.findings import SEVERITIES
 CHANGE_KINDS = ("added", "removed", "changed")
 # pair: target against each baseline; target: the target alone; drift: live against its declared state, in the
 # drift job only; inventory: a resource found on one side only (in state but not live, live but not in state);
-# audit: peer-group and environment parity, built by driftcheck/parity.py from the rule's texts.
-SCOPES = ("pair", "target", "drift", "inventory", "audit")
+# audit: peer-group and environment parity, built by driftcheck/parity.py from the rule's texts; status: the
+# failure the platform states in the target's status, matched by `status_match` (named groups become `item.*`).
+SCOPES = ("pair", "target", "status", "drift", "inventory", "audit")
 _RULE_KEYS = {
     "id",
     "title",
@@ -33,6 +34,8 @@ _RULE_KEYS = {
     "vars",
     "peers",
     "description",
+    "explained_by",
+    "summary",
 }
 
 
@@ -79,6 +82,9 @@ class Rule:
     vars: dict[str, Any] = field(default_factory=dict)
     description: str | None = None
     peers: str | None = None  # template completing "2/2 peers ...", e.g. "have {{ item.name }}"
+    # Rules whose finding, when one is present, explains this one: this finding then becomes its corroboration.
+    explained_by: tuple[str, ...] = ()
+    summary: str | None = None  # template for several hits shown as one finding; `items` lists each hit's item
 
 
 def parse_rule(raw: dict[str, Any], origin: str) -> Rule:
@@ -98,8 +104,10 @@ def parse_rule(raw: dict[str, Any], origin: str) -> Rule:
     scope = raw.get("scope", "pair")
     if scope not in SCOPES:
         raise fail("scope", f"{scope!r} is not one of {', '.join(SCOPES)}")
-    if "match" not in raw and "when" not in raw:
+    if "match" not in raw and "when" not in raw and scope != "status":
         raise fail("when", "a rule needs `match`, `when`, or both")
+    if scope == "status" and not raw.get("status_match"):
+        raise fail("status_match", "a status rule needs the patterns of the failure it names")
     if "match" in raw and scope not in ("pair", "drift"):
         raise fail("match", "change matching compares against a baseline: use scope pair or drift")
     return Rule(
@@ -123,6 +131,8 @@ def parse_rule(raw: dict[str, Any], origin: str) -> Rule:
         vars=dict(raw.get("vars") or {}),
         description=_optional_str(raw, "description", fail),
         peers=_optional_str(raw, "peers", fail),
+        explained_by=tuple(_str_list(raw, "explained_by", fail)),
+        summary=_optional_str(raw, "summary", fail),
     )
 
 
