@@ -93,9 +93,14 @@ def _change(report_type: str, keys: list[str], level: Any, target: Service, base
 
 
 def _restore(value: Any) -> Any:
-    """deepdiff saw tokens; reports show the model's own values."""
+    """deepdiff saw tokens; reports show the model's own values, at any depth (a whole env var added holds its
+    redacted value one level down)."""
     if isinstance(value, str) and value.startswith("redacted:"):
         return Redacted(value.removeprefix("redacted:"))
+    if isinstance(value, dict):
+        return {k: _restore(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_restore(v) for v in value]
     return value
 
 

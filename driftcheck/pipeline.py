@@ -11,6 +11,7 @@ from driftcheck.model import Inventory, Service
 from driftcheck.ruleset.evaluate import evaluate
 from driftcheck.ruleset.findings import Result
 from driftcheck.ruleset.load import RuleSet
+from driftcheck.ruleset.naming import labels
 from driftcheck.sources import locator as locators
 from driftcheck.sources.documents import Document, read_documents
 from driftcheck.sources.evidence import (
@@ -42,7 +43,17 @@ def compare(target: str, baselines: list[str], evidence: list[Path], ruleset: Ru
     result = evaluate(target_service, baseline_services, inventory, ruleset)
     notes = [f"assumed project {number} is {project}: the compared files name one project by number and by id, "
              "and nothing in the evidence links the two" for number, project in aliases.items()]
+    notes += _shared_names(target_service, baseline_services)
     return dataclasses.replace(result, notes=(*result.notes, *notes))
+
+
+def _shared_names(target: Service, baselines: list[Service]) -> list[str]:
+    """Services of one name (one per project, or per file) are told apart in every finding: say how."""
+    services = [target, *baselines]
+    shown = labels([(s.name, s.project, s.origin) for s in services])
+    roles = ["the target", *(["the baseline"] if len(baselines) == 1 else ["a baseline"] * len(baselines))]
+    named = [f"{role} {label}" for s, role, label in zip(services, roles, shown, strict=True) if label != s.name]
+    return [f"compared services share a name; the findings call {' and '.join(named)}"] if named else []
 
 
 def _assumed_project_link(services: list[Service], inventory: Inventory) -> dict[str, str]:

@@ -188,7 +188,9 @@ def test_webhook_gets_a_summary_with_slack_text(
     run = _audit(audit_server, tmp_path / "h", "--webhook", url, "-o", tmp_path / "audit.html", "--format", "html")
     assert run.code == 1, run.stderr
     (payload,) = handler.received
-    assert payload["verdict"] == "failing" and payload["counts"]["critical"] == 5
+    # One cause, one finding: the connector lost outside Terraform (its egress, its VPC path, the private-IP
+    # instance it cut off and the start failure Cloud Run states) is the audit's one critical finding.
+    assert payload["verdict"] == "failing" and payload["counts"]["critical"] == 1
     assert payload["reports"] == [str(tmp_path / "audit.html")]
     assert payload["text"].startswith("driftcheck audit of netra-staging, netra-prod, netra-dev (us-central1): failing")
     assert "• HIGH netra-staging/us-central1/ledger-eu: A service differs from its peer group" in payload["text"]

@@ -98,3 +98,76 @@ def test_redact_tree_masks_by_key_and_by_content_at_any_depth() -> None:
         "source": {"target": "staging.json#secret:db-password:iam"},
         "env_named_source": {"source": {"value": "password=[REDACTED]"}},
     }
+
+
+@pytest.mark.parametrize("value", ["true", "False", "yes", "no", "on", "OFF", "enabled", "disabled", "0", "1"])
+def test_a_flag_under_a_credential_name_stays_readable(value: str) -> None:
+    assert redact_env_value("SECRETS_ACCESS_GRANTED", value) == value
+    assert redact_text(f"--secrets-access-granted={value}") == f"--secrets-access-granted={value}"
+    assert redact_tree({"API_TOKEN_REQUIRED": value}) == {"API_TOKEN_REQUIRED": value}
+
+
+@pytest.mark.parametrize("value", ["truest", "10", "yes!", "hunter2", "1234"])
+def test_a_value_that_only_starts_like_a_flag_is_masked(value: str) -> None:
+    assert isinstance(redact_env_value("DB_PASSWORD", value), Redacted)
+    assert redact_text(f"password={value}") == "password=[REDACTED]"
+    assert redact_tree({"DB_PASSWORD": value}) == {"DB_PASSWORD": MASK}
+
+
+def test_a_count_under_a_credential_name_stays_readable_a_numeric_password_does_not() -> None:
+    assert redact_env_value("ESM2_MAX_BATCH_TOKENS", "4096") == "4096"
+    assert isinstance(redact_env_value("MAX_TOKENS", "4k"), Redacted)  # a count is a whole number
+    assert isinstance(redact_env_value("DB_PASSWORD", "123456"), Redacted)  # no word that counts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # gcloud's SECRET:VERSION, as fixes write them: names and version numbers
+        "gcloud run services update notifier --region us-central1 --update-secrets "
+        "SMTP_PASSWORD=projects/123456789012/secrets/smtp-password:2",
+        "--update-secrets=DB_PASSWORD=db-password:latest,API_KEY=projects/PROJECT_NUMBER/secrets/api-key:3",
+        "--set-secrets /etc/secrets/token=api-token:1,GOOGLE_CLIENT_SECRET=angelvault-secrets:google-client-secret",
+        "Permission denied on secret projects/p/secrets/db-password:3 for the revision",
+        'secret_key_ref { secret = "nextauth-secret", version = "latest" }',
+        "DB_SECRET_NAME=billing-db-password JWT_SECRET_VERSION=3 TOKEN_URL=https://auth.example/token",
+        "--update-env-vars STRIPE_API_KEY=VALUE",  # a fix's placeholder
+        "--remove-secrets=DB_PASSWORD,/etc/secrets/api-token",  # variable names and mount paths
+    ],
+)
+def test_secret_references_and_names_stay_readable(text: str) -> None:
+    assert redact_text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("--update-secrets=DB_PASSWORD=hunter2", "--update-secrets=[REDACTED]"),  # not SECRET:VERSION: all of it
+        ("DB_PASSWORD=db-password:2", "DB_PASSWORD=[REDACTED]"),  # outside gcloud's list: a value, maybe
+        ("projects/p/secrets/db-password:hunter2", "projects/p/secrets/db-password:[REDACTED]"),  # no version
+        ('secret = "hunter2"', "secret = [REDACTED]"),  # not in a secret_key_ref
+        ("DB_SECRET_NAME=password=hunter2", "DB_SECRET_NAME=password=[REDACTED]"),  # a pair inside a name's value
+        ("--update-secrets A=a:1 --db-password=hunter2", "--update-secrets A=a:1 --db-password=[REDACTED]"),
+    ],
+)
+def test_credentials_beside_or_shaped_like_references_are_masked(text: str, expected: str) -> None:
+    assert redact_text(text) == expected
+
+
+def test_redact_tree_keeps_a_secret_reference_under_a_credential_name() -> None:
+    reference = {"value": None, "secret": {"secret": "nextauth-secret", "version": "latest"}}
+    volume = {"kind": "secret", "secret": "db-password", "items": {"password.txt": "3"}, "detail": None}
+    tree = {"env": {"NEXTAUTH_SECRET": reference}, "volumes": {"db-password": volume}}
+    assert redact_tree(tree) == tree
+
+
+@pytest.mark.parametrize(
+    "tree",
+    [
+        {"secret": "hunter2 pass", "version": "1"},  # not a secret id: a value, maybe
+        {"secret": "s3cr3t", "version": "1", "note": "x"},  # not the model's reference: a plain map
+        {"kind": "nfs", "secret": "s3cr3t", "items": {}, "detail": None},  # not a secret volume
+    ],
+)
+def test_redact_tree_masks_what_only_looks_like_a_reference(tree: dict[str, object]) -> None:
+    assert redact_tree(tree)["secret"] == MASK

@@ -4,14 +4,20 @@ Schema (stable; fields are only ever added), written out with types in report-sc
 tests/report/test_json_schema.py holds the output to:
 {"schema_version", "tool", "target", "baselines", "status", "findings": [{"rule", "subject", "severity", "title",
  "explanation", "confirmations", "peers", "evidence": [{"path", "baseline", "target", "source": {"baseline",
- "target"}}], "remediation": {"gcloud", "terraform"}, "docs"}], "unverified": [{"rule", "title", "reason", "hint"}],
- "other_differences": [...], "changes": [{"service", "before", "after", "path", "kind", "from", "to"}], "notes",
- "incomplete"}
+ "target"}}], "remediation": {"gcloud", "terraform"}, "docs", "status_quote", "items", "corroborated_by", "fix"}],
+ "unverified": [{"rule", "title", "reason", "hint"}], "other_differences": [...], "changes": [{"service", "before",
+ "after", "path", "kind", "from", "to"}], "notes", "peer_likeness", "incomplete"}
+- `status_quote`: the words of the target's stated failure a finding explains (those rank first); `items`: how
+  many hits of its rule one finding stands for; `corroborated_by`: rules folded into it (ruleset/group.py).
+- `peer_likeness`: baseline -> 0..1, how alike it is to the target (driftcheck/likeness.py); empty in drift.
 - `subject`: the service a finding is about (project/region/service) when one report covers many (an audit);
   null in a compare, whose findings are all about its target.
 - `changes`: an audit's changes since the previous snapshot, informational, never findings; `before`/`after` are
   when the two snapshots were taken (ISO 8601, UTC, `Z`); empty in a compare. A change under a path that names a
-  credential (`containers.api.env.DB_PASSWORD.value`) shows only the mask, whatever the snapshot held.
+  credential (`containers.api.env.DB_PASSWORD.value`) shows only the mask, whatever the snapshot held; a secret
+  reference under it (`...DB_PASSWORD.secret`: a secret's name and version) stays readable.
+- `path` is the canonical path, which tools match on; a reader sees `display_path(path)`, where the serving
+  container, keyed `ingress` in the model whatever each tool named it, is `container` (`container.port`).
 """
 
 from __future__ import annotations
@@ -22,12 +28,17 @@ from driftcheck import __version__
 from driftcheck.compare import Change
 from driftcheck.history import TimelineChange
 from driftcheck.model import Redacted, Unknown, to_plain
-from driftcheck.redact import MASK, is_credential_key, redact_tree
+from driftcheck.redact import MASK, is_credential_key, is_readable_value, redact_tree
 from driftcheck.ruleset.findings import Evidence, Finding, Result
+from driftcheck.sources.common import INGRESS_KEY
 
 SCHEMA_VERSION = 1
 # Model field names that read as credentials but name a reference (`env.X.secret`, `secrets`), never a value.
 _REFERENCE_FIELDS = frozenset({"secret", "secrets"})
+# How the model spells a secret reference and an env var (model.SecretRef, model.EnvVar) in a document.
+_SECRET_REF = frozenset({"secret", "version"})
+_ENV_VAR = frozenset({"value", "secret"})
+_SERVING = f"containers.{INGRESS_KEY}"
 
 
 def build(result: Result) -> dict[str, Any]:
@@ -94,7 +105,9 @@ def _timeline_change(change: TimelineChange) -> dict[str, Any]:
     plain = change.as_dict()
     old, new = _value(plain["from"]), _value(plain["to"])
     if _names_a_credential(change.path):  # a snapshot's raw value under DB_PASSWORD: redact_tree keys on from/to
-        old, new = _masked(old), _masked(new)
+        name = _var_name(change.path)
+        mask = _masked_var if change.path.count(".") == 3 and name else _masked
+        old, new = mask(old, name), mask(new, name)
     return {
         "service": plain.get("service"),
         "before": plain["before"],
@@ -107,20 +120,38 @@ def _timeline_change(change: TimelineChange) -> dict[str, Any]:
 
 
 def _names_a_credential(path: str) -> bool:
-    """`containers.api.env.DB_PASSWORD.value`: a segment names a credential, as a key would in redact_tree."""
-    return any(is_credential_key(part) for part in path.split(".") if part not in _REFERENCE_FIELDS)
+    """`containers.api.env.DB_PASSWORD.value`: a segment names a credential, as a key would in redact_tree. Not
+    an env var's secret reference (`...env.DB_PASSWORD.secret`), nor a volume: they name secrets and versions."""
+    parts, name = path.split("."), _var_name(path)
+    if name:
+        return is_credential_key(name) and parts[4:5] != ["secret"]
+    return parts[0] != "volumes" and any(is_credential_key(p) for p in parts if p not in _REFERENCE_FIELDS)
 
 
-def _masked(value: Any) -> Any:
-    """Every string of a document value as the mask; why a value is unknown is kept, it holds no value."""
+def _var_name(path: str) -> str:
+    """The env var a path is under (`containers.api.env.DB_PASSWORD.value`: DB_PASSWORD), or ''."""
+    parts = path.split(".")
+    return parts[3] if len(parts) >= 4 and parts[0] == "containers" and parts[2] == "env" else ""
+
+
+def _masked_var(value: Any, name: str) -> Any:
+    """A whole env var: its value masked, its secret reference (a name and a version) kept."""
+    if isinstance(value, dict) and set(value) == _ENV_VAR:
+        return {"value": _masked(value["value"], name), "secret": value["secret"]}
+    return _masked(value, name)
+
+
+def _masked(value: Any, name: str = "") -> Any:
+    """Every string of a document value as the mask, but what no credential can be (`true`, MAX_TOKENS=4096);
+    why a value is unknown is kept, it holds no value."""
     if isinstance(value, str):
-        return MASK if value else value
+        return MASK if value and not is_readable_value(name, value) else value
     if isinstance(value, dict) and set(value) == {"unknown"}:
         return value
     if isinstance(value, dict):
-        return {k: _masked(v) for k, v in value.items()}
+        return {k: _masked(v, name) for k, v in value.items()}
     if isinstance(value, list):
-        return [_masked(v) for v in value]
+        return [_masked(v, name) for v in value]
     return value
 
 
@@ -146,6 +177,10 @@ def display(value: Any) -> str:
         return f"unknown ({value['unknown']})"
     if isinstance(value, list):
         return ", ".join(display(v) for v in value) or "—"
+    if isinstance(value, dict) and set(value) == _SECRET_REF:  # gcloud's own SECRET:VERSION
+        return f"secret {display(value['secret'])}:{display(value['version'])}"
+    if isinstance(value, dict) and set(value) == _ENV_VAR:  # an env var is its value, or the secret it reads
+        return display(value["secret"] if value["secret"] is not None else value["value"])
     if isinstance(value, dict):
         return ", ".join(f"{k}={display(v)}" for k, v in value.items() if v is not None) or "—"
     if isinstance(value, bool):
@@ -153,6 +188,15 @@ def display(value: Any) -> str:
     if value == "":
         return '""'  # set but empty, which is not the same clue as absent
     return str(value)
+
+
+def display_path(path: str) -> str:
+    """A canonical path as a reader sees it: the serving container is `container` (`container.port`), never
+    `containers.ingress`, which reads like the service's ingress setting. gcloud shows a container by its name and
+    an unnamed one as plain "Container"; a sidecar keeps its name (`containers.proxy.port`)."""
+    if path == _SERVING or path.startswith(_SERVING + "."):
+        return "container" + path.removeprefix(_SERVING)
+    return path
 
 
 def change_cells(baseline: Any, target: Any) -> tuple[str, str]:
@@ -178,3 +222,9 @@ def snapshot_pairs(changes: list[dict[str, Any]]) -> list[tuple[tuple[str, str],
     for change in changes:
         groups.setdefault((change["before"], change["after"]), []).append(change)
     return list(groups.items())
+
+
+def latest_ready(status: dict[str, Any], quote: str = "") -> str:
+    """A failed first revision has no ready revision: say so, never "latest ready None"."""
+    revision = status.get("latest_ready_revision")
+    return f"latest ready {quote}{revision}{quote}" if revision else "no ready revision"

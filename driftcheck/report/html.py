@@ -11,7 +11,7 @@ import html
 from typing import Any
 
 from driftcheck.report import document
-from driftcheck.report.document import change_cells, display, heading, snapshot_pairs
+from driftcheck.report.document import change_cells, display, display_path, heading, latest_ready, snapshot_pairs
 from driftcheck.ruleset.findings import Result
 
 _CSS = """
@@ -136,15 +136,16 @@ def _status_items(status: dict[str, Any], target: str) -> list[str]:
     css, word = {True: ("ready", "ready"), False: ("not-ready", "NOT READY"), None: ("reconciling", "reconciling")}[
         status.get("ready")
     ]
+    ready = status.get("latest_ready_revision")
     items = [
         f'<li><code>{_e(target)}</code> is <span class="{css}">{word}</span>; latest created revision '
         f"<code>{_e(status.get('latest_created_revision'))}</code>, "
-        + (f"latest ready <code>{_e(status['latest_ready_revision'])}</code>" if status.get("latest_ready_revision")
-           else "no ready revision")
+        + (f"latest ready <code>{_e(ready)}</code>" if ready else latest_ready(status))
         + "</li>"
     ]
     if status.get("reason") or status.get("message"):
-        items.append(f"<li><strong>{_e(status.get('reason'))}</strong>: {_e(status.get('message'))}</li>")
+        reason = f"<strong>{_e(status['reason'])}</strong>: " if status.get("reason") else ""
+        items.append(f"<li>{reason}{_e(status.get('message'))}</li>")
     traffic = ", ".join(f"{_e(t['percent'])}% → <code>{_e(t['revision'])}</code>" for t in status.get("traffic") or [])
     if traffic:
         items.append(f"<li>traffic: {traffic}</li>")
@@ -201,7 +202,7 @@ def _evidence(evidence: list[dict[str, Any]]) -> list[str]:
         return []
     rows = [
         "<tr>"
-        f'<td data-label="what"><code>{_e(e["path"])}</code></td>'
+        f'<td data-label="what"><code>{_e(display_path(e["path"]))}</code></td>'
         f'<td data-label="baseline">{_e(display(e["baseline"]))}</td>'
         f'<td data-label="target" class="target">{_e(display(e["target"]))}</td>'
         f'<td data-label="source" class="source">{_source(e["source"])}</td>'
@@ -242,7 +243,8 @@ def _others(changes: list[dict[str, Any]]) -> list[str]:
     rows = []
     for change in changes:
         baseline, target = change_cells(change["baseline"], change["target"])
-        rows.append(f"<tr><td><code>{_e(change['path'])}</code></td><td>{_e(baseline)}</td><td>{_e(target)}</td></tr>")
+        path = _e(display_path(change["path"]))
+        rows.append(f"<tr><td><code>{path}</code></td><td>{_e(baseline)}</td><td>{_e(target)}</td></tr>")
     head = "<thead><tr><th>path</th><th>baseline</th><th>target</th></tr></thead>"
     return ["<h2>Other differences (no rule matched)</h2>", '<div class="table-wrap"><table class="others">', head,
             "<tbody>", *rows, "</tbody></table></div>"]  # fmt: skip
@@ -259,7 +261,8 @@ def _changes(changes: list[dict[str, Any]]) -> list[str]:
         for change in group:
             old, new = change_cells(change["from"], change["to"])
             service = f"<code>{_e(change['service'])}</code>" if change["service"] else "—"
-            rows.append(f'<tr data-kind="{_e(change["kind"])}"><td>{service}</td><td><code>{_e(change["path"])}</code>'
+            path = _e(display_path(change["path"]))
+            rows.append(f'<tr data-kind="{_e(change["kind"])}"><td>{service}</td><td><code>{path}</code>'
                         f"</td><td>{_e(old)}</td><td>{_e(new)}</td></tr>")  # fmt: skip
         caption = (f'<caption><time datetime="{_e(before)}">{_e(before)}</time> → '
                    f'<time datetime="{_e(after)}">{_e(after)}</time></caption>')  # fmt: skip

@@ -26,7 +26,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from driftcheck.report import document
-from driftcheck.report.document import change_cells, display, snapshot_pairs
+from driftcheck.report.document import change_cells, display, display_path, snapshot_pairs
 from driftcheck.ruleset.findings import SEVERITIES, Result
 
 CLEAN = "no failing finding"
@@ -73,7 +73,8 @@ def _properties(suite: ET.Element, doc: dict[str, Any], fail_on: str) -> None:
 
 def _finding(suite: ET.Element, finding: dict[str, Any], target: str, fails: bool) -> int:
     about = f"{finding['subject']}: " if finding["subject"] else ""
-    name = about + finding["rule"] + (f" ({finding['evidence'][0]['path']})" if finding["evidence"] else "")
+    where = f" ({display_path(finding['evidence'][0]['path'])})" if finding["evidence"] else ""
+    name = about + finding["rule"] + where
     case = _case(suite, target, name)
     if fails:
         failure = ET.SubElement(case, "failure", type=finding["severity"], message=_text(about + finding["title"]))
@@ -90,7 +91,8 @@ def _body(finding: dict[str, Any]) -> str:
         lines.append(f"Peers: {finding['peers']}")
     lines += [f"Confirmed: {c}" for c in finding["confirmations"]]
     for e in finding["evidence"]:
-        lines.append(f"Evidence {e['path']}: baseline {display(e['baseline'])}, target {display(e['target'])}")
+        path = display_path(e["path"])
+        lines.append(f"Evidence {path}: baseline {display(e['baseline'])}, target {display(e['target'])}")
         lines += [f"  {side} source: {source}" for side, source in e["source"].items() if source]
     lines += [f"Fix ({kind}): {command}" for kind, command in finding["remediation"].items()]
     if finding["docs"]:
@@ -103,7 +105,7 @@ def _changes(changes: list[dict[str, Any]]) -> str:
     for (before, after), group in snapshot_pairs(changes):
         lines.append(f"{before} → {after}")
         for c in group:
-            where = f"{c['service']} {c['path']}" if c["service"] else c["path"]
+            where = " ".join(filter(None, (c["service"], display_path(c["path"]))))
             lines.append(f"  {where}: {' → '.join(change_cells(c['from'], c['to']))}")
     return "\n".join(lines)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from driftcheck.report import document
-from driftcheck.report.document import change_cells, display, snapshot_pairs
+from driftcheck.report.document import change_cells, display, display_path, latest_ready, snapshot_pairs
 from driftcheck.ruleset.findings import Result
 
 
@@ -32,7 +32,8 @@ def render(result: Result) -> str:
     if doc["other_differences"]:
         lines += ["## Other differences (no rule matched)", "", "| path | baseline | target |", "|---|---|---|"]
         lines += [
-            f"| `{c['path']}` | {_cells(*change_cells(c['baseline'], c['target']))} |" for c in doc["other_differences"]
+            f"| `{display_path(c['path'])}` | {_cells(*change_cells(c['baseline'], c['target']))} |"
+            for c in doc["other_differences"]
         ]
         lines.append("")
     if doc["changes"]:
@@ -53,10 +54,10 @@ def _status(status: dict[str, Any], target: str) -> list[str]:
     ready = {True: "ready", False: "**not ready**", None: "reconciling"}[status.get("ready")]
     lines.append(
         f"- `{target}` is {ready}; latest created revision `{status.get('latest_created_revision')}`, "
-        + (f"latest ready `{status['latest_ready_revision']}`" if status.get("latest_ready_revision") else "no ready revision")
+        + latest_ready(status, "`")
     )
     if status.get("reason") or status.get("message"):
-        lines.append(f"- {status.get('reason')}: {status.get('message')}")
+        lines.append("- " + ": ".join(str(part) for part in (status.get("reason"), status.get("message")) if part))
     traffic = ", ".join(f"{t['percent']}% → `{t['revision']}`" for t in status.get("traffic") or [])
     if traffic:
         lines.append(f"- traffic: {traffic}")
@@ -79,7 +80,8 @@ def _finding(number: int, finding: dict[str, Any]) -> list[str]:
         lines += ["", "| what | baseline | target | source |", "|---|---|---|---|"]
         for e in finding["evidence"]:
             source = "; ".join(f"{side}: `{s}`" for side, s in e["source"].items() if s)
-            lines.append(f"| `{e['path']}` | {_cells(display(e['baseline']), display(e['target']))} | {source} |")
+            cells = _cells(display(e["baseline"]), display(e["target"]))
+            lines.append(f"| `{display_path(e['path'])}` | {cells} | {source} |")
     lines.append("")
     for kind, command in finding["remediation"].items():
         lines.append(f"**Fix ({kind}):** `{command}`  ")
@@ -99,7 +101,8 @@ def _changes(changes: list[dict[str, Any]]) -> list[str]:
         lines += ["| service | path | from | to |", "|---|---|---|---|"]
         for c in group:
             service = f"`{_escape(c['service'])}`" if c["service"] else "—"
-            lines.append(f"| {service} | `{_escape(c['path'])}` | {_cells(*change_cells(c['from'], c['to']))} |")
+            path = _escape(display_path(c["path"]))
+            lines.append(f"| {service} | `{path}` | {_cells(*change_cells(c['from'], c['to']))} |")
         lines.append("")
     return lines
 

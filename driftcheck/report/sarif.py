@@ -35,7 +35,7 @@ from urllib.parse import quote
 import yaml
 
 from driftcheck.report import document
-from driftcheck.report.document import display
+from driftcheck.report.document import display, display_path
 from driftcheck.ruleset.findings import Result
 from driftcheck.ruleset.load import builtin_rules_dir
 
@@ -163,7 +163,8 @@ def _message(finding: dict[str, Any]) -> str:
         lines.append(f"Peers: {finding['peers']}.")
     lines += [f"Confirmed: {c}." for c in finding["confirmations"]]
     for e in finding["evidence"]:
-        lines.append(f"Evidence {e['path']}: baseline {display(e['baseline'])}, target {display(e['target'])}.")
+        path = display_path(e["path"])
+        lines.append(f"Evidence {path}: baseline {display(e['baseline'])}, target {display(e['target'])}.")
     lines += [f"Fix ({kind}): {command}" for kind, command in finding["remediation"].items()]
     return "\n".join(lines)
 

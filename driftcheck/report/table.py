@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from driftcheck.report import document
-from driftcheck.report.document import change_cells, display, heading, snapshot_pairs
+from driftcheck.report.document import change_cells, display, display_path, heading, latest_ready, snapshot_pairs
 from driftcheck.ruleset.findings import Result
 
 SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
@@ -68,11 +68,11 @@ def _status(status: dict[str, Any], target: str) -> Panel:
         Text.assemble(
             ready,
             f"  latest created {status.get('latest_created_revision')}, "
-            + (f"latest ready {status['latest_ready_revision']}" if status.get("latest_ready_revision") else "no ready revision"),
+            + latest_ready(status),
         )
     ]
     if status.get("reason") or status.get("message"):
-        lines.append(Text(f"{status.get('reason')}: {status.get('message')}"))
+        lines.append(Text(": ".join(str(part) for part in (status.get("reason"), status.get("message")) if part)))
     traffic = ", ".join(f"{t['percent']}% → {t['revision']}" for t in status.get("traffic") or [])
     if traffic:
         lines.append(Text(f"traffic: {traffic}"))
@@ -112,7 +112,7 @@ def _evidence(evidence: list[dict[str, Any]]) -> Table:
     for column, ratio in (("what", 3), ("baseline", 3), ("target", 3), ("source", 4)):
         table.add_column(column, overflow="fold", ratio=ratio)
     for e in evidence:
-        cells = (e["path"], display(e["baseline"]), display(e["target"]), _source(e["source"]))
+        cells = (display_path(e["path"]), display(e["baseline"]), display(e["target"]), _source(e["source"]))
         table.add_row(*map(Text, cells))
     return table
 
@@ -146,7 +146,8 @@ def _others(changes: list[dict[str, Any]]) -> Table:
     for column in ("path", "baseline", "target"):
         table.add_column(column, overflow="fold")
     for change in changes:
-        table.add_row(*map(Text, (change["path"], *change_cells(change["baseline"], change["target"]))))
+        cells = change_cells(change["baseline"], change["target"])
+        table.add_row(*map(Text, (display_path(change["path"]), *cells)))
     return table
 
 
@@ -168,5 +169,6 @@ def _print_changes(console: Console, changes: list[dict[str, Any]]) -> None:
                 table.add_row(Text(service, style="bold"), Text(""), Text(""))
             for change in rows:
                 old, new = change_cells(change["from"], change["to"])
-                table.add_row(*map(Text, ("  " + change["path"] if service else change["path"], old, new)))
+                path = display_path(change["path"])
+                table.add_row(*map(Text, ("  " + path if service else path, old, new)))
         console.print(table)

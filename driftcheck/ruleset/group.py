@@ -96,4 +96,8 @@ def _unique_evidence(rows: Iterable[Evidence]) -> tuple[Evidence, ...]:
 def _joined_remediation(findings: list[Finding]) -> dict[str, str]:
     """A user rule's text fixes: each distinct command once, run one after the other."""
     kinds = dict.fromkeys(kind for f in findings for kind in f.remediation)
-    return {kind: " && ".join(_unique(f.remediation[kind] for f in findings if kind in f.remediation)) for kind in kinds}
+    joined = {}
+    for kind in kinds:
+        commands = _unique(f.remediation[kind] for f in findings if kind in f.remediation)
+        joined[kind] = " && ".join(commands)
+    return joined

@@ -207,12 +207,17 @@ def _execution_environment(raw: str | None, origin: str) -> str | None:
 def _status(data: dict[str, Any]) -> ServiceStatus:
     condition = data.get("terminalCondition") or {}
     state = condition.get("state")
+    # A terminal condition without a message leaves the why to the condition that failed.
+    failed: dict[str, Any] = next(
+        (c for c in data.get("conditions") or () if c.get("state") == "CONDITION_FAILED" and c.get("message")), {}
+    )
+    stated = condition if condition.get("message") else failed
     return ServiceStatus(
         ready={"CONDITION_SUCCEEDED": True, "CONDITION_FAILED": False}.get(str(state)),
         latest_created_revision=_short(data.get("latestCreatedRevision")),
         latest_ready_revision=_short(data.get("latestReadyRevision")),
-        reason=condition.get("reason") or condition.get("revisionReason"),
-        message=condition.get("message"),
+        reason=stated.get("reason") or stated.get("revisionReason") or condition.get("reason"),
+        message=stated.get("message"),
         url=data.get("uri"),
         traffic=tuple(
             TrafficTarget(

@@ -227,14 +227,18 @@ def _execution_environment(annotations: dict[str, str], origin: str) -> str | No
 
 def _status(raw: Any) -> ServiceStatus:
     raw = raw or {}
-    ready: dict[str, Any] = next((c for c in raw.get("conditions") or () if c.get("type") == "Ready"), {})
+    conditions = [c for c in raw.get("conditions") or () if isinstance(c, dict)]
+    ready: dict[str, Any] = next((c for c in conditions if c.get("type") == "Ready"), {})
     ready_state = {"True": True, "False": False}.get(str(ready.get("status")))
+    # A Ready condition that only says "not ready" leaves the why to the condition that failed.
+    failed = next((c for c in conditions if c.get("status") == "False" and c.get("message")), {})
+    stated = ready if ready.get("message") else failed
     return ServiceStatus(
         ready=ready_state,
         latest_created_revision=raw.get("latestCreatedRevisionName"),
         latest_ready_revision=raw.get("latestReadyRevisionName"),
-        reason=_upper_snake(ready.get("reason")),
-        message=ready.get("message"),
+        reason=_upper_snake(stated.get("reason") or ready.get("reason")),
+        message=stated.get("message"),
         url=raw.get("url"),
         traffic=tuple(
             TrafficTarget(

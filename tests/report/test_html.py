@@ -15,7 +15,7 @@ from test_redaction_reports import SECRETS
 from test_sarif import _incomplete, _secret_findings
 
 from driftcheck.report import html as html_report
-from driftcheck.report.document import display
+from driftcheck.report.document import display, display_path
 from driftcheck.ruleset.findings import Evidence, Finding, Result
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -103,7 +103,8 @@ def test_evidence_side_by_side() -> None:
         rows = shown["rows"][1:]  # the first row is the header
         assert len(rows) == len(finding["evidence"]), finding["rule"]
         for row, evidence in zip(rows, finding["evidence"], strict=True):
-            assert row[:3] == [evidence["path"], display(evidence["baseline"]), display(evidence["target"])]
+            values = [display(evidence["baseline"]), display(evidence["target"])]
+            assert row[:3] == [display_path(evidence["path"]), *values]
             assert evidence["source"]["target"] in row[3]
 
 

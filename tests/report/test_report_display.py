@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from driftcheck.report.document import change_cells, display
+from driftcheck.report.document import change_cells, display, display_path
 
 
 @pytest.mark.parametrize(
@@ -20,11 +20,28 @@ from driftcheck.report.document import change_cells, display
         ({"unknown": "no IAM policy exported"}, "unknown (no IAM policy exported)"),
         (True, "true"),
         (["a", 1], "a, 1"),
-        ({"value": "x", "secret": None}, "value=x"),
+        ({"value": "x", "secret": None}, "x"),  # an env var reads as its value, or its secret
+        ({"value": None, "secret": {"secret": "db-password", "version": "3"}}, "secret db-password:3"),
+        ({"secret": "db-password", "version": "latest"}, "secret db-password:latest"),  # gcloud's SECRET:VERSION
+        ({"value": "[REDACTED]", "secret": None}, "[REDACTED]"),
     ],
 )
 def test_display(value: Any, expected: str) -> None:
     assert display(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("containers.ingress", "container"),  # the serving container: `ingress` would read as the ingress setting
+        ("containers.ingress.env.DB_HOST.value", "container.env.DB_HOST.value"),
+        ("containers.proxy.port", "containers.proxy.port"),  # a sidecar keeps its name
+        ("containers.ingress-proxy.port", "containers.ingress-proxy.port"),  # a name that merely starts alike
+        ("ingress", "ingress"),  # the service's ingress setting itself
+    ],
+)
+def test_display_path(path: str, expected: str) -> None:
+    assert display_path(path) == expected
 
 
 def test_masked_changes_say_they_differ() -> None:

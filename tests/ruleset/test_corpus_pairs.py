@@ -22,6 +22,7 @@ from driftcheck.ruleset.load import load_ruleset
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside this checkout")
 
+GOBLET = "v2/goblet__goblet__goblet__tests__data__http__"  # recorded Cloud Run Admin API v2 responses
 # One service, several files: every ordered pair of a group is a same-service pair.
 SAME_SERVICE = {
     "servfix-app": ["knative/Tom-Erik600__servfix-dev__current-config.yaml",
@@ -32,13 +33,19 @@ SAME_SERVICE = {
                        "knative_json/devintruefi__91825truefi__service-config.json"],
     "political-referrals-wa": ["knative/intrasoftdevops__political_referrals_wa__service-export.yaml",
                                "knative/intrasoftdevops__political_referrals_wa__deploy__cloud-run.yaml"],
-    "goblet": ["v2/goblet__goblet__goblet__tests__data__http__build-tags__post-v2-projects-goblet-locations-us-central1-services_1.json",
-               "v2/goblet__goblet__goblet__tests__data__http__deployer-cloudrun-artifact__get-v2-projects-goblet-locations-us-central1-operations-cdea49e3-fe97-45cd-99a2-144712d747f2_1.json",
-               "v2/goblet__goblet__goblet__tests__data__http__no-default-registry__get-v2-projects-goblet-locations-us-east1-operations-549e2199-b445-4edd-9127-7a2eaddedc47_1.json"],
-    "multi-container": ["v2/goblet__goblet__goblet__tests__data__http__deployer-cloudrun-deploy-multi-container__get-v2-projects-goblet-locations-us-central1-operations-a76a18ca-2d75-4a33-9e5a-b15de43406d7_1.json",
-                        "v2/goblet__goblet__goblet__tests__data__http__deployer-cloudrun-deploy-multi-container__post-v2-projects-goblet-locations-us-central1-services_1.json"],
-    "goblet-example-vpc": ["v2/goblet__goblet__goblet__tests__data__http__vpcconnector-deploy-cloudrun__delete-v2-projects-goblet-locations-us-central1-services-goblet-example-vpc_1.json",
-                           "v2/goblet__goblet__goblet__tests__data__http__vpcconnector-deploy-cloudrun__get-v2-projects-goblet-locations-us-central1-operations-6b0fc7f5-7bac-474d-b33d-6f8d470b1659_1.json"],
+    "goblet": [f"{GOBLET}build-tags__post-v2-projects-goblet-locations-us-central1-services_1.json",
+               f"{GOBLET}deployer-cloudrun-artifact__"
+               "get-v2-projects-goblet-locations-us-central1-operations-cdea49e3-fe97-45cd-99a2-144712d747f2_1.json",
+               f"{GOBLET}no-default-registry__"
+               "get-v2-projects-goblet-locations-us-east1-operations-549e2199-b445-4edd-9127-7a2eaddedc47_1.json"],
+    "multi-container": [f"{GOBLET}deployer-cloudrun-deploy-multi-container__"
+                        "get-v2-projects-goblet-locations-us-central1-operations-a76a18ca-2d75-4a33-9e5a-b15de43406d7_1.json",
+                        f"{GOBLET}deployer-cloudrun-deploy-multi-container__"
+                        "post-v2-projects-goblet-locations-us-central1-services_1.json"],
+    "goblet-example-vpc": [f"{GOBLET}vpcconnector-deploy-cloudrun__"
+                           "delete-v2-projects-goblet-locations-us-central1-services-goblet-example-vpc_1.json",
+                           f"{GOBLET}vpcconnector-deploy-cloudrun__"
+                           "get-v2-projects-goblet-locations-us-central1-operations-6b0fc7f5-7bac-474d-b33d-6f8d470b1659_1.json"],
 }  # fmt: skip
 SAME_PAIRS = [pair for files in SAME_SERVICE.values() for pair in itertools.permutations(files, 2)]
 # Serious findings the files themselves justify, by (target file, rule).
@@ -76,8 +83,14 @@ def _report(target: str, baseline: str, ruleset: Any) -> dict[str, Any]:
     return build(result)
 
 
-@pytest.mark.parametrize(("target", "baseline"), SAME_PAIRS, ids=[f"{Path(t).stem}<-{Path(b).stem}" for t, b in SAME_PAIRS])
-def test_same_service_pair_raises_nothing_serious_the_files_do_not_justify(target: str, baseline: str, ruleset: Any) -> None:
+def _ids(pairs: list[tuple[str, str]]) -> list[str]:
+    return [f"{Path(t).stem}<-{Path(b).stem}" for t, b in pairs]
+
+
+@pytest.mark.parametrize(("target", "baseline"), SAME_PAIRS, ids=_ids(SAME_PAIRS))
+def test_same_service_pair_raises_nothing_serious_the_files_do_not_justify(
+    target: str, baseline: str, ruleset: Any
+) -> None:
     report = _report(target, baseline, ruleset)
     serious = {f["rule"] for f in report["findings"] if f["severity"] in SERIOUS}
     assert serious <= {rule for file, rule in JUSTIFIED if file == target}, [
@@ -94,7 +107,7 @@ def test_every_justified_serious_finding_is_found(ruleset: Any) -> None:
         assert rule in rules and rules[rule]["severity"] in SERIOUS, (target, sorted(rules))
 
 
-@pytest.mark.parametrize(("target", "baseline"), UNRELATED, ids=[f"{Path(t).stem}<-{Path(b).stem}" for t, b in UNRELATED])
+@pytest.mark.parametrize(("target", "baseline"), UNRELATED, ids=_ids(UNRELATED))
 def test_unrelated_pair_is_said_to_be_no_real_peer(target: str, baseline: str, ruleset: Any) -> None:
     report = _report(target, baseline, ruleset)
     assert any("share little" in note for note in report["notes"]), report["notes"]

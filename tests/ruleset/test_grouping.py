@@ -71,4 +71,5 @@ def test_a_user_rule_groups_too(tmp_path: Path) -> None:
     report = _report(_incident_with_env(tmp_path, *MISSING), "--rules", rules)
     (finding,) = [f for f in report["findings"] if f["rule"] == "env-name-shouts"]
     assert finding["items"] == 3
-    assert finding["explanation"] == "FEATURE_CACHE_URL is set by a peer. REDIS_URL is set by a peer. SEARCH_URL is set by a peer."
+    said = "FEATURE_CACHE_URL is set by a peer. REDIS_URL is set by a peer. SEARCH_URL is set by a peer."
+    assert finding["explanation"] == said

@@ -16,7 +16,8 @@ from conftest import INCIDENT, run_cli
 REVISION = "Revision 'auth-canary-00018-abc' is not ready and cannot serve traffic."
 # (rule the status names, reason, message, words the finding must quote)
 WORDINGS = [
-    ("image-not-found", "RevisionFailed", f"{REVISION} Image 'us-central1-docker.pkg.dev/netra-staging/apps/auth:v2' not found.",
+    ("image-not-found", "RevisionFailed",
+     f"{REVISION} Image 'us-central1-docker.pkg.dev/netra-staging/apps/auth:v2' not found.",
      "us-central1-docker.pkg.dev/netra-staging/apps/auth:v2"),
     ("image-not-found", "RevisionFailed", f"{REVISION} Image gcr.io/netra-staging/auth:latest not found.",
      "gcr.io/netra-staging/auth:latest"),
@@ -27,7 +28,8 @@ WORDINGS = [
      "service-123456789012@serverless-robot-prod.iam.gserviceaccount.com"),
     ("image-access-denied", "RevisionFailed",
      f"{REVISION} Permission \"artifactregistry.repositories.downloadArtifacts\" denied on resource "
-     "\"projects/shared-images/locations/europe/repositories/apps\"", "artifactregistry.repositories.downloadArtifacts"),
+     "\"projects/shared-images/locations/europe/repositories/apps\"",
+     "artifactregistry.repositories.downloadArtifacts"),
     ("container-start-failed", "HealthCheckContainerError",
      f"{REVISION} The user-provided container failed to start and listen on the port defined provided by the "
      "PORT=8080 environment variable within the allocated timeout.", "probed on port 8080"),
@@ -85,7 +87,9 @@ def _compare(folder: Path) -> dict[str, Any]:
     return report
 
 
-@pytest.mark.parametrize(("rule", "reason", "message", "quoted"), WORDINGS, ids=[f"{w[0]}-{i}" for i, w in enumerate(WORDINGS)])
+@pytest.mark.parametrize(
+    ("rule", "reason", "message", "quoted"), WORDINGS, ids=[f"{w[0]}-{i}" for i, w in enumerate(WORDINGS)]
+)
 def test_each_wording_names_its_cause_first(tmp_path: Path, rule: str, reason: str, message: str, quoted: str) -> None:
     report = _compare(_failing(tmp_path / "evidence", reason, message))
     first = report["findings"][0]
