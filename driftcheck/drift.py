@@ -12,7 +12,7 @@ from fnmatch import fnmatchcase
 
 from driftcheck.compare import source_of
 from driftcheck.model import Inventory, Service, subject_of
-from driftcheck.ruleset import cel, group
+from driftcheck.ruleset import cel, fixes, group
 from driftcheck.ruleset.context import service_context
 from driftcheck.ruleset.evaluate import evaluate, rendered_finding
 from driftcheck.ruleset.findings import SEVERITIES, Finding, Result, Unverified
@@ -63,7 +63,10 @@ def drift(
             per_item_scopes=("drift",),  # drifted fields, grouped below by the cause they trigger
         )
         kept, ignored = _apply_ignore_changes(list(result.findings), declared_service, config)
-        findings += [_about(finding, live_service) for finding in _one_per_cause(kept, ruleset, live_service)]
+        findings += [
+            _about(finding, live_service, declared_service)
+            for finding in _one_per_cause(kept, ruleset, live_service)
+        ]
         notes += [f"{name}: {path} differs from state but lifecycle.ignore_changes covers it" for path in ignored]
         unverified += result.unverified
     for name, live_service in sorted(live.services.items()):
@@ -81,16 +84,25 @@ def drift(
     )
 
 
-def _about(finding: Finding, service: Service) -> Finding:
-    """Name the subject, and give the fix commands the service's real name: `api (live)` reads well in an
-    explanation, but `gcloud run services update api (live)` is not a command anyone can paste."""
+def _about(finding: Finding, service: Service, declared: Service) -> Finding:
+    """Name the subject, and point the fix at the real service: `api (live)` reads well in an explanation, but
+    `gcloud run services update 'api (live)'` is not a command anyone can paste; Terraform's address is the
+    declaration's."""
+    ref = dataclasses.replace(fixes.service_ref(service), address=declared.metadata.address)
+    fix = tuple(dataclasses.replace(action, service=ref) if action.service else action for action in finding.fix)
+    remediation = fixes.render(fix) if fix else _renamed(finding.remediation, service)
+    return dataclasses.replace(finding, subject=subject_of(service), fix=fix, remediation=remediation)
+
+
+def _renamed(remediation: dict[str, str], service: Service) -> dict[str, str]:
+    """A user rule's text fix, with the two sides' labels replaced by the service's name."""
     labels = [_named(service, side).name for side in ("live", "state")]
-    remediation = {}
-    for kind, text in finding.remediation.items():
+    renamed = {}
+    for kind, text in remediation.items():
         for label in labels:
             text = text.replace(label, service.name)
-        remediation[kind] = text
-    return dataclasses.replace(finding, subject=subject_of(service), remediation=remediation)
+        renamed[kind] = text
+    return renamed
 
 
 def _named(service: Service, side: str) -> Service:

@@ -9,6 +9,7 @@ a fingerprint, so a change is still visible while the value never is.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,33 @@ Scalar = str | int | float | bool | None | Unknown | Redacted
 class SecretRef:
     secret: str  # secret id (last path segment); other-project secrets keep "projects/P/secrets/S"
     version: str  # a number, "latest", or an alias
+
+
+# A secret named by an env value that the app resolves itself: `sm://S`, `sm://S/V`, `sm://P/S/V` (Spring Cloud GCP,
+# also `sm@`), `[sm://]projects/P/secrets/S[/versions/V]`, each possibly as `${...}`. The whole value, nothing else.
+_WRAPPED = re.compile(r"^\$\{(.+)\}$")
+_SM_SCHEME = re.compile(r"^sm(?:://|@)")
+_SECRET_PATH = re.compile(r"^projects/(?P<project>[\w.:-]+)/secrets/(?P<secret>[\w-]+)(?:/versions/(?P<version>\w+))?$")
+_SHORT_PART = re.compile(r"^[\w.:-]+$")
+
+
+def secret_reference(value: str) -> SecretRef | None:
+    """The secret an env value names (`sm://db-password`, `projects/p/secrets/s/versions/2`), or None; another
+    project's secret keeps its `projects/P/secrets/S` path, like a secretKeyRef's."""
+    text = value.strip()
+    wrapped = _WRAPPED.match(text)
+    text = wrapped[1] if wrapped else text
+    scheme = _SM_SCHEME.match(text)
+    body = text[scheme.end() :] if scheme else text
+    path = _SECRET_PATH.match(body)
+    if path:
+        return SecretRef(f"projects/{path['project']}/secrets/{path['secret']}", path["version"] or "latest")
+    parts = body.split("/")
+    if not scheme or not 1 <= len(parts) <= 3 or not all(_SHORT_PART.match(p) for p in parts):
+        return None
+    if len(parts) == 3:  # sm://PROJECT/SECRET/VERSION
+        return SecretRef(f"projects/{parts[0]}/secrets/{parts[1]}", parts[2])
+    return SecretRef(parts[0], parts[1] if len(parts) == 2 else "latest")  # sm://SECRET[/VERSION]
 
 
 @dataclass(frozen=True)

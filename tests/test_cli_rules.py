@@ -81,3 +81,18 @@ def test_a_target_rule_may_not_name_a_single_baseline(tmp_path: Path) -> None:
     assert run.code == 2 and "rule lonely: a target-scope rule sees no single baseline" in run.stderr
     (tmp_path / "bad.yaml").write_text(rule + "when: baselines.exists(b, b.ingress != target.ingress)\n")
     assert run_cli("rules", "list", "--rules", tmp_path).code == 0
+
+
+def test_rules_show_gives_the_status_wordings_and_what_a_rule_folds_into() -> None:
+    run = run_cli("rules", "show", "memory-limit-exceeded")
+    assert run.code == 0, run.stderr
+    assert "scope: status" in run.stdout
+    assert "status says (any of):\n  Memory limit of (?P<limit>" in run.stdout
+    assert "folds into a finding of: resource-limits-lower" in run.stdout
+
+
+def test_a_status_rule_without_status_patterns_is_refused(tmp_path: Path) -> None:
+    rule = "id: mute\ntitle: t\nseverity: low\nscope: status\nexplanation: e\ndocs: https://x\n"
+    (tmp_path / "bad.yaml").write_text(rule)
+    run = run_cli("rules", "list", "--rules", tmp_path)
+    assert run.code == 2 and "rule mute: status_match" in run.stderr

@@ -8,7 +8,9 @@ import typer
 
 from driftcheck.cli.app import RulesOption, rules_app
 from driftcheck.errors import DriftcheckError
+from driftcheck.ruleset.fixes import ACTIONS
 from driftcheck.ruleset.load import load_ruleset
+from driftcheck.ruleset.schema import FixSpec
 
 
 @rules_app.command("list")
@@ -39,6 +41,32 @@ def rules_show(
             typer.echo(f"{label}: {' '.join(expression.split())}")
     if rule.needs:
         typer.echo(f"needs (else 'could not verify'): {', '.join(rule.needs)}")
+    if rule.status_match:  # the platform's words: a status rule's condition, another rule's corroboration
+        typer.echo("status says (any of):")
+        typer.echo("\n".join(f"  {pattern}" for pattern in rule.status_match))
+    if rule.explained_by:
+        typer.echo(f"folds into a finding of: {', '.join(rule.explained_by)}")
+    if rule.summary:
+        typer.echo(f"several hits: {_one_line(rule.summary)}")
     for kind, template in rule.remediation.items():
-        typer.echo(f"fix ({kind}): {' '.join(template.split())}")
+        typer.echo(f"fix ({kind}): {_one_line(template)}")
+    if rule.fix:
+        typer.echo("fix:")
+    for spec in rule.fix:
+        typer.echo("\n".join(_fix_lines(spec)))
     typer.echo(f"docs: {rule.docs}\nfile: {rule.origin}")
+
+
+def _fix_lines(spec: FixSpec) -> list[str]:
+    """One action: its name and what it renders to, then when it applies and each argument's expression."""
+    action = ACTIONS.get(spec.action)
+    lines = [f"  {spec.action}" + (f" ({action.renders})" if action else "")]
+    for label, expression in (("for each", spec.for_each), ("when", spec.when)):
+        if expression:
+            lines.append(f"    {label}: {_one_line(expression)}")
+    lines += [f"    {name} = {_one_line(expression)}" for name, expression in spec.args.items()]
+    return lines
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -19,6 +19,7 @@ from typing import Any
 
 from driftcheck.compare import Change
 from driftcheck.ruleset import cel
+from driftcheck.ruleset.naming import with_labels
 from driftcheck.ruleset.schema import Rule
 
 PER_CANDIDATE: dict[str, Any] = {"vars": {}, "change": None, "item": None, "items": []}
@@ -28,7 +29,7 @@ class PairContext:
     """`variables` (target, baseline, baselines) must already be in CEL form (cel.to_cel)."""
 
     def __init__(self, variables: dict[str, Any], changes: list[Change], rules: Iterable[Rule]) -> None:
-        rules = list(rules)
+        rules, variables = list(rules), with_labels(variables)  # two services of one name: `label` tells them apart
         candidates = {r.id: [c.path for c in changes if _matches(r, c)] for r in rules if r.match is not None}
         own = {
             **PER_CANDIDATE,

@@ -18,6 +18,7 @@ from typing import Any
 
 from driftcheck.errors import RuleError
 from driftcheck.model import Redacted, Unknown
+from driftcheck.redact import is_credential_key
 from driftcheck.ruleset.schema import Rule
 
 UNKNOWN_KEY = "__unknown__"
@@ -66,6 +67,7 @@ def check_rule(rule: Rule) -> None:
     """Compile every expression of a rule now, so a typo fails at load time with the rule's name."""
     expressions = [rule.for_each, rule.item_key, rule.when, *(c.when for c in rule.confirm)]
     expressions += [e for spec in rule.evidence for e in (spec.target, spec.baseline, spec.source)]
+    expressions += [e for fix in rule.fix for e in (fix.when, fix.for_each, *fix.args.values())]
     templates = [rule.explanation, rule.unverified_hint or "", rule.peers or "", rule.summary or ""]
     templates += list(rule.remediation.values())
     templates += [c.label for c in rule.confirm]
@@ -98,6 +100,8 @@ def new_context(variables: dict[str, Any], *, converted: bool = False) -> Any:
     context.add_function("split", lambda text, separator: str(text).split(separator))
     context.add_function("flatten", lambda lists: [item for inner in lists for item in inner])
     context.add_function("is_unknown", lambda value: isinstance(value, dict) and UNKNOWN_KEY in value)
+    # Whether a variable's name says it holds a credential (DB_PASSWORD, JWT_SECRET): the test redaction uses.
+    context.add_function("is_credential_name", lambda name: is_credential_key(str(name)))
     return context
 
 

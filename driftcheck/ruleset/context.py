@@ -7,6 +7,14 @@ unknown marker when the evidence does not hold it (never "missing").
 instances), `sql_used[]` (known instances attached or reached by private IP from env), `sql_all[]` (both, as
 `{connection_name, resource}`), `connector`, `env[]` (`{container, name, value}`), `env_values`,
 `cloudsql_mentioned` (connection names in env). `member` is the service account as an IAM member.
+`secrets[].via` is `env` (a secretKeyRef), `env-value` (a value the app resolves itself: `sm://S`,
+`projects/P/secrets/S/versions/V`) or `volume`; env ones name their `container`. Each `sql[]` entry has the
+instance's `project` and `environment`. Traits (ruleset/traits.py), so a rule can tell an ordinary difference
+between applications or environments from a cause: `images` (container -> `{repository, name}`), `app_keys`,
+`service_stem`, `environment` (`{stage, tier, source}`), `identity` (`{default, name, own_project}`); and
+`cloudsql_socket` (an env value names /cloudsql), `private_addresses` (RFC 1918 addresses in env values).
+
+For sentences (ruleset/naming.py): `label` names the service, each container's `display` names the container.
 """
 
 from __future__ import annotations
@@ -14,15 +22,36 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from driftcheck.model import Connector, Inventory, Secret, Service, SqlInstance, Unknown, to_plain
+from driftcheck.model import (
+    Connector,
+    Inventory,
+    Secret,
+    Service,
+    SqlInstance,
+    Unknown,
+    secret_reference,
+    to_plain,
+)
+from driftcheck.ruleset import traits
+from driftcheck.ruleset.naming import container_display
 
 _CONNECTOR_PATH = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/connectors/(?P<name>[^/]+)$")
 _CONNECTION_NAME = re.compile(r"\b([a-z][a-z0-9.:-]*[a-z0-9]:[a-z]+-[a-z]+\d+:[a-z][a-z0-9-]*)\b")
+_SECRET_PATH = re.compile(r"^projects/(?P<project>[^/]+)/secrets/(?P<secret>[^/]+)$")
+# RFC 1918 addresses in env values (REDIS_HOST=10.0.0.3): something reached only through the VPC.
+_PRIVATE_ADDRESS = re.compile(
+    r"(?<![\d.])(?:10(?:\.\d{1,3}){3}|172\.(?:1[6-9]|2\d|3[01])(?:\.\d{1,3}){2}|192\.168(?:\.\d{1,3}){2})(?![\d.])"
+)
 
 
 def service_context(service: Service, inventory: Inventory, plain: dict[str, Any] | None = None) -> dict[str, Any]:
     """`plain`: to_plain(service), when the caller has it already (it is not changed)."""
     plain = dict(plain if plain is not None else to_plain(service))
+    plain["label"], plain["origin"] = service.name, service.origin  # with_labels qualifies a shared name
+    plain["containers"] = {  # copies: the caller's tree is compared as it is
+        key: {**tree, "display": container_display(key, service.containers[key], len(service.containers))}
+        for key, tree in plain["containers"].items()
+    }
     env_values = [
         str(var.value)
         for container in service.containers.values()
@@ -36,6 +65,13 @@ def service_context(service: Service, inventory: Inventory, plain: dict[str, Any
         "connector": _connector(service, inventory),
         "env_values": env_values,
         "cloudsql_mentioned": sorted({m for v in env_values for m in _CONNECTION_NAME.findall(v)}),
+        "cloudsql_socket": any("/cloudsql" in v for v in env_values),
+        "private_addresses": sorted({a for v in env_values for a in _PRIVATE_ADDRESS.findall(v)}),
+        "images": traits.images(service),
+        "app_keys": traits.app_keys(service),
+        "service_stem": traits.service_stem(service),
+        "environment": traits.environment(service, inventory.project_aliases),
+        "identity": traits.identity(service, inventory.project_aliases),
     }
     plain["refs"]["sql_used"] = _sql_used(service, inventory, env_values)
     plain["refs"]["sql_all"] = _sql_all(plain["refs"]["sql"], plain["refs"]["sql_used"])
@@ -58,11 +94,16 @@ def _env_refs(service: Service) -> list[dict[str, Any]]:
 
 
 def _secret_refs(service: Service, inventory: Inventory) -> list[dict[str, Any]]:
+    """Every secret the service reads: env secretKeyRefs (`env`), env values the app resolves itself (`env-value`:
+    `sm://S`, `projects/P/secrets/S/versions/V`) and secret volumes (`volume`)."""
     refs = []
-    for container in service.containers.values():
+    for key, container in service.containers.items():
         for name, var in container.env.items():
             if var.secret:
-                refs.append(_secret_ref("env", name, var.secret.secret, var.secret.version, inventory))
+                refs.append(_secret_ref("env", name, var.secret.secret, var.secret.version, inventory, key))
+            elif isinstance(var.value, str) and (named := secret_reference(var.value)):
+                secret_id = _own_secret_id(named.secret, service.project, inventory.project_aliases)
+                refs.append(_secret_ref("env-value", name, secret_id, named.version, inventory, key))
     for name, volume in service.volumes.items():
         if volume.kind == "secret" and volume.secret:
             for version in sorted(set(volume.items.values())) or ["latest"]:
@@ -70,11 +111,23 @@ def _secret_refs(service: Service, inventory: Inventory) -> list[dict[str, Any]]
     return refs
 
 
-def _secret_ref(via: str, name: str, secret_id: str, version: str, inventory: Inventory) -> dict[str, Any]:
+def _own_secret_id(secret: str, project: str | Unknown, aliases: dict[str, str]) -> str:
+    """`projects/P/secrets/S` of the service's own project is plain `S`, as the sources name a secretKeyRef's."""
+    match = _SECRET_PATH.match(secret)
+    if match is None or isinstance(project, Unknown):
+        return secret
+    own = aliases.get(project, project)
+    return match["secret"] if aliases.get(match["project"], match["project"]) == own else secret
+
+
+def _secret_ref(
+    via: str, name: str, secret_id: str, version: str, inventory: Inventory, container: str | None = None
+) -> dict[str, Any]:
     secret = inventory.secrets.get(secret_id)
     return {
         "via": via,
         "name": name,
+        "container": container,
         "secret": secret_id,
         "version": version,
         "resource": _secret_plain(secret) if secret else Unknown(f"secret {secret_id} is not in the evidence"),
@@ -137,13 +190,22 @@ def _sql_all(attached: list[dict[str, Any]], used: list[dict[str, Any]]) -> list
     """Every instance the service uses: attached ones (known or not), plus those its env reaches by IP."""
     names = {entry["connection_name"] for entry in attached}
     reached = [i for i in used if i["connection_name"] not in names]
-    return [*attached, *({"connection_name": i["connection_name"], "resource": i} for i in reached)]
+    return [*attached, *(_named(i["connection_name"]) | {"resource": i} for i in reached)]
+
+
+def _named(connection_name: str) -> dict[str, Any]:
+    """An instance as its connection name tells it: `project`, and the `environment` its project or name names."""
+    return {
+        "connection_name": connection_name,
+        "project": connection_name.partition(":")[0],
+        "environment": traits.instance_environment(connection_name),
+    }
 
 
 def _sql(connection_name: str, inventory: Inventory) -> dict[str, Any]:
     instance = inventory.sql_instances.get(connection_name)
     return {
-        "connection_name": connection_name,
+        **_named(connection_name),
         "resource": _sql_plain(instance) if instance else _unread(inventory, "sql_instances", connection_name),
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, replace
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from driftcheck.compare import Change, compare_services, source_of
 from driftcheck.likeness import Likeness, likeness
 from driftcheck.model import Inventory, Service, ServiceStatus, Unknown, to_plain
-from driftcheck.ruleset import cel, group
+from driftcheck.ruleset import cel, fixes, group
 from driftcheck.ruleset.batch import PairContext, candidates_of, change_plain
 from driftcheck.ruleset.context import service_context
 from driftcheck.ruleset.findings import SEVERITIES, Evidence, Finding, Result, Unverified
@@ -264,30 +265,75 @@ def _finding(rule: Rule, pair: _Pair, context: Any, change: Change | None) -> Fi
         said = next((m.group(0) for p in rule.status_match if (m := re.search(p, text, re.I))), None)
         if said:
             confirmations.append(f"status of {pair.target.name} says {said!r} ({status.reason})")
+    actions, remediation = _fixed(rule, context, fixes.service_ref(pair.target))
     return Finding(
         rule=rule.id,
         severity=rule.severity,
         title=rule.title,
         explanation=cel.render(rule.explanation, context),
         evidence=tuple(_evidence(rule, pair, context, change)),
-        remediation={k: cel.render(v, context) for k, v in rule.remediation.items()},
+        remediation=remediation,
         docs=rule.docs,
         confirmations=tuple(confirmations),
         peers_text=cel.render(rule.peers, context) if rule.peers else None,
+        fix=actions,
     )
 
 
-def rendered_finding(rule: Rule, context: Any, evidence: tuple[Evidence, ...] = ()) -> Finding:
-    """A rule's texts filled in for one case: for jobs that decide in code when a rule applies (drift, audit)."""
+def rendered_finding(
+    rule: Rule, context: Any, evidence: tuple[Evidence, ...] = (), service: Service | None = None
+) -> Finding:
+    """A rule's texts filled in for one case: for jobs that decide in code when a rule applies (drift, audit).
+    Its fix applies to `service`, else to the context's `target` when it has one."""
+    ref: fixes.ServiceRef | None = None
+    if service is not None:
+        ref = fixes.service_ref(service)
+    elif rule.fix:
+        with contextlib.suppress(cel.CelFailure):  # an audit's context names its service in its own words
+            ref = fixes.context_ref(cel.evaluate("target", context))
+    actions, remediation = _fixed(rule, context, ref)
     return Finding(
         rule=rule.id,
         severity=rule.severity,
         title=rule.title,
         explanation=cel.render(rule.explanation, context),
         evidence=evidence,
-        remediation={kind: cel.render(template, context) for kind, template in rule.remediation.items()},
+        remediation=remediation,
         docs=rule.docs,
+        fix=actions,
     )
+
+
+def _fixed(
+    rule: Rule, context: Any, service: fixes.ServiceRef | None
+) -> tuple[tuple[fixes.FixAction, ...], dict[str, str]]:
+    """The rule's fix actions for one finding and their rendering (or a user rule's `remediation` templates).
+    Each argument is evaluated; one that fails or is unknown is None, so the renderer writes a placeholder or no
+    command at all. A `for_each` gives one action per element."""
+    if not rule.fix:
+        return (), {kind: cel.render(template, context) for kind, template in rule.remediation.items()}
+    actions = []
+    for spec in rule.fix:
+        items = f"({spec.for_each})" if spec.for_each else "[null]"
+        applies = _each(items, spec.when or "true", context)
+        args = {name: _each(items, expression, context) for name, expression in spec.args.items()}
+        for index, when in enumerate(applies):
+            values = {name: column[index] if index < len(column) else None for name, column in args.items()}
+            actions += [fixes.FixAction(spec.action, values, service)] if when is True else []
+    return tuple(actions), fixes.render(actions)
+
+
+def _each(items: str, expression: str, context: Any) -> list[Any]:
+    """`expression` for each element of `items` (bound as `each`) in one call; [] when it fails."""
+    try:
+        values = cel.evaluate(f"{items}.map(each, {expression})", context)
+    except cel.CelFailure:
+        return []
+    return [None if _unknown(v) or (isinstance(v, list) and any(map(_unknown, v))) else v for v in values or []]
+
+
+def _unknown(value: Any) -> bool:
+    return isinstance(value, dict) and cel.UNKNOWN_KEY in value
 
 
 def _holds(expression: str, context: Any) -> bool:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from driftcheck.errors import RuleError
+from driftcheck.ruleset import fixes
 from driftcheck.ruleset.findings import SEVERITIES
 
 CHANGE_KINDS = ("added", "removed", "changed")
@@ -29,6 +30,7 @@ _RULE_KEYS = {
     "status_match",
     "explanation",
     "remediation",
+    "fix",
     "evidence",
     "docs",
     "vars",
@@ -61,6 +63,19 @@ class EvidenceSpec:
 
 
 @dataclass(frozen=True)
+class FixSpec:
+    """One fix action as a rule spells it: what to do, with each argument a CEL expression (see ruleset/fixes.py)."""
+
+    action: str
+    args: dict[str, str] = field(default_factory=dict)
+    when: str | None = None  # CEL: the action applies only when this holds
+    for_each: str | None = None  # CEL list: one action per element, bound as `each` in `when` and `args`
+
+
+_FIX_KEYS = {"action", "args", "when", "for_each"}
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     title: str
@@ -77,7 +92,8 @@ class Rule:
     unverified_hint: str | None = None
     confirm: tuple[Confirm, ...] = ()
     status_match: tuple[str, ...] = ()
-    remediation: dict[str, str] = field(default_factory=dict)
+    remediation: dict[str, str] = field(default_factory=dict)  # text templates: user rules written before `fix`
+    fix: tuple[FixSpec, ...] = ()
     evidence: tuple[EvidenceSpec, ...] = ()
     vars: dict[str, Any] = field(default_factory=dict)
     description: str | None = None
@@ -110,6 +126,8 @@ def parse_rule(raw: dict[str, Any], origin: str) -> Rule:
         raise fail("status_match", "a status rule needs the patterns of the failure it names")
     if "match" in raw and scope not in ("pair", "drift"):
         raise fail("match", "change matching compares against a baseline: use scope pair or drift")
+    if raw.get("fix") and raw.get("remediation"):
+        raise fail("remediation", "a rule gives `fix` actions or `remediation` templates, not both")
     return Rule(
         id=rule_id,
         title=raw["title"],
@@ -127,6 +145,7 @@ def parse_rule(raw: dict[str, Any], origin: str) -> Rule:
         confirm=tuple(_confirm(c, fail) for c in raw.get("confirm") or ()),
         status_match=tuple(_str_list(raw, "status_match", fail)),
         remediation=_remediation(raw.get("remediation") or {}, fail),
+        fix=_fix(raw.get("fix") or [], fail),
         evidence=tuple(_evidence(e, fail) for e in raw.get("evidence") or ()),
         vars=dict(raw.get("vars") or {}),
         description=_optional_str(raw, "description", fail),
@@ -170,6 +189,36 @@ def _remediation(raw: Any, fail: Any) -> dict[str, str]:
     if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
         raise fail("remediation", "a mapping such as {gcloud: ..., terraform: ...}")
     return {str(k): v for k, v in raw.items()}
+
+
+def _fix(raw: Any, fail: Any) -> tuple[FixSpec, ...]:
+    if not isinstance(raw, list):
+        raise fail("fix", "a list of actions, each `{action: NAME, args: {ARG: CEL expression}}`")
+    return tuple(_fix_action(entry, f"fix[{index}]", fail) for index, entry in enumerate(raw))
+
+
+def _fix_action(raw: Any, where: str, fail: Any) -> FixSpec:
+    if not isinstance(raw, dict) or not isinstance(raw.get("action"), str):
+        raise fail(f"{where}.action", "required: the name of a fix action")
+    unknown = set(raw) - _FIX_KEYS
+    if unknown:
+        raise fail(f"{where}.{sorted(unknown)[0]}", f"unknown key (allowed: {', '.join(sorted(_FIX_KEYS))})")
+    args = raw.get("args") or {}
+    if not isinstance(args, dict) or not all(_is_expression(v) for v in args.values()):
+        raise fail(f"{where}.args", "a mapping of argument to CEL expression (a literal string is quoted: '\"gen2\"')")
+    wrong = fixes.problem(raw["action"], args)
+    if wrong is not None:
+        raise fail(f"{where}.{wrong[0]}", wrong[1])
+    for key in ("when", "for_each"):
+        if key in raw and not isinstance(raw[key], str):
+            raise fail(f"{where}.{key}", "must be a CEL expression (a string)")
+    # YAML reads `port: 8080` and `throttled: false` as numbers and booleans: as CEL they are the same literals.
+    expressions = {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in args.items()}
+    return FixSpec(raw["action"], expressions, raw.get("when"), raw.get("for_each"))
+
+
+def _is_expression(value: Any) -> bool:
+    return isinstance(value, str | int | float) and (not isinstance(value, str) or bool(value.strip()))
 
 
 def _evidence(raw: Any, fail: Any) -> EvidenceSpec:

@@ -113,7 +113,7 @@ def test_status_summary_and_fix() -> None:
     assert "api is NOT READY; latest created revision api-00042-fix, latest ready api-00041-bop" in text
     assert "HEALTH_CHECK_CONTAINER_ERROR" in text and "traffic: 100% → api-00041-bop" in text
     assert "the last deploy failed" in text
-    assert "gcloud run services update api --region us-central1 --vpc-connector" in text
+    assert "gcloud run services update api --region us-central1 --project 123456789012 --vpc-connector" in text
 
 
 def test_hostile_values_show_literally() -> None:
