@@ -67,14 +67,18 @@ def image_repository(image: str) -> str:
 
 
 def _image_score(target: Service, baseline: Service) -> float:
-    ours = {image_repository(c.image) for c in target.containers.values() if c.image}
-    theirs = {image_repository(c.image) for c in baseline.containers.values() if c.image}
+    ours, theirs = _repositories(target), _repositories(baseline)
     if ours & theirs:
         return 1.0
     # The same image name in another registry or project (test and prod registries): most likely the same app.
     if {r.rsplit("/", 1)[-1] for r in ours} & {r.rsplit("/", 1)[-1] for r in theirs}:
         return 0.7
     return 0.0
+
+
+def _repositories(service: Service) -> set[str]:
+    # An image known only after apply (an unresolved .tf reference) tells nothing either way.
+    return {image_repository(c.image) for c in service.containers.values() if isinstance(c.image, str) and c.image}
 
 
 def _env_names(service: Service) -> set[str]:

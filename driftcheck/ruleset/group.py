@@ -70,13 +70,14 @@ def _explaining(finding: Finding, rule: Rule, others: list[tuple[int, Finding]])
 
 def _absorb(host: Finding, folded: Finding, rule: Rule) -> Finding:
     severity = min(host.severity, folded.severity, key=SEVERITIES.index)
-    # A status finding only restates the status the host already quotes; any other brings its own fact.
+    # A status finding only restates the status the host already quotes (and the report shows); any other brings
+    # its own fact and evidence.
     said = () if rule.scope == "status" else (folded.explanation, *folded.confirmations)
     return replace(
         host,
         severity=severity,
         confirmations=_unique([*host.confirmations, *said]),
-        evidence=_unique_evidence([*host.evidence, *folded.evidence]),
+        evidence=host.evidence if rule.scope == "status" else _unique_evidence([*host.evidence, *folded.evidence]),
         status_quote=host.status_quote or folded.status_quote,
         corroborated_by=(*host.corroborated_by, folded.rule, *folded.corroborated_by),
     )

@@ -92,9 +92,9 @@ def _json(*args: str | Path) -> dict[str, Any]:
 def test_findings_in_the_json_reports_order() -> None:
     page, report = Page(_html("api", "auth", "--from", INCIDENT)), _json("api", "auth", "--from", INCIDENT)
     assert [f["rule"] for f in page.findings] == [f["rule"] for f in report["findings"]]
-    assert len(page.findings) == 3
+    assert len(page.findings) == 2  # one cause, one finding: the VPC path and the instance it cannot reach
     assert [f["badge"] for f in page.findings] == [f["severity"].upper() for f in report["findings"]]
-    assert [f["open"] for f in page.findings] == [True, False, False]  # the most likely cause is open
+    assert [f["open"] for f in page.findings] == [True, False]  # the most likely cause is open
 
 
 def test_evidence_side_by_side() -> None:
@@ -113,7 +113,7 @@ def test_status_summary_and_fix() -> None:
     assert "api is NOT READY; latest created revision api-00042-fix, latest ready api-00041-bop" in text
     assert "HEALTH_CHECK_CONTAINER_ERROR" in text and "traffic: 100% → api-00041-bop" in text
     assert "the last deploy failed" in text
-    assert "gcloud run services update api --region us-central1 --project 123456789012 --vpc-connector" in text
+    assert "gcloud run services update api --region us-central1 --project netra-staging --vpc-connector" in text
 
 
 def test_hostile_values_show_literally() -> None:

@@ -258,6 +258,20 @@ def test_unset_execution_environment_is_the_platform_default_not_gen1(tmp_path: 
     assert "execution-environment-mismatch" not in _rules(report)
 
 
+def test_gen1_with_an_nfs_volume_needs_gen2_whatever_the_peer(tmp_path: Path) -> None:
+    """transcoder pinned to gen1 mounts an NFS share, which only gen2 mounts; the peer leaves it unset."""
+    unset_peer = {"        run.googleapis.com/execution-environment: gen2\n": ""}
+    nfs = {"      timeoutSeconds: 300\n": "      timeoutSeconds: 300\n      volumes:\n      - name: media\n"
+           "        nfs:\n          path: /exports/media\n          server: 10.80.0.2\n"}  # fmt: skip
+    report = _fixture("execution-environment-mismatch", tmp_path, target=nfs, baseline=unset_peer)
+    finding = _rules(report)["execution-environment-mismatch"]
+    assert "thumbnailer in the platform default (unset)" in finding["explanation"]
+    assert (
+        "transcoder itself uses NFS volume media, which the first generation does not support"
+        in (finding["explanation"])
+    )
+
+
 def test_gen1_against_gen2_of_another_application_is_no_finding(tmp_path: Path) -> None:
     other = {"backend/media@sha256:398c3c22": "backend/thumbnailer@sha256:398c3c22"}
     report = _fixture("execution-environment-mismatch", tmp_path, baseline=other)
