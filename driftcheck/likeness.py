@@ -33,6 +33,14 @@ class Likeness:
     def unlike(self) -> bool:
         return self.score < UNLIKE_BELOW
 
+    def note(self, target: str, baseline: str) -> str:
+        """What the report says at its top about a baseline that looks like another application."""
+        why = f" ({', '.join(self.reasons)})" if self.reasons else ""
+        return (
+            f"{target} and {baseline} share little{why}, likeness {self.score:.2f}: they look like different "
+            "applications, so differences are expected and findings are weaker (capped at medium)"
+        )
+
 
 def likeness(target: Service, baseline: Service) -> Likeness:
     scores: dict[str, float] = {}

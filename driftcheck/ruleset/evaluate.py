@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import re
 from dataclasses import dataclass, replace
 from typing import Any
 
 from driftcheck.compare import Change, compare_services, source_of
 from driftcheck.likeness import Likeness, likeness
-from driftcheck.model import Inventory, Service, ServiceStatus, Unknown, to_plain
-from driftcheck.ruleset import cel, fixes, group
+from driftcheck.model import Inventory, Service, Unknown, to_plain
+from driftcheck.ruleset import cel, fixes, group, status
 from driftcheck.ruleset.batch import PairContext, candidates_of, change_plain
 from driftcheck.ruleset.context import service_context
 from driftcheck.ruleset.findings import SEVERITIES, Evidence, Finding, Result, Unverified
@@ -96,17 +95,9 @@ def evaluate(
         findings=tuple(rank(findings, [r.id for r in ruleset.rules])),
         unverified=tuple(unverified.values()),
         other_differences=_unmatched(pairs, matched_paths),
-        notes=tuple(_unlike_note(target, name, peer) for name, peer in peers.items() if peer.unlike),
+        notes=tuple(peer.note(target.name, name) for name, peer in peers.items() if peer.unlike),
         unread=dict(inventory.errors),
         peer_likeness={name: peer.score for name, peer in peers.items()},
-    )
-
-
-def _unlike_note(target: Service, baseline: str, peer: Likeness) -> str:
-    why = f" ({', '.join(peer.reasons)})" if peer.reasons else ""
-    return (
-        f"{target.name} and {baseline} share little{why}, likeness {peer.score:.2f}: they look like different "
-        "applications, so differences are expected and findings are weaker (capped at medium)"
     )
 
 
@@ -164,33 +155,10 @@ def _run(rule: Rule, pair: _Pair, unverified: dict[tuple[str, str], Unverified],
             unverified.setdefault((rule.id, key), verdict)
         elif verdict:
             finding = _finding(rule, pair, pair.cel.scoped(vars=rule.vars, **extra), change)
-            finding = replace(finding, status_quote=_status_quote(rule, pair.target))
             matched.update(e.path for e in finding.evidence)  # shown as evidence, so not an "other difference"
             subject = extra.get("item", extra.get("change"))
             hits.append(_Hit(key, pair.baseline.name if pair.baseline else None, finding, subject, pair))
     return hits
-
-
-def _status_quote(rule: Rule, target: Service) -> str | None:
-    """The words of the target's stated failure that one of the rule's `status_match` patterns finds."""
-    failure = target.status.failure if isinstance(target.status, ServiceStatus) else None
-    if not failure or not rule.status_match:
-        return None
-    return next((m.group(0) for p in rule.status_match if (m := re.search(p, failure, re.I | re.S))), None)
-
-
-def _status_item(rule: Rule, target: Service) -> dict[str, Any] | None:
-    """A status rule's one item: the stated failure with what its pattern captured (`(?P<image>...)`)."""
-    status = target.status
-    failure = status.failure if isinstance(status, ServiceStatus) else None
-    if not failure or not isinstance(status, ServiceStatus):
-        return None
-    for pattern in rule.status_match:
-        match = re.search(pattern, failure, re.I | re.S)
-        if match:
-            groups = {k: v for k, v in match.groupdict().items() if v is not None}
-            return {"quote": match.group(0), "reason": status.reason, "message": status.message, **groups}
-    return None
 
 
 def _batch_verdicts(rule: Rule, pair: _Pair, count: int) -> list[Any] | None:
@@ -230,8 +198,8 @@ def _candidates(rule: Rule, pair: _Pair) -> list[tuple[str, dict[str, Any], Chan
     if rule.match is not None:
         return [(c.path, {"change": change_plain(c)}, c, None) for c in candidates_of(rule, pair.changes)]
     if rule.scope == "status":
-        stated = _status_item(rule, pair.target)
-        return [("", {"item": stated}, None, None)] if stated else []
+        said = status.stated(rule, pair.target)
+        return [("", {"item": said.item}, None, None)] if said else []
     if rule.for_each is not None:
         listed: list[tuple[str, dict[str, Any], Change | None, Any]] = [
             (cel.display(key) if rule.item_key else str(index), {"item": item}, None, verdict)
@@ -259,12 +227,9 @@ def _unknown_need(needs: list[str], scope: dict[str, Any]) -> str | None:
 
 def _finding(rule: Rule, pair: _Pair, context: Any, change: Change | None) -> Finding:
     confirmations = [cel.render(c.label, context) for c in rule.confirm if _holds(c.when, context)]
-    status = pair.target.status
-    if rule.status_match and rule.scope != "status" and isinstance(status, ServiceStatus):  # status rules quote it
-        text = f"{status.reason or ''} {status.message or ''}"
-        said = next((m.group(0) for p in rule.status_match if (m := re.search(p, text, re.I))), None)
-        if said:
-            confirmations.append(f"status of {pair.target.name} says {said!r} ({status.reason})")
+    said = status.stated(rule, pair.target)
+    if said and rule.scope != "status":  # a status rule's explanation quotes it already
+        confirmations.append(said.confirmation(pair.target.name))
     actions, remediation = _fixed(rule, context, fixes.service_ref(pair.target))
     return Finding(
         rule=rule.id,
@@ -277,6 +242,7 @@ def _finding(rule: Rule, pair: _Pair, context: Any, change: Change | None) -> Fi
         confirmations=tuple(confirmations),
         peers_text=cel.render(rule.peers, context) if rule.peers else None,
         fix=actions,
+        status_quote=said.quote if said else None,
     )
 
 
