@@ -21,7 +21,7 @@ from driftcheck.drift import drift, load_declared
 from driftcheck.errors import DriftcheckError
 from driftcheck.history import Store, TimelineChange, entry_name, iso, open_store, scope_of, snapshot_changes
 from driftcheck.model import Inventory, Service
-from driftcheck.parity import ENVIRONMENT_RULE, environment_parity, peer_group_parity
+from driftcheck.parity import ENVIRONMENT_RULE, environment_parity, peer_group_parity, region_peer_status
 from driftcheck.ruleset.findings import Finding, Result, Unverified
 from driftcheck.ruleset.load import RuleSet
 from driftcheck.ruleset.rank import rank
@@ -156,6 +156,10 @@ def analyse(
         audit.unverified += parity.unverified
     for pair in config.environment_pairs:
         audit.add_environment_pair(pair, services, ruleset)
+    for inventory in inventories.values() if config.region_peers else ():
+        region = region_peer_status(inventory, ruleset)
+        audit.findings += region.findings
+        audit.unverified += region.unverified
     findings, ignore_notes = _apply_ignores(audit.findings, config, today)
     count = len(services)
     return Result(

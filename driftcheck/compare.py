@@ -10,6 +10,7 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from driftcheck.model import Redacted, Service, Unknown, to_plain
+from driftcheck.redact import fingerprint, redact_args
 
 # Lists whose order means nothing; every other list (command, args) keeps its order.
 _UNORDERED = ("cloudsql_instances", "tags")
@@ -121,8 +122,8 @@ def _comparable(tree: Any) -> Any:
         return f"redacted:{tree.fingerprint}"
     if isinstance(tree, dict):
         return {k: _comparable(v) for k, v in tree.items()}
-    if isinstance(tree, list):
-        return [_comparable(v) for v in tree]
+    if isinstance(tree, list):  # `--password`, `hunter2`: an item that is a credential only beside its flag
+        return [_comparable(v) for v in redact_args(tree, fingerprint)]
     return tree
 
 

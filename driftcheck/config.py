@@ -91,6 +91,9 @@ class Config:
     history: str | None = None  # the snapshot history store: a folder or gs://bucket/prefix
     keep: int | None = None  # retention: the newest N snapshots of each project (scope) in the store
     webhook: str | None = None  # POST a summary here after each audit
+    # No configuration (a one-off audit): each region's services are peers, and one that is not ready is reported
+    # with its stated failure and its likely causes, as `compare` without a baseline would.
+    region_peers: bool = False
 
     def active_ignores(self, today: date) -> tuple[Ignore, ...]:
         return tuple(i for i in self.ignores if not i.expired(today))
@@ -137,9 +140,13 @@ class _Reader:
 
     def in_scope(self, config: Config) -> None:
         """A state or an environment pair outside `projects`/`regions` is never audited: a typo, said as one."""
-        for project in config.terraform_state:
+        for project, location in config.terraform_state.items():
             if project not in config.projects:
                 raise self.fail(f"terraform_state.{project}", self.outside(project, config.projects, "projects"))
+            # A local state that is not there is a typo or a missing checkout: an error now, not a night's
+            # incomplete report. Only a gs:// object is read when the audit runs (it may be out of reach a while).
+            if not location.startswith("gs://") and not Path(location).is_file():
+                raise self.fail(f"terraform_state.{project}", f"no such file: {location}")
         for i, pair in enumerate(config.environment_pairs):
             for side, endpoint in (("left", pair.left), ("right", pair.right)):
                 where = f"environment_pairs[{i}].{side}"

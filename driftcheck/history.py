@@ -259,7 +259,8 @@ def timeline(
     loaded = ((entry, entry.load()) for entry in entries)  # one snapshot in memory at a time
     found = [(entry.taken, _service(entry, service, region, data), _regions(data)) for entry, data in loaded]
     if not any(s for _, s, _ in found):
-        raise InputError(f"no service {service!r} in any of the {len(entries)} snapshots in history")
+        hint = _closest(service, entries[-1]) if entries else ""
+        raise InputError(f"no service {service!r} in any of the {len(entries)} snapshots in history{hint}")
     # A snapshot of other regions (an audit with another region set) did not look where the service runs: it is
     # unknown there, not absent, so it takes no part in the timeline
     where = {s.region for _, s, _ in found if s is not None}
@@ -294,6 +295,15 @@ def _services(data: dict[str, Any], origin: str) -> dict[tuple[str, str], Servic
         for region, inventory in load_by_region(data, origin).items()
         for name, service in inventory.services.items()
     }
+
+
+def _closest(service: str, entry: Entry) -> str:
+    """`; did you mean 'auth'?` when the newest snapshot has a service named like the misspelled one, else ''."""
+    import difflib
+
+    names = sorted({name for _, name in _services(entry.load(), entry.name)})
+    close = difflib.get_close_matches(service, names, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _regions(data: dict[str, Any]) -> set[str] | None:

@@ -16,9 +16,9 @@ from typing import Any
 
 from driftcheck.compare import compare_services, source_of
 from driftcheck.config import EnvironmentPair, PeerGroup
-from driftcheck.model import Service, Unknown, subject_of, to_plain
+from driftcheck.model import Inventory, Service, Unknown, subject_of, to_plain
 from driftcheck.ruleset import cel
-from driftcheck.ruleset.evaluate import rendered_finding
+from driftcheck.ruleset.evaluate import evaluate, rendered_finding
 from driftcheck.ruleset.findings import Evidence, Finding, Unverified
 from driftcheck.ruleset.load import RuleSet, load_ruleset
 
@@ -42,6 +42,26 @@ def peer_group_parity(group: PeerGroup, services: Iterable[Service], ruleset: Ru
         for path in _expand(glob, plain):
             _field_parity(group, path, members, plain, rules, parity)
     return parity
+
+
+def region_peer_status(inventory: Inventory, ruleset: RuleSet) -> Parity:
+    """No configuration: a region's services are one another's peers, as for `compare` without a baseline. Each
+    service that is not ready is reported with its stated failure, compared with the ready ones for its causes."""
+    services = sorted(inventory.services.values(), key=subject_of)
+    ready = [s for s in services if not isinstance(s.status, Unknown) and s.status.ready and not _failing(s)]
+    parity = Parity()
+    for service in filter(_failing, services):
+        result = evaluate(service, ready, inventory, ruleset)
+        subject = subject_of(service)
+        parity.findings.extend(dataclasses.replace(f, subject=subject) for f in result.findings)
+        parity.unverified.extend(dataclasses.replace(u, reason=f"{subject}: {u.reason}") for u in result.unverified)
+    return parity
+
+
+def _failing(service: Service) -> bool:
+    """Not ready, or its latest revision failed: what Cloud Run states (ready None is still reconciling)."""
+    status = service.status
+    return not isinstance(status, Unknown) and (status.ready is False or status.failure is not None)
 
 
 def _expand(glob: str, plain: dict[str, Any]) -> list[str]:

@@ -17,6 +17,28 @@ In free text (status messages, args, any string of a report), `redact_text` mask
 scheme://user:password@host, the value of key=value / key: value pairs whose key names a credential, and
 Bearer/Basic tokens. A URL with a port and an '@' later in its path loses its port too: over, never under.
 
+By shape, whatever the name (`SHAPES`), in env values, args and every string of a report: PEM private key blocks
+(the whole block), Stripe `sk_live_`/`sk_test_`/`rk_live_`/`whsec_`, GitHub `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_`/
+`github_pat_`, Slack `xox?-` tokens and webhook paths, Google `AIza` API keys, `GOCSPX-` client secrets and `ya29.`
+access tokens, AWS `AKIA`/`ASIA` key ids with the 40-character secret beside them (and any 40-character
+mixed-case-and-digit base64 run on its own), GitLab `glpat-` and its kin, npm `npm_`, PyPI `pypi-AgEI...`,
+OpenAI/Anthropic `sk-...`, SendGrid `SG.`, Twilio `SK`, Telegram bot tokens, Hugging Face `hf_`, and JWTs
+(`eyJ...` `.` ...). And the two-token argument forms (`--password VALUE`, `--token VALUE`, `--api-key VALUE`, any
+flag whose name names a credential, and `-p VALUE`): in free text, and across an args/command list, where the flag
+and its value are two items (`redact_args`; the compare masks them too, so a per-item difference never shows one).
+`-p` is mysql's password flag and many tools' port flag: `-p 8080` is masked too, a value lost rather than a leak.
+What shape detection leaves alone, on purpose: image digests (`sha256:` + 64 lowercase hex: no uppercase), revision
+names, UUID-like operation ids (dashes), connector and secret resource paths, git SHAs (lowercase hex). No generic
+entropy test: it flags digests and ids by the dozen, and a reader needs those to follow an incident.
+
+Why our own table rather than detect-secrets (1.5.0, May 2024, the reference detector, whose plugins these patterns
+follow, with gitleaks' rules; it installs here with pip): importing any of its plugins imports `requests` (for
+online verification), 340 modules and ~120 ms before the first compare, on every offline run; its plugins yield
+matched values, not spans to mask; and its regexes miss what a Cloud Run service holds: no Google `AIza` key, no
+`sk_test_` or longer Stripe keys, no `github_pat_`, `npm_` only inside `.npmrc`, a PEM header but not its body, a
+JWT cut before its signature. Its high-entropy plugins would mask every image digest. So the patterns live here,
+each with a test (tests/report/test_planted_secrets.py plants one of every shape and greps every format).
+
 Over-redacting costs a reader one value (its change is still reported); under-redacting leaks a credential into
 an incident document, so every doubt goes to redaction.
 
@@ -31,7 +53,7 @@ import hashlib
 import hmac
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from driftcheck.model import Redacted, SecretRef, Volume, secret_reference
@@ -50,7 +72,10 @@ QUANTITY_WORDS = frozenset({"MAX", "MIN", "LIMIT", "COUNT", "NUM", "NUMBER", "SI
 _PLACEHOLDERS = frozenset({"VALUE"})  # what a fix writes for a value it must not show: `--update-env-vars KEY=VALUE`
 
 # scheme://user:password@host — keep the user, drop the password (which may hold '/', '#', '?': not all are encoded).
-URL_PASSWORD = re.compile(r"(?P<prefix>[a-z][a-z0-9+.\-]*://[^/\s:@]*:)(?P<password>[^@\s]+)(?=@)", re.I)
+# A scheme starts where a word does: tried at every letter of a long run, the match took quadratic time.
+URL_PASSWORD = re.compile(
+    r"(?P<prefix>(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]*://[^/\s:@]*:)(?P<password>[^@\s]+)(?=@)", re.I
+)
 # key=value, key: value and "key": "value" inside free text (condition messages, JDBC options, args); a Secret
 # Manager resource name after "secret:" is a name, not a value, and is the clue an access error gives.
 INLINE_PAIR = re.compile(
@@ -82,6 +107,43 @@ _VERSION_ONLY = re.compile(rf"^{_VERSION}$")
 _SECRET_REF_FIELDS = frozenset(f.name for f in dataclasses.fields(SecretRef))
 _VOLUME_FIELDS = frozenset(f.name for f in dataclasses.fields(Volume))
 BEARER = re.compile(r"\b(?P<scheme>bearer|basic)\s+(?P<value>[A-Za-z0-9._~+/=-]{8,})", re.I)
+# Credential shapes, whatever the key that holds them (see the docstring for sources and what is left alone).
+SHAPES = re.compile(
+    "|".join(
+        (
+            r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"  # the whole block; a cut one to the end
+            r"(?:.*?-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|.*)",
+            r"\b[rs]k_(?:live|test)_[0-9A-Za-z]{10,}",  # Stripe secret and restricted keys
+            r"\bwhsec_[0-9A-Za-z]{16,}",  # Stripe webhook signing secret
+            r"\bgh[pousr]_[0-9A-Za-z]{30,}",  # GitHub tokens
+            r"\bgithub_pat_[0-9A-Za-z_]{30,}",  # GitHub fine-grained token
+            r"\bxox[abposre]-[0-9A-Za-z-]{10,}",  # Slack tokens
+            r"(?<=hooks\.slack\.com/)(?:services|workflows|triggers)/[0-9A-Za-z_/-]{16,}",  # Slack webhook path
+            r"\bAIza[0-9A-Za-z_-]{30,}",  # Google API key
+            r"\bGOCSPX-[0-9A-Za-z_-]{20,}",  # Google OAuth client secret
+            r"\bya29\.[0-9A-Za-z_-]{20,}",  # Google OAuth access token
+            r"\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[0-9A-Z]{16}\b"  # AWS key id, and the secret beside it
+            r"(?:[\s:=,;|\"']{1,4}[0-9A-Za-z/+]{40}(?![0-9A-Za-z/+=]))?",
+            r"(?<![0-9A-Za-z/+=])(?=[0-9A-Za-z/+]{0,39}[A-Z])(?=[0-9A-Za-z/+]{0,39}[a-z])(?=[0-9A-Za-z/+]{0,39}[0-9])"
+            r"[0-9A-Za-z/+]{40}(?![0-9A-Za-z/+=])",  # an AWS secret access key on its own
+            r"\bgl(?:pat|dt|ptt|rt|cbt|oas|ft|imt|soat|agent)-[0-9A-Za-z_-]{20,}",  # GitLab tokens
+            r"\bnpm_[0-9A-Za-z]{36}\b",  # npm access token
+            r"\bpypi-AgEIcHlwaS5vcmc[0-9A-Za-z_-]{40,}",  # PyPI API token
+            r"\bsk-(?:ant-|proj-|svcacct-|admin-)?[0-9A-Za-z_-]{32,}",  # OpenAI, Anthropic
+            r"\bSG\.[0-9A-Za-z_-]{16,}\.[0-9A-Za-z_-]{16,}",  # SendGrid
+            r"\bSK[0-9a-fA-F]{32}\b",  # Twilio API key
+            r"\b\d{8,10}:AA[0-9A-Za-z_-]{30,}",  # Telegram bot token
+            r"\bhf_[0-9A-Za-z]{30,}",  # Hugging Face
+            r"\beyJ[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}(?:\.[0-9A-Za-z_-]*)?=*",  # JWT, signature and all
+        )
+    ),
+    re.DOTALL,
+)
+# A flag and its value as two tokens in free text: `--password hunter2`, `-p hunter2`. The flag's name must name a
+# credential (is_credential_key), or be mysql's `-p`. A value that is a flag word, or already masked, stays.
+FLAG_AND_VALUE = re.compile(r"(?<![\w-])(?P<flag>--[A-Za-z][\w-]*|-p)(?P<gap>[ \t]+)(?P<value>(?![-\[])\S+)")
+_FLAG_ITEM = re.compile(r"^(?:--[A-Za-z][\w-]*|-p)$")
+_AWS_KEY_ID = re.compile(r"^(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[0-9A-Z]{16}$")
 # What a password inside an env value (URL, key=value) becomes in the model: distinct per password within a run,
 # so a rotated one still differs; never output.
 _MARKER = re.compile(r"\[REDACTED:[0-9a-f]+\]")
@@ -139,9 +201,48 @@ def redact_env_value(name: str, value: str) -> str | Redacted:
 
 
 def _mask(text: str, mask: Callable[[str], str]) -> str:
+    text = SHAPES.sub(lambda m: mask(m.group()), text)
     text = URL_PASSWORD.sub(lambda m: m["prefix"] + mask(m["password"]), text)
-    text = _outside_references(text, lambda part: _mask_pairs(part, mask))
+    text = _outside_references(text, lambda part: _mask_flags(_mask_pairs(part, mask), mask))
     return BEARER.sub(lambda m: f"{m['scheme']} {mask(m['value'])}", text)
+
+
+def _mask_flags(text: str, mask: Callable[[str], str]) -> str:
+    """`--password VALUE`, `-p VALUE` in free text: the value of a flag that names a credential."""
+
+    def flag(match: re.Match[str]) -> str:
+        if not _hides_its_value(match["flag"], match["value"].strip("\"'")):
+            return match.group()
+        return match["flag"] + match["gap"] + mask(match["value"])
+
+    return FLAG_AND_VALUE.sub(flag, text)
+
+
+def _hides_its_value(flag: str, value: str) -> bool:
+    """Whether `flag VALUE` holds a credential: the flag names one, and the value is not a flag word, a fix's
+    placeholder or already masked."""
+    name = flag.lstrip("-")
+    if flag != "-p" and not is_credential_key(name):  # TOKEN_URL, KEY_PATH: about a credential, not one
+        return False
+    readable = is_readable_value(name, value) or value in _PLACEHOLDERS
+    return bool(value) and not readable and "[REDACTED" not in value
+
+
+def redact_args(items: Sequence[Any], mask: Callable[[str], Any]) -> list[Any]:
+    """An args/command list with the value after a credential flag (`--password`, `hunter2`; `-p`, `hunter2`) or
+    after an AWS key id (its secret) replaced by `mask(value)`; every other item as it is."""
+    masked = list(items)
+    for index in range(1, len(masked)):
+        before, item = masked[index - 1], masked[index]
+        if not (isinstance(before, str) and isinstance(item, str)):
+            continue
+        if item.startswith("-"):  # the next flag, not a value
+            continue
+        if (_FLAG_ITEM.match(before) and _hides_its_value(before, item)) or (
+            _AWS_KEY_ID.match(before) and item and "[REDACTED" not in item
+        ):
+            masked[index] = mask(item)
+    return masked
 
 
 def _mask_pairs(text: str, mask: Callable[[str], str]) -> str:
@@ -178,7 +279,7 @@ def redact_tree(value: Any) -> Any:
         names = _secret_names(value)
         return {k: v if k in names or _is_provenance(k, v) else _redact_item(str(k), v) for k, v in value.items()}
     if isinstance(value, list):
-        return [redact_tree(v) for v in value]
+        return [redact_tree(v) for v in redact_args(value, lambda _: MASK)]
     return value
 
 

@@ -233,6 +233,52 @@ def test_one_off_audit_without_a_config(audit_server: FakeGcpServer, tmp_path: P
     assert len(list((tmp_path / "h").iterdir())) == 1
 
 
+def test_one_off_audit_reports_a_service_that_is_not_ready(audit_server: FakeGcpServer) -> None:
+    """No configuration is no green lie: the region's services are peers, as for `compare` without a baseline, and
+    staging's api, which does not start, is reported with its stated failure and its likely cause."""
+    args = ("audit", "--project", "netra-staging", "--region", "us-central1", "--endpoint", audit_server.address,
+            "--no-history")  # fmt: skip
+    run = run_cli(*args, "--format", "json")
+    assert run.code == 1, run.stderr
+    findings = run.json()["findings"]
+    assert {f["subject"] for f in findings} == {"netra-staging/us-central1/api"}  # the ready ones are its peers
+    first = findings[0]
+    assert (first["rule"], first["severity"]) == ("vpc-access-missing", "critical")
+    assert first["status_quote"] == "failed to start and listen on the port"
+    assert "container-start-failed" in first["corroborated_by"]
+    assert "3/4 peers reach the VPC" in json.dumps(first)
+    table = run_cli(*args, env={"COLUMNS": "160"})
+    assert "No finding." not in table.stdout
+    assert "netra-staging/us-central1/api: No VPC access where the peer has it" in table.stdout
+
+
+def test_a_local_terraform_state_that_is_not_there_is_a_config_error(
+    audit_server: FakeGcpServer, tmp_path: Path
+) -> None:
+    config = tmp_path / "driftcheck.toml"
+    config.write_text('projects = ["netra-staging"]\nregions = ["us-central1"]\n'
+                      '[terraform_state]\nnetra-staging = "states/staging.tfstate"\n')  # fmt: skip
+    run = run_cli("audit", "--config", config, "--endpoint", audit_server.address, "--no-history")
+    assert run.code == 2
+    assert run.stderr.strip() == (
+        f"driftcheck: error: {config}:terraform_state.netra-staging: no such file: {tmp_path}/states/staging.tfstate"
+    )
+    assert audit_server.call_count == 0  # said before any API call
+
+
+def test_a_state_in_cloud_storage_that_cannot_be_read_makes_the_audit_incomplete(
+    audit_server: FakeGcpServer, tmp_path: Path, gcs_bucket: str
+) -> None:
+    config = tmp_path / "driftcheck.toml"
+    config.write_text('projects = ["netra-staging"]\nregions = ["us-central1"]\nfail_on = "none"\n'
+                      f'[terraform_state]\nnetra-staging = "gs://{gcs_bucket}/no-such.tfstate"\n')  # fmt: skip
+    run = run_cli("audit", "--config", config, "--endpoint", audit_server.address, "--no-history", "--format", "json")
+    assert run.code == 0, run.stderr
+    assert run.json()["incomplete"] is True
+    notes = run.json()["notes"]
+    assert any(n.startswith(f"could not read netra-staging: terraform state gs://{gcs_bucket}/no-such") for n in notes)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -286,7 +332,7 @@ def test_one_name_in_two_regions_is_two_services(tmp_path: Path) -> None:
             "--history", tmp_path / "h", "--format", "json"]
     with FakeGcpServer(world) as fake:
         first = run_cli(*args, "--endpoint", fake.address)
-        assert first.code == 0, first.stderr
+        assert first.code == 1, first.stderr  # the incident's api is not ready (vpc-access-missing)
         assert first.json()["status"]["reason"] == "audit of 3 services in 1 projects"
         fake.world.services[europe.name].template.vpc_access.egress = run_v2.VpcAccess.VpcEgress.ALL_TRAFFIC
         second = run_cli(*args, "--endpoint", fake.address).json()

@@ -58,7 +58,7 @@ def test_a_snapshot_of_other_regions_is_not_a_disappearance(tmp_path: Path) -> N
         for regions in (["us-central1", "europe-west1"], ["us-central1"], ["us-central1", "europe-west1"]):
             run = run_cli("audit", "--project", "netra-staging", *(a for r in regions for a in ("--region", r)),
                           "--endpoint", fake.address, "--history", tmp_path / "h", "--format", "json")  # fmt: skip
-            assert run.code == 0, run.stderr
+            assert run.code == 1, run.stderr  # the incident's api is not ready: a finding, every time
             assert run.json()["changes"] == []
     timeline = run_cli("history", "eu-only", "--history", tmp_path / "h", "--format", "json")
     assert timeline.code == 0, timeline.stderr

@@ -73,6 +73,23 @@ def test_rule_with_invalid_cel_fails_at_load(tmp_path: Path) -> None:
     assert run.code == 2 and "CEL expression" in run.stderr and "Traceback" not in run.stderr
 
 
+def test_cel_syntax_error_in_rules_is_one_readable_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text(USER_RULE.replace("change.target < change.baseline", "change.target < <"))
+    run = run_cli("compare", "api", "auth", "--from", INCIDENT, "--rules", tmp_path)
+    assert run.code == 2 and run.stderr.count("\n") == 1, run.stderr
+    assert "'change.target < <': syntax error at column " in run.stderr
+    assert "\\n" not in run.stderr and "^" not in run.stderr  # no escaped caret diagram of the parser's
+
+
+def test_yaml_alias_bomb_in_a_rule_file_is_refused(tmp_path: Path) -> None:
+    bomb = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    bomb += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
+    (tmp_path / "bad.yaml").write_text(USER_RULE.replace("when:", "vars:\n  " + "\n  ".join(bomb) + "\nwhen:"))
+    run = run_cli("rules", "list", "--rules", tmp_path)
+    assert run.code == 2 and run.stderr.count("\n") == 1, run.stderr
+    assert "bad.yaml:line " in run.stderr and "YAML alias *a0 is not supported" in run.stderr
+
+
 def test_a_target_rule_may_not_name_a_single_baseline(tmp_path: Path) -> None:
     """Target rules share a pair's CEL context, where `baseline` is that pair's peer: it must not leak into them."""
     rule = "id: lonely\ntitle: t\nseverity: low\ndescription: d\nscope: target\nexplanation: e\ndocs: https://x\n"

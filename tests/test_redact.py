@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from driftcheck.model import Redacted
-from driftcheck.redact import MASK, is_credential_key, redact_env_value, redact_text, redact_tree
+from driftcheck.redact import MASK, is_credential_key, redact_args, redact_env_value, redact_text, redact_tree
 
 CREDENTIAL_NAMES = [
     "DB_PASSWORD", "dbPassword", "db-password", "PGPASSWORD", "MYSQL_PWD", "DB_PASS", "API_TOKEN",
@@ -171,3 +171,72 @@ def test_redact_tree_keeps_a_secret_reference_under_a_credential_name() -> None:
 )
 def test_redact_tree_masks_what_only_looks_like_a_reference(tree: dict[str, object]) -> None:
     assert redact_tree(tree)["secret"] == MASK
+
+
+# By shape, whatever the name: (text, what redact_text leaves). The corpus across every format is in
+# tests/report/test_planted_secrets.py; these pin each pattern's edges.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("k=-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\nnext", "k=[REDACTED]\nnext"),
+        ("-----BEGIN PRIVATE KEY-----\\nMIIEvQ\\n-----END PRIVATE KEY-----\\n", "[REDACTED]\\n"),  # JSON-escaped
+        ("-----BEGIN EC PRIVATE KEY-----\nMHcCAQ cut here", "[REDACTED]"),  # no END: masked to the end
+        ("use sk_live_51HqLyjWDarjt for it", "use [REDACTED] for it"),
+        ("sk_test_4eC39HqLyjWDarjtT1zdp7dc", "[REDACTED]"),
+        ("rk_live_51HqLyjWDarjtAbc", "[REDACTED]"),
+        ("ghp_aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ", "[REDACTED]"),
+        ("github_pat_11AAAAAAA0bbbbbbbbbbbbbbbbbbbbbbbbbb", "[REDACTED]"),
+        ("xoxb-1234567890-0987654321-abcDEF", "[REDACTED]"),
+        ("POST https://hooks.slack.com/services/T01ABC/B02DEF/xyzXYZ123456", "POST https://hooks.slack.com/[REDACTED]"),
+        ("key AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q", "key [REDACTED]"),
+        ("AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "[REDACTED]"),
+        ("AKIAIOSFODNN7EXAMPLE", "[REDACTED]"),
+        ("glpat-xYz12AbC34dEf56GhI78jK", "[REDACTED]"),
+        ("npm_aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJk", "[REDACTED]"),
+        ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl_-x", "[REDACTED]"),
+        ("mysql -u root -p hunter2 db", "mysql -u root -p [REDACTED] db"),
+        ("docker run -p 8080:8080 img", "docker run -p [REDACTED] img"),  # a port, maybe: lost, on purpose
+        ("run --password hunter2 --token t0k", "run --password [REDACTED] --token [REDACTED]"),
+        ("--api-key k3y --log-level debug", "--api-key [REDACTED] --log-level debug"),
+        ("--password=hunter2", "--password=[REDACTED]"),
+        ("https://deploy:ghs_notreallyatoken@git.example/x.git", "https://deploy:[REDACTED]@git.example/x.git"),
+    ],
+)  # fmt: skip
+def test_credentials_are_masked_by_their_shape(text: str, expected: str) -> None:
+    assert redact_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "image@sha256:4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f",  # a digest: lowercase hex
+        "commit 9f8e7d6c5b4a39f8e7d6c5b4a39f8e7d6c5b4a3f",  # a git SHA: 40 characters, no uppercase
+        "operation 3c1f9e2a-5b7d-4e80-a1c2-9f6d8b4e2a71 revision billing-00007-mon",
+        "projects/netra-test/locations/europe-north1/connectors/billing-conn",
+        "--secrets-access-granted true --token-url https://auth.example/token --log-level debug",
+        "--update-env-vars API_TOKEN=VALUE --password VALUE",  # a fix's placeholders
+        "docker run -p",  # a flag with no value
+        "sk_live_ prefix alone, ghp_short, xoxb-, AIza",
+    ],
+)
+def test_what_only_resembles_a_credential_shape_stays_readable(text: str) -> None:
+    assert redact_text(text) == text
+
+
+def test_a_shaped_value_under_a_harmless_name_still_differs_in_the_model() -> None:
+    first = redact_env_value("FEATURE_CFG", "ghp_aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ")
+    other = redact_env_value("FEATURE_CFG", "ghp_zZ3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ")
+    assert isinstance(first, str) and first.startswith("[REDACTED:") and first != other
+    assert redact_text(first) == MASK
+
+
+def test_two_token_arguments_lose_their_values_in_a_list() -> None:
+    args = [
+        "--password", "hunter2", "-p", "pw", "--token", "t", "--api-key", "k", "--log-level", "debug",
+        "--secrets-access-granted", "true", "--db-password", "--next", "AKIAIOSFODNN7EXAMPLE", "plainsecret",
+    ]  # fmt: skip
+    assert redact_args(args, lambda _: MASK) == [
+        "--password", MASK, "-p", MASK, "--token", MASK, "--api-key", MASK, "--log-level", "debug",
+        "--secrets-access-granted", "true", "--db-password", "--next", "AKIAIOSFODNN7EXAMPLE", MASK,
+    ]  # fmt: skip
+    assert redact_tree({"args": args})["args"][14] == MASK  # the key id itself, by its shape

@@ -14,6 +14,7 @@ import typer
 from driftcheck.cli import audit, compare, drift, rules, snapshot
 from driftcheck.cli.app import app
 from driftcheck.errors import DriftcheckError
+from driftcheck.report.escape import printable
 
 __all__ = ["app", "audit", "compare", "drift", "main", "rules", "snapshot"]
 
@@ -23,7 +24,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)  # without standalone mode, click returns the exit code
     except DriftcheckError as exc:
-        typer.echo(f"driftcheck: error: {exc}", err=True)
+        typer.echo(f"driftcheck: error: {printable(str(exc))}", err=True)  # names from evidence: escaped
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -34,8 +35,9 @@ def main() -> None:
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
             message = exc.format_message()
             if message:  # empty when no arguments were given and the help was printed instead
-                typer.echo(f"driftcheck: error: {message} (see --help)", err=True)
+                typer.echo(f"driftcheck: error: {printable(message)} (see --help)", err=True)
             sys.exit(2)
-        typer.echo(f"driftcheck: internal error: {type(exc).__name__}: {exc} (please report it)", err=True)
+        problem = f"{type(exc).__name__}: {printable(str(exc))}"
+        typer.echo(f"driftcheck: internal error: {problem} (please report it)", err=True)
         sys.exit(4)
     sys.exit(code if isinstance(code, int) else 0)

@@ -2,24 +2,92 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from driftcheck import __version__
 from driftcheck.report import FORMATS
 from driftcheck.ruleset.findings import SEVERITIES
 
+
+def help_text(text: str) -> str:
+    """A command's help as typer's rich mode prints it: each prose paragraph one line, so the terminal wraps it at
+    its own width (rich keeps a source line break, mid-sentence); an indented paragraph (an example) as written."""
+    paragraphs = text.strip().split("\n\n")
+    return "\n\n".join(p if p.startswith(" ") else " ".join(p.split()) for p in paragraphs)
+
+
+def _shown_type(param: Any, ctx: Any) -> str | None:
+    """What help shows beside a parameter: an option's metavar, nothing for a flag or an argument (its metavar is
+    its name already). typer would show the Python annotation: `<bool>`, `<str>`, `<list[str]>`."""
+    if param.param_type_name == "option" and not param.is_flag:
+        return str(param.metavar) if param.metavar else None
+    return None
+
+
+def _without_types(params: Sequence[Any]) -> None:
+    for param in params:
+        param.display_type_rich = functools.partial(_shown_type, param)
+
+
+class Command(TyperCommand):
+    """A command whose help names no Python type."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)
+        _without_types(params)
+        return params
+
+
+class Group(TyperGroup):
+    """A command group whose help names no Python type."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)
+        _without_types(params)
+        return params
+
+
+APP_HELP = """Why does one Cloud Run service fail while its peer works? driftcheck compares them and ranks root causes.
+
+Each command's --help has its options and more examples.
+
+[bold]Examples[/bold]
+
+  driftcheck compare api auth --from incident-evidence/
+
+  driftcheck compare --help
+
+  driftcheck rules list
+"""
+
 app = typer.Typer(
-    help="Why does one Cloud Run service fail while its peer works? driftcheck compares them and ranks root causes.",
+    cls=Group,
+    help=help_text(APP_HELP),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-rules_app = typer.Typer(help="List and explain the rules driftcheck applies.", no_args_is_help=True)
+RULES_HELP = """List and explain the rules driftcheck applies.
+
+The built-in rules, and with --rules DIR your own (one with a built-in id replaces it).
+
+[bold]Examples[/bold]
+
+  driftcheck rules list
+
+  driftcheck rules show vpc-access-missing
+
+  driftcheck rules list --rules ./my-rules
+"""
+rules_app = typer.Typer(cls=Group, help=help_text(RULES_HELP), no_args_is_help=True, rich_markup_mode="rich")
 app.add_typer(rules_app, name="rules")
 
 Format = Enum("Format", {name: name for name in FORMATS}, type=str)  # type: ignore[misc]
@@ -45,7 +113,8 @@ TargetArgument = Annotated[
     str, typer.Argument(metavar="TARGET", help="The failing service: a name under --from, or a file.")
 ]
 BaselineArgument = Annotated[
-    list[str] | None, typer.Argument(metavar="[BASELINE]...", help="Healthy peers: names under --from, or files.")
+    list[str] | None,
+    typer.Argument(metavar="BASELINE", help="Healthy peers (any number): names under --from, or files."),
 ]
 EvidenceOption = Annotated[
     list[Path] | None, typer.Option("--from", metavar="PATH", help="Evidence folder or file (repeatable).")
@@ -73,17 +142,20 @@ EndpointOption = Annotated[
         "--endpoint",
         metavar="HOST:PORT",
         envvar="DRIFTCHECK_ENDPOINT",
-        help="Send every Google API call to HOST:PORT over plaintext gRPC, anonymously (emulators, proxies, tests).",
+        help="Send every Google API call to HOST:PORT over plaintext gRPC, anonymously (emulators, tests).",
     ),
 ]
-ConcurrencyOption = Annotated[int, typer.Option("--concurrency", min=1, max=256, help="Live run: parallel API calls.")]
+ConcurrencyOption = Annotated[
+    int, typer.Option("--concurrency", metavar="N", min=1, max=256, help="Live run: parallel API calls.")
+]
 
 
 HistoryOption = Annotated[
     str | None,
     typer.Option(
         "--history",
-        metavar="DIR|gs://BUCKET/PREFIX",
-        help="Snapshot history store (default for `history`: the user data folder, ~/.local/share/driftcheck/history).",
+        metavar="LOCATION",
+        help="Snapshot history store: a folder or gs://BUCKET/PREFIX (history and audit default to "
+        "~/.local/share/driftcheck/history).",
     ),
 ]

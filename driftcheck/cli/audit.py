@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from driftcheck.cli.app import (
+    Command,
     ConcurrencyOption,
     EndpointOption,
     FormatOption,
@@ -21,6 +22,7 @@ from driftcheck.cli.app import (
     RulesOption,
     Severity,
     app,
+    help_text,
 )
 from driftcheck.cli.output import emit, exit_code, progress
 from driftcheck.errors import DriftcheckError
@@ -46,11 +48,14 @@ project and writes a partial to --partial instead of a report; `driftcheck merge
 
   driftcheck audit --config driftcheck.toml
 
-  driftcheck audit --config driftcheck.toml --format html -o audit.html --webhook https://hooks.slack.com/...
+  driftcheck audit --config driftcheck.toml --format html -o audit.html \\
+      --webhook https://hooks.slack.com/services/...
 
-  driftcheck audit --project netra-staging --region us-central1 --history ./history
+  driftcheck audit --project netra-staging --region us-central1 \\
+      --history ./history
 
-  driftcheck audit --config driftcheck.toml --shard 0/3 --partial gs://acme-audit/partials/
+  driftcheck audit --config driftcheck.toml --shard 0/3 \\
+      --partial gs://acme-audit/partials/
 """
 
 ConfigOption = Annotated[
@@ -69,7 +74,7 @@ WebhookOption = Annotated[
 ]
 
 
-@app.command(help=AUDIT_HELP)
+@app.command(cls=Command, help=help_text(AUDIT_HELP))
 def audit(
     config_path: ConfigOption = None,
     project: Annotated[
@@ -154,15 +159,16 @@ report incomplete (exit 3 with --strict) and says which. --config defaults to th
 
 [bold]Examples[/bold]
 
-  driftcheck merge partials/ --config driftcheck.toml --format html -o audit.html
+  driftcheck merge partials/ --config driftcheck.toml -f html -o audit.html
 
-  driftcheck merge gs://acme-audit/partials/ --config driftcheck.toml --webhook https://hooks.slack.com/...
+  driftcheck merge gs://acme-audit/partials/ --config driftcheck.toml \\
+      --webhook https://hooks.slack.com/services/...
 """
 
 
-@app.command(help=MERGE_HELP)
+@app.command(cls=Command, help=help_text(MERGE_HELP))
 def merge(
-    partials: Annotated[list[str], typer.Argument(metavar="PARTIAL...", help="Partial reports, folders or gs://.")],
+    partials: Annotated[list[str], typer.Argument(metavar="PARTIAL", help="Partial reports, folders or gs://.")],
     config_path: ConfigOption = None,
     output_format: FormatOption = "table",  # type: ignore[assignment]
     output: OutputOption = None,
@@ -202,7 +208,8 @@ def _config(path: Path | None, projects: list[str] | None, regions: list[str] | 
 
     # without --project: the environment's or gcloud's project, as the other live commands do
     scope = resolve_scope(projects[0] if projects else None, regions)
-    return Config(source=ONE_OFF, projects=tuple(dict.fromkeys(projects or [scope.project])), regions=scope.regions)
+    projects = list(dict.fromkeys(projects or [scope.project]))
+    return Config(source=ONE_OFF, projects=tuple(projects), regions=scope.regions, region_peers=True)
 
 
 def _check_writable(paths: list[Path]) -> None:

@@ -6,6 +6,7 @@ import typer
 
 from driftcheck.cli.app import (
     BaselineArgument,
+    Command,
     ConcurrencyOption,
     EndpointOption,
     EvidenceOption,
@@ -17,6 +18,7 @@ from driftcheck.cli.app import (
     RulesOption,
     TargetArgument,
     app,
+    help_text,
 )
 from driftcheck.cli.output import emit, exit_code, progress
 from driftcheck.ruleset.load import load_ruleset
@@ -32,17 +34,18 @@ compared with its last ready revision).
 
   driftcheck compare api auth --from incident-evidence/
 
-  driftcheck compare api --from incident-evidence/ --format markdown -o report.md
+  driftcheck compare api --from incident-evidence/ -f markdown -o report.md
 
   driftcheck compare api.yaml auth.json --fail-on critical
 
   driftcheck compare api auth --project netra-staging --region us-central1
 
-  driftcheck compare api@latest api@last-ready --project netra-staging --region us-central1
+  driftcheck compare api@latest api@last-ready \\
+      --project netra-staging --region us-central1
 """
 
 
-@app.command(help=COMPARE_HELP)
+@app.command(cls=Command, help=help_text(COMPARE_HELP))
 def compare(
     target: TargetArgument,
     baselines: BaselineArgument = None,

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from driftcheck.cli.app import (
+    Command,
     ConcurrencyOption,
     EndpointOption,
     EvidenceOption,
@@ -18,6 +19,7 @@ from driftcheck.cli.app import (
     RegionOption,
     RulesOption,
     app,
+    help_text,
 )
 from driftcheck.cli.output import emit, exit_code, progress
 from driftcheck.ruleset.load import load_ruleset
@@ -30,13 +32,17 @@ terraform.tfstate or gs://bucket/key (Application Default Credentials; STORAGE_E
 
 [bold]Examples[/bold]
 
-  driftcheck drift --state gs://acme-tfstate/staging/default.tfstate --project netra-staging --region us-central1
+  driftcheck drift --state terraform.tfstate --from staging.json
 
-  driftcheck drift --state terraform.tfstate --from staging.json --format sarif -o drift.sarif
+  driftcheck drift --state gs://acme-tfstate/staging/default.tfstate \\
+      --project netra-staging --region us-central1
+
+  driftcheck drift --state terraform.tfstate --from staging.json \\
+      --config-dir infra/ --format sarif -o drift.sarif
 """
 
 
-@app.command(help=DRIFT_HELP)
+@app.command(cls=Command, help=help_text(DRIFT_HELP))
 def drift(
     state: Annotated[str, typer.Option("--state", metavar="LOCATION", help="Terraform state: a file or gs://.")],
     evidence: EvidenceOption = None,

@@ -31,6 +31,20 @@ def emit(result: Result, output_format: str, output: Path | None, fail_on: str =
     from driftcheck.fileio import write_atomic
 
     write_atomic(output, text)
+    print(written(result, output, fail_on), file=sys.stderr)
+
+
+def written(result: Result, output: Path, fail_on: str) -> str:
+    """The one stderr line a report written to a file leaves, as the table would have told it: what, and the
+    verdict (`wrote report.html: 1 critical, 1 low; exit 1 (--fail-on high)`)."""
+    from driftcheck.report.escape import printable
+
+    found = [finding.severity for finding in result.findings]
+    counts = [f"{found.count(severity)} {severity}" for severity in SEVERITIES if severity in found]
+    if result.unverified:
+        counts.append(f"{len(result.unverified)} not verified")
+    verdict = ", ".join(counts) or "no finding"
+    return f"wrote {printable(str(output))}: {verdict}; exit {exit_code(result, fail_on)} (--fail-on {fail_on})"
 
 
 @contextlib.contextmanager
@@ -42,15 +56,17 @@ def progress(label: str) -> Iterator[Callable[[str], None] | None]:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from driftcheck.report.escape import printable
+
     columns = (
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # resource names are data, never rich markup
         TextColumn("{task.completed} calls"),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=None)
-        yield lambda done: bar.update(task, advance=1, description=f"{label} {done}")
+        yield lambda done: bar.update(task, advance=1, description=f"{label} {printable(done)}")
 
 
 def width() -> int:

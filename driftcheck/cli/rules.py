@@ -6,26 +6,46 @@ from typing import Annotated
 
 import typer
 
-from driftcheck.cli.app import RulesOption, rules_app
+from driftcheck.cli.app import Command, RulesOption, help_text, rules_app
 from driftcheck.errors import DriftcheckError
 from driftcheck.ruleset.fixes import ACTIONS
 from driftcheck.ruleset.load import load_ruleset
 from driftcheck.ruleset.schema import FixSpec
 
+RULES_LIST_HELP = """List every rule: id, severity and title.
 
-@rules_app.command("list")
+The built-in rules, and with --rules DIR your own too (one with a built-in id replaces it).
+
+[bold]Examples[/bold]
+
+  driftcheck rules list
+
+  driftcheck rules list --rules ./my-rules
+"""
+
+RULES_SHOW_HELP = """Show one rule: what it checks, why it matters, how it is fixed.
+
+Its scope, condition, what it needs to know, each fix action with its arguments, its docs and its file.
+
+[bold]Examples[/bold]
+
+  driftcheck rules show vpc-access-missing
+
+  driftcheck rules show my-rule --rules ./my-rules
+"""
+
+
+@rules_app.command("list", cls=Command, help=help_text(RULES_LIST_HELP))
 def rules_list(rules: RulesOption = None) -> None:
-    """List every rule: id, severity and title."""
     for rule in load_ruleset(rules).rules:
         typer.echo(f"{rule.id:32} {rule.severity:9} {rule.title}")
 
 
-@rules_app.command("show")
+@rules_app.command("show", cls=Command, help=help_text(RULES_SHOW_HELP))
 def rules_show(
     rule_id: Annotated[str, typer.Argument(metavar="ID", help="A rule id, as `rules list` prints it.")],
     rules: RulesOption = None,
 ) -> None:
-    """Show one rule: what it checks, why it matters, how it is fixed."""
     ruleset = load_ruleset(rules)
     rule = ruleset.get(rule_id)
     if rule is None:

@@ -9,7 +9,16 @@ from typing import Annotated, Any
 
 import typer
 
-from driftcheck.cli.app import ConcurrencyOption, EndpointOption, HistoryOption, ProjectOption, RegionOption, app
+from driftcheck.cli.app import (
+    Command,
+    ConcurrencyOption,
+    EndpointOption,
+    HistoryOption,
+    ProjectOption,
+    RegionOption,
+    app,
+    help_text,
+)
 from driftcheck.cli.output import progress
 from driftcheck.errors import DriftcheckError
 
@@ -20,15 +29,17 @@ SNAPSHOT_HELP = """Fetch every service of the region(s) and what they reference 
 
 [bold]Examples[/bold]
 
-  driftcheck snapshot --project netra-staging --region us-central1 -o staging.json
+  driftcheck snapshot --project netra-staging --region us-central1 \\
+      -o staging.json
 
   driftcheck compare api auth --from staging.json
 
-  driftcheck snapshot --project netra-staging --region us-central1 --history gs://acme-audit/history --keep 90
+  driftcheck snapshot --project netra-staging --region us-central1 \\
+      --history gs://acme-audit/history --keep 90
 """
 
 
-@app.command(help=SNAPSHOT_HELP)
+@app.command(cls=Command, help=help_text(SNAPSHOT_HELP))
 def snapshot(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", metavar="FILE", help="Where to write the snapshot.")
@@ -91,7 +102,8 @@ several projects (an audit's), the one whose snapshots have SERVICE is used; --p
 
   driftcheck history api --path vpc.connector
 
-  driftcheck history auth --path 'vpc.*' --history gs://acme-audit/history --format json
+  driftcheck history auth --path 'vpc.*' --format json \\
+      --history gs://acme-audit/history
 
   driftcheck history api --project netra-prod --path 'containers.*.env.*'
 """
@@ -102,7 +114,7 @@ class HistoryFormat(StrEnum):
     json = "json"
 
 
-@app.command("history", help=HISTORY_HELP)
+@app.command("history", cls=Command, help=help_text(HISTORY_HELP))
 def history_command(
     service: Annotated[str, typer.Argument(metavar="SERVICE", help="A Cloud Run service name.")],
     path: Annotated[
@@ -148,4 +160,6 @@ def _history_table(service: str, changes: list[dict[str, Any]], snapshots: int) 
 
     lines = [f"{service}: {len(changes)} changes across {snapshots} snapshots"]
     lines += [f"{c['before']} → {c['after']}  {c['path']}: {shown(c['from'])} → {shown(c['to'])}" for c in changes]
-    return "\n".join(lines) + "\n"
+    from driftcheck.report.escape import printable
+
+    return "".join(f"{printable(line)}\n" for line in lines)  # a snapshot's value cannot drive the terminal

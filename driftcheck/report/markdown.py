@@ -1,23 +1,36 @@
-"""`--format markdown`: a report to paste into an incident document."""
+"""`--format markdown`: a report to paste into an incident document.
+
+Evidence is data, never markup: names, paths, sources and commands are code spans (a fence longer than any
+backtick they hold), every other value has its Markdown characters escaped (no HTML such as `<script>`, no image
+`![](http://...)` that a viewer would fetch, no `|` that ends a table cell), and control characters are escaped as
+in the table (report/escape.py).
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from driftcheck.report import document
-from driftcheck.report.document import change_cells, display, display_path, latest_ready, snapshot_pairs
+from driftcheck.report.document import change_cells, display, display_path, snapshot_pairs
+from driftcheck.report.escape import printable_tree
 from driftcheck.ruleset.findings import Result
+
+# Markdown's inline markup: a `]` only where it would end a link, an image or a link definition (`](`, `][`, `]:`),
+# so `[REDACTED]` reads as written; `_` only where it can open or close emphasis (`_x_`, not `private_ranges_only`).
+_MARKUP = re.compile(r"[\\`*<>|~]|\](?=[(\[:])|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+_BACKTICKS = re.compile(r"`+")
 
 
 def render(result: Result) -> str:
-    doc = document.build(result)
+    doc = printable_tree(document.build(result))
     compared = f" compared with {_names(doc['baselines'])}" if doc["baselines"] else ""  # an audit: none
-    lines = [f"# driftcheck: `{doc['target']}`{compared}", ""]
-    lines += [*(f"> {note}" for note in doc["notes"]), ""] if doc["notes"] else []
+    lines = [f"# driftcheck: {_code(doc['target'])}{compared}", ""]
+    lines += [*(f"> {_text(note)}" for note in doc["notes"]), ""] if doc["notes"] else []
     if doc["baselines"] or doc["status"].get("known"):
         lines += _status(doc["status"], doc["target"])
     else:  # an audit: no one target whose status to show; what was audited instead
-        lines += [f"{doc['status'].get('reason')}.", ""]
+        lines += [f"{_text(doc['status'].get('reason'))}.", ""]
     lines += ["## Findings, most likely root cause first", ""]
     if not doc["findings"]:
         lines += ["No finding.", ""]
@@ -26,13 +39,14 @@ def render(result: Result) -> str:
     if doc["unverified"]:
         lines += ["## Could not verify", ""]
         lines += [
-            f"- **{u['rule']}**: {u['reason']}" + (f" ({u['hint']})" if u["hint"] else "") for u in doc["unverified"]
+            f"- **{_text(u['rule'])}**: {_text(u['reason'])}" + (f" ({_text(u['hint'])})" if u["hint"] else "")
+            for u in doc["unverified"]
         ]
         lines.append("")
     if doc["other_differences"]:
         lines += ["## Other differences (no rule matched)", "", "| path | baseline | target |", "|---|---|---|"]
         lines += [
-            f"| `{display_path(c['path'])}` | {_cells(*change_cells(c['baseline'], c['target']))} |"
+            f"| {_code(display_path(c['path']), cell=True)} | {_cells(*change_cells(c['baseline'], c['target']))} |"
             for c in doc["other_differences"]
         ]
         lines.append("")
@@ -44,53 +58,50 @@ def render(result: Result) -> str:
 
 
 def _names(names: list[str]) -> str:
-    return ", ".join(f"`{n}`" for n in names)
+    return ", ".join(map(_code, names))
 
 
 def _status(status: dict[str, Any], target: str) -> list[str]:
     lines = ["## Observed status", ""]
     if not status.get("known"):
-        return [*lines, f"Status of `{target}` not in the evidence: {status.get('reason')}.", ""]
+        return [*lines, f"Status of {_code(target)} not in the evidence: {_text(status.get('reason'))}.", ""]
     ready = {True: "ready", False: "**not ready**", None: "reconciling"}[status.get("ready")]
     lines.append(
-        f"- `{target}` is {ready}; latest created revision `{status.get('latest_created_revision')}`, "
-        + latest_ready(status, "`")
+        f"- {_code(target)} is {ready}; latest created revision {_code(status.get('latest_created_revision'))}, "
+        + _latest_ready(status.get("latest_ready_revision"))
     )
     if status.get("reason") or status.get("message"):
-        lines.append("- " + ": ".join(str(part) for part in (status.get("reason"), status.get("message")) if part))
-    traffic = ", ".join(f"{t['percent']}% → `{t['revision']}`" for t in status.get("traffic") or [])
+        parts = (status.get("reason"), status.get("message"))
+        lines.append("- " + ": ".join(_text(part) for part in parts if part))
+    traffic = ", ".join(f"{_text(t['percent'])}% → {_code(t['revision'])}" for t in status.get("traffic") or [])
     if traffic:
         lines.append(f"- traffic: {traffic}")
     if status.get("deploy_note"):
-        lines.append(f"- {status['deploy_note']}")
+        lines.append(f"- {_text(status['deploy_note'])}")
     return [*lines, ""]
 
 
 def _finding(number: int, finding: dict[str, Any]) -> list[str]:
-    lines = [
-        f"### {number}. [{finding['severity'].upper()}] {_subject(finding)}{finding['title']} (`{finding['rule']}`)",
-        "",
-        finding["explanation"],
-        "",
-    ]
-    lines += [f"- confirmed: {c}" for c in finding["confirmations"]]
+    heading = f"{_subject(finding)}{_text(finding['title'])} ({_code(finding['rule'])})"
+    lines = [f"### {number}. [{finding['severity'].upper()}] {heading}", "", _text(finding["explanation"]), ""]
+    lines += [f"- confirmed: {_text(c)}" for c in finding["confirmations"]]
     if finding["peers"]:
-        lines.append(f"- peers: {finding['peers']}")
+        lines.append(f"- peers: {_text(finding['peers'])}")
     if finding["evidence"]:
         lines += ["", "| what | baseline | target | source |", "|---|---|---|---|"]
         for e in finding["evidence"]:
-            source = "; ".join(f"{side}: `{s}`" for side, s in e["source"].items() if s)
+            source = "; ".join(f"{side}: {_code(s, cell=True)}" for side, s in e["source"].items() if s)
             cells = _cells(display(e["baseline"]), display(e["target"]))
-            lines.append(f"| `{display_path(e['path'])}` | {cells} | {source} |")
+            lines.append(f"| {_code(display_path(e['path']), cell=True)} | {cells} | {source} |")
     lines.append("")
     for kind, command in finding["remediation"].items():
-        lines.append(f"**Fix ({kind}):** `{command}`  ")
+        lines.append(f"**Fix ({_text(kind)}):** {_code(command)}  ")
     lines += [f"Docs: {finding['docs']}", ""]
     return lines
 
 
 def _subject(finding: dict[str, Any]) -> str:
-    return f"`{finding['subject']}`: " if finding["subject"] else ""
+    return f"{_code(finding['subject'])}: " if finding["subject"] else ""
 
 
 def _changes(changes: list[dict[str, Any]]) -> list[str]:
@@ -100,16 +111,31 @@ def _changes(changes: list[dict[str, Any]]) -> list[str]:
         lines += [f"Between the snapshots of {before} and {after}:", ""]
         lines += ["| service | path | from | to |", "|---|---|---|---|"]
         for c in group:
-            service = f"`{_escape(c['service'])}`" if c["service"] else "—"
-            path = _escape(display_path(c["path"]))
-            lines.append(f"| {service} | `{path}` | {_cells(*change_cells(c['from'], c['to']))} |")
+            service = _code(c["service"], cell=True) if c["service"] else "—"
+            path = _code(display_path(c["path"]), cell=True)
+            lines.append(f"| {service} | {path} | {_cells(*change_cells(c['from'], c['to']))} |")
         lines.append("")
     return lines
 
 
+def _latest_ready(revision: Any) -> str:
+    """A failed first revision has no ready revision: say so, never "latest ready None"."""
+    return f"latest ready {_code(revision)}" if revision else "no ready revision"
+
+
 def _cells(*cells: str) -> str:
-    return " | ".join(_escape(cell) for cell in cells)
+    return " | ".join(map(_text, cells))
 
 
-def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def _text(text: Any) -> str:
+    """A value in prose or a table cell: its Markdown characters backslash-escaped, shown as written."""
+    return _MARKUP.sub(lambda match: "\\" + match.group(), str(text))
+
+
+def _code(text: Any, *, cell: bool = False) -> str:
+    """A value as a code span, whatever backticks it holds; in a table cell, its `|` escaped (GFM reads `\\|`
+    inside a cell's code span as `|`)."""
+    text = str(text).replace("|", "\\|") if cell else str(text)
+    fence = "`" * (max(map(len, _BACKTICKS.findall(text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"

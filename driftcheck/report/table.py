@@ -1,7 +1,8 @@
 """`--format table` (the default): the terminal report, drawn with rich.
 
 Every value is a `Text`, never a markup string, and the console has markup and emoji off: evidence such as
-`[run.googleapis.com/vpc-access-connector]` or `:warning:` is shown as it is written.
+`[run.googleapis.com/vpc-access-connector]` or `:warning:` is shown as it is written. Control characters in the
+evidence are shown escaped (`\\x1b`, `\\r`): a value cannot drive the terminal (report/escape.py).
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ import io
 import re
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console, Group, JustifyMethod, OverflowMethod
+from rich.containers import Lines
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from driftcheck.report import document
 from driftcheck.report.document import change_cells, display, display_path, heading, latest_ready, snapshot_pairs
+from driftcheck.report.escape import printable_tree
 from driftcheck.ruleset.findings import Result
 
 SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
@@ -25,10 +28,72 @@ SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium":
 _FOLDERS = re.compile(r"[^\s#:\[\]]*/")
 # The field after an origin: the text after the last ':' outside brackets (`annotations[a.io/b]`, `conditions[Ready]`).
 _FIELD = re.compile(r":(?P<field>(?:[^:\[\]]|\[[^\]]*\])*)$")
+# Where a name longer than its column may be cut, best first: after a path separator or before `[`, after a
+# dot, inside a name.
+_PATH_BREAKS = ("/:,=#↔", ".", "-_@")
+_WORD = re.compile(r"\s*\S+\s*")
+
+
+class _Cell(Text):
+    """A table cell that wraps on spaces and path boundaries (`projects/`, `netra-staging/`, `annotations`
+    `[run.googleapis.com/`), not every N characters; a name longer than the column is still folded."""
+
+    def wrap(
+        self,
+        console: Console,
+        width: int,
+        *,
+        justify: JustifyMethod | None = None,
+        overflow: OverflowMethod | None = None,
+        tab_size: int = 8,
+        no_wrap: bool | None = None,
+    ) -> Lines:
+        lines = Lines()
+        for line in self.split(allow_blank=True):
+            for piece in line.divide(_breaks(line.plain, width)):  # each piece fits: justified, not cut again
+                lines.extend(
+                    Text.wrap(
+                        piece, console, width, justify=justify, overflow=overflow, tab_size=tab_size, no_wrap=no_wrap
+                    )
+                )
+        return lines
+
+
+def _breaks(line: str, width: int) -> list[int]:
+    """Offsets to end the lines of `line` at: between words as rich does, and inside a word longer than a line
+    (a resource path, a file and field) at its path boundaries."""
+    offsets: list[int] = []
+    used = 0  # cells on the current line
+    for match in _WORD.finditer(line):
+        start, word = match.start(), match.group()
+        length = len(word.rstrip())
+        if used and used + length > width:
+            offsets.append(start)
+            used = 0
+        while length > width > 0:
+            cut = _cut(word[: width + 1], width)
+            start += cut
+            offsets.append(start)
+            word, length = word[cut:], length - cut
+        used += len(word)
+    return offsets
+
+
+def _cut(window: str, width: int) -> int:
+    """How much of a long word goes on this line (`window`: its next `width` characters and one more): up to its
+    last boundary of the best kind that fills half the line or more, else its last boundary, else `width`."""
+    best = [0] * len(_PATH_BREAKS)
+    for end in range(1, min(len(window), width + 1)):
+        before, after = window[end - 1], window[end]
+        for rank, marks in enumerate(_PATH_BREAKS):
+            if before in marks or before.isspace() or (rank == 0 and after == "["):
+                best[rank] = end
+                break
+    return next((cut for cut in best if cut >= width // 2), max(best) or width)
 
 
 def render(result: Result, *, color: bool = False, width: int = 120) -> str:
-    doc = document.build(result)
+    doc = printable_tree(document.build(result))
     buffer = io.StringIO()
     console = Console(
         file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False, markup=False, emoji=False
@@ -113,7 +178,7 @@ def _evidence(evidence: list[dict[str, Any]]) -> Table:
         table.add_column(column, overflow="fold", ratio=ratio)
     for e in evidence:
         cells = (display_path(e["path"]), display(e["baseline"]), display(e["target"]), _source(e["source"]))
-        table.add_row(*map(Text, cells))
+        table.add_row(*map(_Cell, cells))
     return table
 
 
@@ -147,7 +212,7 @@ def _others(changes: list[dict[str, Any]]) -> Table:
         table.add_column(column, overflow="fold")
     for change in changes:
         cells = change_cells(change["baseline"], change["target"])
-        table.add_row(*map(Text, (display_path(change["path"]), *cells)))
+        table.add_row(*map(_Cell, (display_path(change["path"]), *cells)))
     return table
 
 
@@ -170,5 +235,5 @@ def _print_changes(console: Console, changes: list[dict[str, Any]]) -> None:
             for change in rows:
                 old, new = change_cells(change["from"], change["to"])
                 path = display_path(change["path"])
-                table.add_row(*map(Text, ("  " + path if service else path, old, new)))
+                table.add_row(*map(_Cell, ("  " + path if service else path, old, new)))
         console.print(table)

@@ -24,6 +24,8 @@ from driftcheck.ruleset.schema import Rule
 UNKNOWN_KEY = "__unknown__"
 _TEMPLATE = re.compile(r"\{\{\s*(.+?)\s*\}\}", re.S)
 _BASELINE = re.compile(r"(?<![\w.])baseline\b")
+# cel-python's parse errors: "Failed to parse expression 'X': ERROR: <input>:1:16: Syntax error: DETAIL"
+_PARSER_ERROR = re.compile(r"<input>:\d+:(?P<column>\d+): Syntax error: (?P<detail>.*)")
 # A URL scheme or driver names the engine outright, so it is tried before any port; a bare default port
 # (DB_PORT=3306) speaks its engine as clearly as one inside a URL.
 _ENGINE_HINTS = (
@@ -77,12 +79,20 @@ def check_rule(rule: Rule) -> None:
         try:
             compiled(expression)
         except (ValueError, RuntimeError) as exc:
-            raise RuleError(f"{rule.origin}: rule {rule.id}: CEL expression {expression!r}: {exc}") from None
+            raise RuleError(f"{rule.origin}: rule {rule.id}: CEL expression {expression!r}: {_problem(exc)}") from None
         if rule.scope in ("target", "status") and _BASELINE.search(expression):
             # Target rules share a pair's context (ruleset/batch.py), where `baseline` is that pair's peer.
             raise RuleError(
                 f"{rule.origin}: rule {rule.id}: a target-scope rule sees no single baseline; use baselines"
             )
+
+
+def _problem(exc: Exception) -> str:
+    """The parser's first line, without its repetition of the expression and the caret diagram under it:
+    `syntax error at column 16: extraneous input '==' expecting ...`, so the error stays one line."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    match = _PARSER_ERROR.search(first)
+    return f"syntax error at column {match['column']}: {match['detail']}" if match else first
 
 
 def new_context(variables: dict[str, Any], *, converted: bool = False) -> Any:

@@ -9,9 +9,10 @@ from typing import Any
 
 import yaml
 
-from driftcheck.errors import RuleError
+from driftcheck.errors import InputError, RuleError
 from driftcheck.ruleset.cel import check_rule
 from driftcheck.ruleset.schema import Rule, parse_rule
+from driftcheck.sources import limits
 
 EXPECTED_KEY = "expected_differences"
 EXPECTED_DRIFT_KEY = "expected_differences_in_drift"
@@ -55,8 +56,17 @@ def load_ruleset(extra_dirs: list[Path] | None = None) -> RuleSet:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    """One rule file, under the limits evidence files have (sources/limits.py): no alias, no deep nesting."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        limits.check_size(limits.path_size(path), str(path))
+        text = path.read_text(encoding="utf-8")
+        limits.refuse_yaml_aliases(text, str(path))
+        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        limits.check_depth(raw, str(path))
+    except InputError as exc:
+        raise RuleError(str(exc)) from None
+    except RecursionError:
+        raise RuleError(f"{path}: {limits.too_deep_message()}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":line {mark.line + 1}" if mark is not None else ""

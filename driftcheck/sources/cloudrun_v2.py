@@ -21,8 +21,8 @@ from driftcheck.model import (
     Volume,
     VpcAccess,
 )
-from driftcheck.redact import redact_env_value
-from driftcheck.sources import common
+from driftcheck.redact import fingerprint, redact_args, redact_env_value
+from driftcheck.sources import common, shape
 from driftcheck.sources.documents import Document
 from driftcheck.sources.units import EGRESS, EXECUTION_ENVIRONMENT, INGRESS, last_segment, lookup, seconds, to_int
 
@@ -36,14 +36,47 @@ def matches(data: Any) -> bool:
 
 
 def load(doc: Document, inventory: Inventory) -> None:
+    # checked here, not in parse_service: a Terraform plan may leave the containers unknown until apply
     service = parse_service(doc.data, doc.label)
+    shape.require_containers(doc.data, "template.containers", doc.label)
     common.add_service(inventory, service)
     urls = [str(u) for u in doc.data.get("urls") or ()]
     for number, project_id in common.aliases_from_urls(service, urls).items():
         inventory.project_aliases.setdefault(number, project_id)
 
 
+_SHAPE = shape.compile_shape(
+    {
+        "labels": dict,
+        "annotations": dict,
+        "urls": list,
+        "template": dict,
+        "template.labels": dict,
+        "template.annotations": dict,
+        **shape.container_shape("template.containers", v2=True),
+        "template.scaling": dict,
+        "template.vpcAccess": dict,
+        "template.vpcAccess.networkInterfaces": list,
+        "template.vpcAccess.networkInterfaces[]": dict,
+        "template.volumes": list,
+        "template.volumes[]": dict,
+        "template.volumes[].cloudSqlInstance": dict,
+        "template.volumes[].cloudSqlInstance.instances": list,
+        "template.volumes[].secret": dict,
+        "template.volumes[].secret.items": list,
+        "template.volumes[].secret.items[]": dict,
+        "template.nodeSelector": dict,
+        "terminalCondition": dict,
+        "conditions": list,
+        "conditions[]": dict,
+        "trafficStatuses": list,
+        "trafficStatuses[]": dict,
+    }
+)
+
+
 def parse_service(data: dict[str, Any], origin: str) -> Service:
+    shape.check(data, _SHAPE, origin)
     match = _NAME.match(str(data["name"]))
     assert match  # matches() guarantees it
     template = data.get("template") or {}
@@ -142,6 +175,7 @@ def _env(raw: list[Any], project: str, origin: str, field: str) -> dict[str, Env
     for index, var in enumerate(raw):
         if not isinstance(var, dict) or "name" not in var:
             raise InputError("env entry needs a name", file=origin, where=f"{field}.env[{index}]")
+        common.refuse_duplicate_env(env, str(var["name"]), origin, f"{field}.env[{index}].name")
         ref = (var.get("valueSource") or {}).get("secretKeyRef")
         if ref:
             env[str(var["name"])] = EnvVar(
@@ -277,8 +311,12 @@ def _scrubbed_container(container: dict[str, Any]) -> dict[str, Any]:
         else var
         for var in container.get("env") or ()
     ]
+    # The value after `--password` (two list items) says nothing by its own shape: mask it by its place first.
     scrubbed_args = {
-        key: [_marker(redact_env_value("", str(a))) for a in container[key]]
+        key: [
+            _marker(redact_env_value("", str(a)))
+            for a in redact_args(container[key], lambda value: _marker(fingerprint(value)))
+        ]
         for key in ("args", "command")
         if container.get(key)
     }

@@ -82,6 +82,12 @@ def network_interfaces(raw: list[Any]) -> dict[str, NetworkInterface]:
     return interfaces
 
 
+def refuse_duplicate_env(env: dict[str, Any], name: str, origin: str, field: str) -> None:
+    """Two entries of one name: Cloud Run would not accept it, and which one wins is not driftcheck's to guess."""
+    if name in env:
+        raise InputError(f"env name {name!r} appears twice in one container", file=origin, where=field)
+
+
 def env_value(name: str, value: object) -> str | Redacted | Unknown:
     text = "" if value is None else str(value)
     if UNKNOWN_MARK in text:  # a plan's value known only after apply: no credential, and it must stay recognizable
@@ -126,7 +132,7 @@ def with_ports_and_probes(container: Container, item: dict[str, Any], count: int
     ports = item.get("ports") or []
     port, protocol = None, None
     if ports:
-        port = to_int(ports[0].get("containerPort", DEFAULT_PORT), file=origin, field=f"{field}.ports[0].containerPort")
+        port = port_number(ports[0].get("containerPort", DEFAULT_PORT), origin, f"{field}.ports[0].containerPort")
         protocol = "h2c" if ports[0].get("name") == "h2c" else "http1"
     elif count == 1:
         port, protocol = DEFAULT_PORT, "http1"
@@ -139,6 +145,13 @@ def with_ports_and_probes(container: Container, item: dict[str, Any], count: int
     )
 
 
+def port_number(raw: object, origin: str, field: str) -> int:
+    port = to_int(raw, file=origin, field=field)
+    if not 1 <= port <= 65535:
+        raise InputError(f"port {port} is outside 1-65535", file=origin, where=field)
+    return port
+
+
 def _probe(raw: Any, container_port: int | None, origin: str, field: str, *, startup: bool) -> Probe | None:
     if not raw:
         return None
@@ -148,7 +161,7 @@ def _probe(raw: Any, container_port: int | None, origin: str, field: str, *, sta
     )
     probe = Probe(
         kind=kind,
-        port=to_int(target["port"], file=origin, field=f"{field}.port") if target.get("port") else container_port,
+        port=port_number(target["port"], origin, f"{field}.port") if target.get("port") else container_port,
         path=(target.get("path") or "/") if kind == "http" else None,
         initial_delay_s=to_int(raw.get("initialDelaySeconds", 0), file=origin, field=f"{field}.initialDelaySeconds"),
         period_s=to_int(raw.get("periodSeconds", 10), file=origin, field=f"{field}.periodSeconds"),

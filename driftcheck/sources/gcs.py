@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from driftcheck.errors import InputError
+from driftcheck.sources import limits
 from driftcheck.sources.documents import Document, read_url_documents
 
 SCHEME = "gs://"
@@ -37,7 +38,10 @@ def read_object(url: str) -> bytes:
     from google.cloud import storage  # type: ignore[attr-defined]  # namespace package without a stub for mypy
 
     try:
-        return bytes(storage.Client().bucket(bucket_name).blob(key).download_as_bytes())
+        blob = storage.Client().bucket(bucket_name).blob(key)
+        blob.reload()  # its size, so an object too large is refused before it is downloaded
+        limits.check_size(int(blob.size or 0), url)
+        return bytes(blob.download_as_bytes())
     except exceptions.NotFound:
         raise InputError("no such object (or no such bucket)", file=url) from None
     except exceptions.Forbidden as exc:

@@ -19,7 +19,7 @@ from driftcheck.model import (
     Volume,
     VpcAccess,
 )
-from driftcheck.sources import common
+from driftcheck.sources import common, shape
 from driftcheck.sources import knative_annotations as annotations_
 from driftcheck.sources.documents import Document
 from driftcheck.sources.knative_annotations import (
@@ -45,13 +45,42 @@ def matches(data: Any) -> bool:
 
 
 def load(doc: Document, inventory: Inventory) -> None:
+    # checked here, not in parse_service: a Terraform plan may leave the containers unknown until apply
     service = parse_service(doc.data, doc.label)
+    shape.require_containers(doc.data, "spec.template.spec.containers", doc.label)
     common.add_service(inventory, service)
     for number, project_id in common.aliases_from_urls(service, annotations_.urls(doc.data)).items():
         inventory.project_aliases.setdefault(number, project_id)
 
 
+_SHAPE = shape.compile_shape(
+    {
+        "metadata": dict,
+        "metadata.annotations": dict,
+        "metadata.labels": dict,
+        "spec": dict,
+        "spec.template": dict,
+        "spec.template.metadata": dict,
+        "spec.template.metadata.annotations": dict,
+        "spec.template.metadata.labels": dict,
+        "spec.template.spec": dict,
+        **shape.container_shape("spec.template.spec.containers", v2=False),
+        "spec.template.spec.volumes": list,
+        "spec.template.spec.volumes[]": dict,
+        "spec.template.spec.volumes[].secret": dict,
+        "spec.template.spec.volumes[].secret.items": list,
+        "spec.template.spec.volumes[].secret.items[]": dict,
+        "spec.template.spec.nodeSelector": dict,
+        "status": dict,
+        "status.conditions": list,
+        "status.traffic": list,
+        "status.traffic[]": dict,
+    }
+)
+
+
 def parse_service(data: dict[str, Any], origin: str) -> Service:
+    shape.check(data, _SHAPE, origin)
     meta = _mapping(data, "metadata", origin)
     name = meta.get("name")
     if not name:
@@ -161,6 +190,7 @@ def _env(raw: list[Any], aliases: dict[str, str], origin: str, field: str) -> di
     for index, var in enumerate(raw):
         if not isinstance(var, dict) or "name" not in var:
             raise InputError("env entry needs a name", file=origin, where=f"{field}.env[{index}]")
+        common.refuse_duplicate_env(env, str(var["name"]), origin, f"{field}.env[{index}].name")
         ref = (var.get("valueFrom") or {}).get("secretKeyRef")
         if ref:
             secret = str(ref.get("name", ""))

@@ -33,6 +33,7 @@ _NOT_STRINGS = frozenset(
     }
 )  # fmt: skip
 _DROP = object()
+_MAJOR_VERSIONS = ("0", "1")
 
 
 def matches(data: Any) -> bool:
@@ -46,8 +47,21 @@ def matches(data: Any) -> bool:
 
 def load(doc: Document, inventory: Inventory) -> None:
     data = doc.data.get("tfplan", doc.data)  # a plan wrapped by a CI tool
+    check_format_version(data, doc.label)
     if not terraform_resources.load_instances(instances(data, doc.label), inventory, doc.label):
         raise InputError(NOTHING_MODELLED.replace("state", "Terraform JSON"), file=doc.label)
+
+
+def check_format_version(data: dict[str, Any], label: str) -> None:
+    """Terraform changes the major format version only for changes a reader must know about (0.x and 1.x so far):
+    a newer one is refused rather than half-read."""
+    version = str(data.get("format_version", "1"))  # absent in some CI tools' wrappers: read as written today
+    if version.split(".", 1)[0] not in _MAJOR_VERSIONS:
+        raise InputError(
+            f"Terraform JSON format version {version!r} is not supported (driftcheck reads 0.x and 1.x)",
+            file=label,
+            where="format_version",
+        )
 
 
 def instances(data: dict[str, Any], label: str) -> Iterator[Instance]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from driftcheck.errors import InputError
 from driftcheck.model import Inventory
-from driftcheck.sources import terraform_resources
+from driftcheck.sources import limits, terraform_resources
 from driftcheck.sources.documents import Document
 from driftcheck.sources.terraform_resources import MODELLED, NOTHING_MODELLED, Instance, index_suffix
 from driftcheck.sources.tfstate_stream import StreamedState
@@ -29,7 +29,7 @@ def load(doc: Document, inventory: Inventory) -> None:
     streamed = dataclasses.replace(doc.data, label=doc.label) if isinstance(doc.data, StreamedState) else None
     check_version(streamed.header if streamed else doc.data, doc.label)
     resources = streamed.resources() if streamed else doc.data.get("resources") or ()
-    if not terraform_resources.load_instances(instances(resources), inventory, doc.label):
+    if not terraform_resources.load_instances(instances(resources, doc.label), inventory, doc.label):
         raise InputError(NOTHING_MODELLED, file=doc.label)
 
 
@@ -44,11 +44,12 @@ def check_version(data: dict[str, Any], label: str) -> None:
         )
 
 
-def instances(resources: Iterable[dict[str, Any]]) -> Iterator[Instance]:
+def instances(resources: Iterable[dict[str, Any]], label: str) -> Iterator[Instance]:
     """Every instance of a modelled managed resource, addressed as Terraform does (modules, count, for_each)."""
     for resource in resources:
         if resource.get("mode") != "managed" or resource.get("type") not in MODELLED:
             continue
+        limits.check_depth(resource, label)  # only what is modelled is walked (recursively) later
         module = f"{resource['module']}." if resource.get("module") else ""
         base = f"{module}{resource['type']}.{resource['name']}"
         for item in resource.get("instances") or ():

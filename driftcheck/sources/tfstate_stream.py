@@ -8,6 +8,7 @@ only when the loader asks for it, and dropped unless it is modelled.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -15,11 +16,53 @@ from dataclasses import dataclass
 from typing import Any
 
 from driftcheck.errors import InputError
+from driftcheck.sources.limits import too_deep_message
 
 # What Terraform writes at the top of every state (`version` first, then `terraform_version`).
 _HEAD = re.compile(r'\s*\{\s*"version"\s*:\s*\d+\s*,\s*"terraform_version"\s*:')
 _SPACE = re.compile(r"[ \t\n\r]*")
-_DECODER = json.JSONDecoder()
+
+
+class DuplicateKey(ValueError):
+    """A JSON object that repeats a key (json itself would keep the last value silently)."""
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json's object hook: an object that repeats a key is refused, not read as its last value."""
+    mapping = dict(pairs)
+    if len(mapping) < len(pairs):
+        keys = [key for key, _ in pairs]
+        raise DuplicateKey(next(key for key in keys if keys.count(key) > 1))
+    return mapping
+
+
+def decode_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json's object hook for whole documents: keys must be unique, and a Terraform resource of a type driftcheck
+    does not model (in a plan, `show -json` or a state read whole) is cut to its name as soon as it is decoded, so
+    a large plan is never held whole in memory (json calls the hook innermost object first)."""
+    mapping = unique_keys(pairs)
+    is_resource = "mode" in mapping and "type" in mapping and not _RESOURCE_BODIES.isdisjoint(mapping)
+    if is_resource and mapping["type"] not in _modelled():
+        return {key: mapping[key] for key in _RESOURCE_NAMES if key in mapping}
+    return mapping
+
+
+@functools.cache
+def _modelled() -> frozenset[str]:
+    from driftcheck.sources.terraform_resources import MODELLED  # late: it imports the parsers, which import us
+
+    return MODELLED
+
+
+def duplicate_key_message(exc: DuplicateKey) -> str:
+    return f"duplicate key {exc.args[0]!r} in one JSON object (which value is meant is not for driftcheck to guess)"
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=unique_keys)
+# What a resource of a plan (`values`), a plan's change (`change`) or a state (`instances`) carries, and what of it
+# is kept of one driftcheck does not model.
+_RESOURCE_BODIES = frozenset({"values", "change", "instances"})
+_RESOURCE_NAMES = ("address", "mode", "type", "name", "module", "index")
 
 
 @dataclass(frozen=True)
@@ -40,6 +83,10 @@ class StreamedState:
                 item, pos = _DECODER.raw_decode(self.text, pos)
             except json.JSONDecodeError as exc:
                 raise InputError(f"malformed JSON: {exc.msg}", file=self.label, where=f"line {exc.lineno}") from None
+            except DuplicateKey as exc:
+                raise InputError(duplicate_key_message(exc), file=self.label) from None
+            except RecursionError:  # json's C decoder gives up near the recursion limit
+                raise InputError(too_deep_message(), file=self.label) from None
             yield item
             pos = _skip(self.text, pos)
             if self.text.startswith("]", pos):
@@ -60,7 +107,7 @@ def open_state(text: str, label: str) -> StreamedState | None:
         return None
     try:
         return _read_header(text, label)
-    except (json.JSONDecodeError, IndexError):
+    except (json.JSONDecodeError, DuplicateKey, IndexError, RecursionError):
         return None
 
 

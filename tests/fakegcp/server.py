@@ -142,6 +142,8 @@ class FakeGcpServer:
       order: the first matching permanent rule, or matching sequence not yet exhausted for that (method, resource),
       decides the call; an exhausted sequence lets later rules decide. `inject()` adds rules while serving.
 
+    - port: the port on 127.0.0.1 to listen on (0: a free one).
+
     Attributes: address ("127.0.0.1:PORT"), port, world, calls [(method short name, resource name)], counts
     (Counter by method), call_count, max_concurrency, in_flight.
     """
@@ -154,8 +156,10 @@ class FakeGcpServer:
         latency: float = 0.0,
         faults: Mapping[FaultKey, FaultSpec] | None = None,
         workers: int = 64,
+        port: int = 0,
     ) -> None:
         self.world = world
+        self._requested_port = port
         self.page_size = page_size
         self.latency = latency
         self.workers = workers
@@ -190,9 +194,9 @@ class FakeGcpServer:
             )
         handlers = [grpc.method_handlers_generic_handler(s, table) for s, table in by_service.items()]
         server.add_generic_rpc_handlers((*handlers, _Unimplemented(self)))
-        self.port = server.add_insecure_port("127.0.0.1:0")
+        self.port = server.add_insecure_port(f"127.0.0.1:{self._requested_port}")
         if not self.port:
-            raise RuntimeError("could not bind 127.0.0.1:0")
+            raise RuntimeError(f"could not bind 127.0.0.1:{self._requested_port}")
         server.start()
         self._server = server
         return self

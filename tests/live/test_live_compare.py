@@ -90,6 +90,11 @@ def test_transient_errors_are_retried_to_the_same_result(server: FakeGcpServer) 
     retried = live(server, "api", "auth")
     assert ranked(retried.json()) == clean
     assert retried.json()["incomplete"] is False
+    # Every call failed twice (GetIamPolicy three times), in parallel: one "retrying" line per round, not one per
+    # call, on a pipe too.
+    waiting = [line for line in retried.stderr.splitlines() if line.startswith("driftcheck: retrying")]
+    assert [line.split(":")[1] for line in waiting] == [f" retrying (round {n})" for n in (1, 2, 3)]
+    assert "UNAVAILABLE" in waiting[0]
 
 
 def test_missing_target_is_an_input_error(server: FakeGcpServer) -> None:

@@ -114,3 +114,22 @@ def test_an_error_message_quoting_a_credential_is_redacted_in_the_snapshot_file(
     for written in (tmp_path / "snap.json", *(tmp_path / "h").iterdir()):
         text = written.read_text()
         assert "admin:[REDACTED]@10.0.0.1" in text and "Hunter2-Leak" not in text, written
+
+
+def test_the_value_after_a_credential_flag_is_not_kept_in_the_snapshot_file(tmp_path: Path) -> None:
+    """`--password hunter2` is two list items: the second says nothing by its shape, only by its place."""
+    world = tmp_path / "world"
+    shutil.copytree(WORLD, world)
+    api = json.loads((world / "api.json").read_text())
+    api["template"]["containers"][0]["args"] = ["serve", "--db-password", "Plain-Hunter2-Leak", "--port", "8080"]
+    (world / "api.json").write_text(json.dumps(api))
+    with FakeGcpServer(World.from_folder(world)) as server:
+        run = run_cli("snapshot", "--project", "netra-staging", "--region", "us-central1",
+                      "--endpoint", server.address, "-o", tmp_path / "snap.json")
+    assert run.code == 0, run.stderr
+    text = (tmp_path / "snap.json").read_text()
+    assert "Plain-Hunter2-Leak" not in text
+    (stored,) = [s for s in json.loads(text)["services"] if s["name"].endswith("/api")]
+    args = stored["template"]["containers"][0]["args"]
+    assert args[:2] == ["serve", "--db-password"] and args[2].startswith("[REDACTED")
+    assert args[3:] == ["--port", "8080"]  # only the credential's value goes

@@ -65,3 +65,9 @@ def test_truncated_object_names_the_url_and_line(bucket: str) -> None:
         load_evidence([cut])
     assert str(caught.value).startswith(f"{cut}:line ")
     assert "malformed JSON" in str(caught.value)
+
+
+def test_object_above_the_size_limit_is_refused_before_download(bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DRIFTCHECK_MAX_FILE_MB", "0.001")  # ~1 KB: the fixture state is larger
+    with pytest.raises(InputError, match=rf"^{bucket}: file is \d+ KB, above the 1 KB limit"):
+        load_evidence([bucket])

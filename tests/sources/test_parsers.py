@@ -117,7 +117,8 @@ def test_comments_only_file_says_so(tmp_path: Path) -> None:
 
 def test_wrong_type_deep_inside_is_an_input_error_naming_the_file(tmp_path: Path) -> None:
     doc = knative([{"image": "i", "env": [{"name": "A", "valueFrom": "not-a-mapping"}]}])
-    with pytest.raises(InputError, match=r"svc\.yaml: does not fit the shape of a Knative v1 service"):
+    field = r"spec\.template\.spec\.containers\[0\]\.env\[0\]\.valueFrom"
+    with pytest.raises(InputError, match=rf"svc\.yaml:{field}: expected a mapping, found a string"):
         load(tmp_path, doc)
 
 

@@ -2,11 +2,19 @@
 
 `--endpoint HOST:PORT` (or DRIFTCHECK_ENDPOINT) sends every call to that address over plaintext gRPC with
 anonymous credentials: for emulators, proxies and tests.
+
+A run with no network (or a wrong endpoint) stops within DRIFTCHECK_CONNECT_TIMEOUT seconds, naming the host it
+could not reach, instead of making every resource unknown after a minute of retries on each. Each round of retries
+says so on stderr, one line per round, terminal or not.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,19 +29,61 @@ from google.cloud.secretmanager_v1.services.secret_manager_service.transports im
 from google.cloud.sqladmin_v1.services.sql_instances_service.transports import SqlInstancesServiceGrpcTransport
 from google.cloud.vpcaccess_v1.services.vpc_access_service.transports import VpcAccessServiceGrpcTransport
 
-from driftcheck.errors import InputError
+from driftcheck.errors import DriftcheckError, InputError
 
 ENDPOINT_VARIABLE = "DRIFTCHECK_ENDPOINT"
-CALL_TIMEOUT_S = 20.0  # one attempt; retries add attempts until RETRY's own deadline
-RETRY = retry.Retry(
-    predicate=retry.if_exception_type(
-        exceptions.ServiceUnavailable, exceptions.ResourceExhausted, exceptions.DeadlineExceeded
-    ),
-    initial=0.1,
-    maximum=4.0,
-    multiplier=2.0,
-    timeout=60.0,
+CONNECT_TIMEOUT_VARIABLE = "DRIFTCHECK_CONNECT_TIMEOUT"
+CONNECT_TIMEOUT_S = 6.0  # until the endpoint accepts a connection; then each call has its own retries
+CALL_TIMEOUT_S = 20.0  # one attempt; retries add attempts until the retry's own deadline
+TRANSIENT = retry.if_exception_type(
+    exceptions.ServiceUnavailable, exceptions.ResourceExhausted, exceptions.DeadlineExceeded
 )
+
+
+class Unreachable(DriftcheckError):
+    """The API endpoint accepts no connection: no call could succeed, so the run stops (exit 2)."""
+
+
+class _Rounds:
+    """Says "retrying …" on stderr once per round of retries, however many calls wait in that round."""
+
+    def __init__(self) -> None:
+        self.said = 0
+        self.lock = threading.Lock()
+
+    def hook(self) -> Any:
+        """An on_error callback for one call's retry: it counts that call's attempts."""
+        attempts = [0]
+
+        def on_error(exc: Exception) -> None:
+            attempts[0] += 1
+            with self.lock:
+                if attempts[0] <= self.said:
+                    return
+                self.said = attempts[0]
+            print(f"driftcheck: retrying (round {attempts[0]}): {_short(exc)}", file=sys.stderr, flush=True)
+
+        return on_error
+
+
+_ROUNDS = _Rounds()
+
+
+def call_retry() -> retry.Retry:
+    """The retry of one API call: backoff on UNAVAILABLE, RESOURCE_EXHAUSTED and DEADLINE_EXCEEDED for up to a
+    minute, each round said on stderr."""
+    return retry.Retry(predicate=TRANSIENT, initial=0.1, maximum=4.0, multiplier=2.0, timeout=60.0,
+                       on_error=_ROUNDS.hook())  # fmt: skip
+
+
+def _short(exc: Exception) -> str:
+    if isinstance(exc, exceptions.GoogleAPICallError):
+        code = exc.grpc_status_code.name if exc.grpc_status_code is not None else type(exc).__name__
+        text = f"{code}: {exc.message}"
+    else:
+        text = str(exc)
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return line if len(line) <= 160 else line[:157] + "..."
 
 
 @dataclass(frozen=True)
@@ -46,17 +96,68 @@ class ApiClients:
 
 
 def connect(endpoint: str | None = None) -> ApiClients:
+    """The clients, once the endpoint (or every Google API host) accepts a connection; Unreachable otherwise."""
     endpoint = endpoint or os.environ.get(ENDPOINT_VARIABLE) or None
     if endpoint:
-        return _over_channel(grpc.insecure_channel(endpoint))
+        channel = grpc.insecure_channel(endpoint)
+        wait_until_reachable({endpoint: channel})
+        return _over_channel(channel)
     credentials = _default_credentials()
-    return ApiClients(
+    clients = ApiClients(
         services=run_v2.ServicesClient(credentials=credentials, transport="grpc"),
         revisions=run_v2.RevisionsClient(credentials=credentials, transport="grpc"),
         secrets=secretmanager_v1.SecretManagerServiceClient(credentials=credentials, transport="grpc"),
         sql=sqladmin_v1.SqlInstancesServiceClient(credentials=credentials, transport="grpc"),
         connectors=vpcaccess_v1.VpcAccessServiceClient(credentials=credentials, transport="grpc"),
     )
+    # One per API host (revisions is run's too); Any: the transports' base type does not declare grpc_channel.
+    every: tuple[Any, ...] = (clients.services, clients.secrets, clients.sql, clients.connectors)
+    wait_until_reachable({f"{client.api_endpoint}:443": client.transport.grpc_channel for client in every})
+    return clients
+
+
+def wait_until_reachable(channels: dict[str, grpc.Channel], deadline: float | None = None) -> None:
+    """Connect every channel (no API call is made), retrying through google.api_core until `deadline` seconds
+    (DRIFTCHECK_CONNECT_TIMEOUT, default 6) have passed; then Unreachable names the hosts that never answered."""
+    deadline = deadline if deadline is not None else _connect_timeout()
+    wait = min(1.0, max(deadline / 3, 0.05))  # one attempt: grpc keeps connecting in between, with its own backoff
+    end = time.monotonic() + deadline
+
+    def attempt() -> None:
+        until = min(time.monotonic() + wait, end)
+        futures = {host: grpc.channel_ready_future(channel) for host, channel in channels.items()}
+        late = []
+        for host, future in futures.items():
+            try:
+                future.result(timeout=max(0.0, until - time.monotonic()))
+            except grpc.FutureTimeoutError:
+                late.append(host)
+                future.cancel()
+        if late:
+            raise exceptions.ServiceUnavailable(f"cannot reach {', '.join(late)}")  # type: ignore[no-untyped-call]
+
+    policy = retry.Retry(predicate=retry.if_exception_type(exceptions.ServiceUnavailable), initial=0.25,
+                         maximum=2.0, multiplier=2.0, timeout=deadline, on_error=_Rounds().hook())  # fmt: skip
+    try:
+        policy(attempt)()
+    except exceptions.RetryError as exc:
+        cause = exc.cause.message if isinstance(exc.cause, exceptions.GoogleAPICallError) else str(exc)
+        raise Unreachable(
+            f"{cause} (no connection within {deadline:g} s): check the network, a proxy or firewall, or --endpoint"
+        ) from None
+
+
+def _connect_timeout() -> float:
+    raw = os.environ.get(CONNECT_TIMEOUT_VARIABLE)
+    if not raw:
+        return CONNECT_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise InputError(f"{CONNECT_TIMEOUT_VARIABLE}={raw!r}: expected a number of seconds above 0")
+    return value
 
 
 def _over_channel(channel: grpc.Channel) -> ApiClients:
@@ -76,10 +177,17 @@ def _default_credentials() -> Any:
     import google.auth
     from google.auth.exceptions import DefaultCredentialsError
 
+    # Off Google Cloud, the metadata-server probe logs a warning per attempt: the one line below says it all.
+    probe = logging.getLogger("google.auth.compute_engine._metadata")
+    level, probe.level = probe.level, logging.ERROR
     try:
         credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform.read-only"])
-    except DefaultCredentialsError:
+    except DefaultCredentialsError as exc:
+        why = str(exc).split(". ", 1)[0].rstrip(".").splitlines()[0] if str(exc) else "none found"
         raise InputError(
-            "no Google credentials: run `gcloud auth application-default login`, or pass --from with exported files"
+            f"no Google credentials ({why}): run `gcloud auth application-default login`, or pass --from with "
+            "exported files"
         ) from None
+    finally:
+        probe.setLevel(level)
     return credentials

@@ -20,7 +20,7 @@ from google.protobuf import json_format
 from driftcheck.errors import InputError
 from driftcheck.model import Service
 from driftcheck.sources import cloudrun_v2
-from driftcheck.sources.live.clients import CALL_TIMEOUT_S, RETRY, ApiClients
+from driftcheck.sources.live.clients import CALL_TIMEOUT_S, ApiClients, call_retry
 from driftcheck.sources.units import last_segment
 
 T = TypeVar("T")
@@ -85,7 +85,7 @@ class LiveFetcher:
 
     def list_services(self) -> list[dict[str, Any]]:
         parent = f"projects/{self.project}/locations/{self.region}"
-        pager = self.clients.services.list_services(parent=parent, retry=RETRY, timeout=CALL_TIMEOUT_S)
+        pager = self.clients.services.list_services(parent=parent, retry=call_retry(), timeout=CALL_TIMEOUT_S)
         return [_rest(service) for service in pager]  # the pager follows next_page_token to the end
 
     def try_list_services(self) -> list[dict[str, Any]] | Failure:
@@ -105,7 +105,7 @@ class LiveFetcher:
         if not name:
             raise InputError(f"service {last_segment(service['name'])!r} has no {which} revision")
         try:
-            revision = _rest(self.clients.revisions.get_revision(name=name, retry=RETRY, timeout=CALL_TIMEOUT_S))
+            revision = _rest(self.clients.revisions.get_revision(name=name, retry=call_retry(), timeout=CALL_TIMEOUT_S))
         except exceptions.GoogleAPICallError as exc:
             raise InputError(f"revision {last_segment(name)}: {_failure(exc, 'revision').reason()}") from None
         return revision_as_service(service, revision)
@@ -143,7 +143,8 @@ class LiveFetcher:
     # Calls -----------------------------------------------------------------------------------------------
     def _get_service(self, path: str) -> dict[str, Any] | Failure:
         return self._call(
-            "service", lambda: _rest(self.clients.services.get_service(name=path, retry=RETRY, timeout=CALL_TIMEOUT_S))
+            "service",
+            lambda: _rest(self.clients.services.get_service(name=path, retry=call_retry(), timeout=CALL_TIMEOUT_S)),
         )
 
     def _versions(self, secret_path: str) -> list[dict[str, Any]] | Failure:
@@ -152,7 +153,7 @@ class LiveFetcher:
             lambda: [
                 _rest(v)
                 for v in self.clients.secrets.list_secret_versions(
-                    parent=secret_path, retry=RETRY, timeout=CALL_TIMEOUT_S
+                    parent=secret_path, retry=call_retry(), timeout=CALL_TIMEOUT_S
                 )
             ],
         )
@@ -162,7 +163,7 @@ class LiveFetcher:
         return self._call(
             "iam",
             lambda: json_format.MessageToDict(
-                self.clients.secrets.get_iam_policy(request=request, retry=RETRY, timeout=CALL_TIMEOUT_S)
+                self.clients.secrets.get_iam_policy(request=request, retry=call_retry(), timeout=CALL_TIMEOUT_S)
             ),
         )
 
@@ -174,13 +175,13 @@ class LiveFetcher:
 
         request = sqladmin_v1.SqlInstancesGetRequest(project=project, instance=instance)
         return self._call(
-            "sql", lambda: _rest(self.clients.sql.get(request=request, retry=RETRY, timeout=CALL_TIMEOUT_S))
+            "sql", lambda: _rest(self.clients.sql.get(request=request, retry=call_retry(), timeout=CALL_TIMEOUT_S))
         )
 
     def _connector(self, path: str) -> dict[str, Any] | Failure:
         return self._call(
             "connector",
-            lambda: _rest(self.clients.connectors.get_connector(name=path, retry=RETRY, timeout=CALL_TIMEOUT_S)),
+            lambda: _rest(self.clients.connectors.get_connector(name=path, retry=call_retry(), timeout=CALL_TIMEOUT_S)),
         )
 
     def _call(self, kind: str, call: Callable[[], T]) -> T | Failure:

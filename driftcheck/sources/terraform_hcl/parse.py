@@ -14,10 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from driftcheck.errors import InputError
+from driftcheck.sources import limits
 from driftcheck.sources.terraform_hcl.paths import join
 
 _MARKERS = frozenset({"__is_block__", "__comments__", "__inline_comments__", "__start_line__", "__end_line__"})
 _INTERPOLATION = re.compile(r"(?<!\$)\$\{|(?<!%)%\{")
+_QUOTED = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+_BRACKET = re.compile(r"[\[\]{}()]")
 
 
 @dataclass(frozen=True)
@@ -41,17 +44,46 @@ def parse_file(path: Path) -> TfFile:
     import hcl2  # lazily: only a .tf folder needs the parser
     from lark.exceptions import LarkError, UnexpectedInput
 
+    text = _read(path)
     try:
-        tree = hcl2.parses(path.read_text(encoding="utf-8"))
+        tree = hcl2.parses(text)
+    except RecursionError:  # the grammar's tree transforms recurse; _read refuses most such files sooner
+        raise InputError(limits.too_deep_message(), file=str(path)) from None
     except UnexpectedInput as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"HCL syntax error: {detail}", file=str(path), where=str(exc.line)) from None
     except (LarkError, ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"not readable as HCL: {exc}".splitlines()[0], file=str(path)) from None
     options = hcl2.SerializationOptions(with_comments=False, preserve_heredocs=False)
-    data = _clean(hcl2.serialize(tree, serialization_options=options))
+    try:
+        data = _clean(hcl2.serialize(tree, serialization_options=options))
+    except RecursionError:
+        raise InputError(limits.too_deep_message(), file=str(path)) from None
     lines, inner = _block_lines(tree)
     return TfFile(path, data, lines, inner)
+
+
+def _read(path: Path) -> str:
+    """The file's text, refused when too large or nested too deep: lark would take seconds to find out."""
+    limits.check_size(limits.path_size(path), str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", file=str(path)) from None
+    if _bracket_depth(text) > limits.MAX_DEPTH:
+        raise InputError(limits.too_deep_message(), file=str(path))
+    return text
+
+
+def _bracket_depth(text: str) -> int:
+    """The deepest bracket nesting outside quoted strings (an estimate: heredocs are counted too)."""
+    depth = deepest = 0
+    for match in _BRACKET.finditer(_QUOTED.sub('""', text)):
+        depth = depth + 1 if match.group(0) in "[{(" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def blocks(files: list[TfFile], kind: str) -> Iterator[tuple[TfFile, str, dict[str, Any]]]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from driftcheck.errors import InputError
+from driftcheck.sources import limits
 from driftcheck.sources.terraform_hcl.parse import Expr, TfFile, blocks, parse_file, unescape
 from driftcheck.sources.terraform_hcl.paths import join
 
@@ -83,10 +84,14 @@ def variables(
 
 def _tfvars(path: Path) -> dict[str, Any]:
     if path.suffix == ".json":
+        limits.check_size(limits.path_size(path), str(path))
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise InputError(f"not JSON: {exc.msg}", file=str(path), where=str(exc.lineno)) from None
+        except RecursionError:
+            raise InputError(limits.too_deep_message(), file=str(path)) from None
+        limits.check_depth(data, str(path))
         return dict(data) if isinstance(data, dict) else {}
     return {k: v for k, v in parse_file(path).data.items() if not _has_expr(v)}
 
