@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "driftcheck"
 # Each stage may import only from the stages listed before it (and itself).
 ORDER = [
-    *("errors", "model", "redact", "sources", "compare", "likeness", "history", "ruleset"),
+    *("errors", "escape", "model", "redact", "sources", "compare", "likeness", "history", "ruleset"),
     *("config", "parity", "report", "notify", "pipeline", "live", "audit", "shards", "cli"),
 ]
 

@@ -14,7 +14,7 @@ import typer
 from driftcheck.cli import audit, compare, drift, rules, snapshot
 from driftcheck.cli.app import app
 from driftcheck.errors import DriftcheckError
-from driftcheck.report.escape import printable
+from driftcheck.escape import printable
 
 __all__ = ["app", "audit", "compare", "drift", "main", "rules", "snapshot"]
 

@@ -26,6 +26,7 @@ from driftcheck.cli.app import (
 )
 from driftcheck.cli.output import emit, exit_code, progress
 from driftcheck.errors import DriftcheckError
+from driftcheck.escape import printable
 from driftcheck.ruleset.load import load_ruleset
 
 INCOMPLETE_EXIT = 3
@@ -136,7 +137,8 @@ def audit(
         collected = collect(config, projects, options, None if shard else check_as_collected)
     if shard is not None:
         where = write_partial(partial or "./", shard, config.source, collected)
-        typer.echo(f"wrote {where}: shard {shard}, {len(collected)} projects; `driftcheck merge` joins it", err=True)
+        said = f"wrote {where}: shard {shard}, {len(collected)} projects; `driftcheck merge` joins it"
+        typer.echo(printable(said), err=True)
         _store(collected, options)
         return
     result = analyse(config, collected, ruleset, _today(), drift_checks)
@@ -149,7 +151,7 @@ def _store(collected: Any, options: Any) -> None:
     from driftcheck.audit import store_snapshots
 
     for where in store_snapshots(collected, options):
-        typer.echo(f"stored {where}", err=True)
+        typer.echo(printable(f"stored {where}"), err=True)
 
 
 MERGE_HELP = """Join the partial reports of a sharded audit into the one report an unsharded audit gives.
@@ -261,4 +263,4 @@ def _notify(url: str, result: Any, threshold: str, written: list[str]) -> None:
         raise DriftcheckError(f"--webhook: {url!r} is not an http(s) URL")
     problem = post(url, summary(result, threshold, written))
     if problem:  # the report is written already: a chat outage must not fail the audit or lose it
-        print(f"driftcheck: warning: {problem}; the report is unaffected", file=sys.stderr)
+        print(printable(f"driftcheck: warning: {problem}; the report is unaffected"), file=sys.stderr)

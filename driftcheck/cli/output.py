@@ -37,7 +37,7 @@ def emit(result: Result, output_format: str, output: Path | None, fail_on: str =
 def written(result: Result, output: Path, fail_on: str) -> str:
     """The one stderr line a report written to a file leaves, as the table would have told it: what, and the
     verdict (`wrote report.html: 1 critical, 1 low; exit 1 (--fail-on high)`)."""
-    from driftcheck.report.escape import printable
+    from driftcheck.escape import printable
 
     found = [finding.severity for finding in result.findings]
     counts = [f"{found.count(severity)} {severity}" for severity in SEVERITIES if severity in found]
@@ -56,7 +56,7 @@ def progress(label: str) -> Iterator[Callable[[str], None] | None]:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from driftcheck.report.escape import printable
+    from driftcheck.escape import printable
 
     columns = (
         SpinnerColumn(),

@@ -21,6 +21,7 @@ from driftcheck.cli.app import (
 )
 from driftcheck.cli.output import progress
 from driftcheck.errors import DriftcheckError
+from driftcheck.escape import printable
 
 SNAPSHOT_HELP = """Fetch every service of the region(s) and what they reference into one snapshot file.
 
@@ -74,7 +75,7 @@ def snapshot(
     summary = f"{len(data['services'])} services" + (f", {errors} fetch errors" if errors else "")
     if output is not None:
         write_atomic(output, json.dumps(scrubbed, indent=1, sort_keys=True) + "\n")
-        typer.echo(f"wrote {output}: {summary}", err=True)
+        typer.echo(printable(f"wrote {output}: {summary}"), err=True)
     if history_location is not None:
         _store_history(history_location, scrubbed, keep, keep_days, summary)
 
@@ -86,7 +87,8 @@ def _store_history(location: str, data: dict[str, Any], keep: int | None, days: 
     entry = store.save(data)
     pruned = store.prune(keep=keep, days=days)
     typer.echo(
-        f"stored {store.location}/{entry.name}: {summary}" + (f"; removed {len(pruned)} older" if pruned else ""),
+        printable(f"stored {store.location}/{entry.name}: {summary}")
+        + (f"; removed {len(pruned)} older" if pruned else ""),
         err=True,
     )
 
@@ -160,6 +162,4 @@ def _history_table(service: str, changes: list[dict[str, Any]], snapshots: int) 
 
     lines = [f"{service}: {len(changes)} changes across {snapshots} snapshots"]
     lines += [f"{c['before']} → {c['after']}  {c['path']}: {shown(c['from'])} → {shown(c['to'])}" for c in changes]
-    from driftcheck.report.escape import printable
-
     return "".join(f"{printable(line)}\n" for line in lines)  # a snapshot's value cannot drive the terminal

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from driftcheck.escape import printable_tree
 from driftcheck.report import document
 from driftcheck.report.document import change_cells, display, display_path, snapshot_pairs
-from driftcheck.report.escape import printable_tree
 from driftcheck.ruleset.findings import Result
 
 # Markdown's inline markup: a `]` only where it would end a link, an image or a link definition (`](`, `][`, `]:`),

@@ -17,9 +17,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from driftcheck.escape import printable_tree
 from driftcheck.report import document
 from driftcheck.report.document import change_cells, display, display_path, heading, latest_ready, snapshot_pairs
-from driftcheck.report.escape import printable_tree
 from driftcheck.ruleset.findings import Result
 
 SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}

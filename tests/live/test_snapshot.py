@@ -133,3 +133,13 @@ def test_the_value_after_a_credential_flag_is_not_kept_in_the_snapshot_file(tmp_
     args = stored["template"]["containers"][0]["args"]
     assert args[:2] == ["serve", "--db-password"] and args[2].startswith("[REDACTED")
     assert args[3:] == ["--port", "8080"]  # only the credential's value goes
+
+
+def test_a_file_name_with_control_characters_is_said_escaped(tmp_path: Path) -> None:
+    out = tmp_path / "snap\x1b[31m.json"
+    with FakeGcpServer(World.from_folder(WORLD)) as server:
+        run = run_cli("snapshot", "--project", "netra-staging", "--region", "us-central1",
+                      "--endpoint", server.address, "-o", out, "--history", tmp_path / "h\x07")
+    assert run.code == 0, run.stderr
+    assert "\x1b" not in run.stderr and "\x07" not in run.stderr
+    assert "snap\\x1b[31m.json" in run.stderr and "h\\x07" in run.stderr

@@ -30,6 +30,7 @@ from google.cloud.sqladmin_v1.services.sql_instances_service.transports import S
 from google.cloud.vpcaccess_v1.services.vpc_access_service.transports import VpcAccessServiceGrpcTransport
 
 from driftcheck.errors import DriftcheckError, InputError
+from driftcheck.escape import printable
 
 ENDPOINT_VARIABLE = "DRIFTCHECK_ENDPOINT"
 CONNECT_TIMEOUT_VARIABLE = "DRIFTCHECK_CONNECT_TIMEOUT"
@@ -61,7 +62,8 @@ class _Rounds:
                 if attempts[0] <= self.said:
                     return
                 self.said = attempts[0]
-            print(f"driftcheck: retrying (round {attempts[0]}): {_short(exc)}", file=sys.stderr, flush=True)
+            # The error's text comes from the server: it must not drive the terminal.
+            print(printable(f"driftcheck: retrying (round {attempts[0]}): {_short(exc)}"), file=sys.stderr, flush=True)
 
         return on_error
 
