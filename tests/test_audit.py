@@ -223,6 +223,9 @@ def test_config_outputs_are_written_too(audit_server: FakeGcpServer, tmp_path: P
     assert run.code == 0, run.stderr
     assert json.loads((tmp_path / "out" / "audit.sarif").read_text())["version"] == "2.1.0"
     assert "audit of 1 services in 1 projects" in run.stdout
+    # Each file written says so, with the verdict and what set the threshold (the configuration, here).
+    assert f"wrote {tmp_path / 'out' / 'audit.sarif'}: " in run.stderr
+    assert "; exit 0 (fail_on = none in the configuration)" in run.stderr
 
 
 def test_one_off_audit_without_a_config(audit_server: FakeGcpServer, tmp_path: Path) -> None:

@@ -58,5 +58,5 @@ def test_audit_to_a_file_says_what_it_wrote_and_the_verdict(tmp_path: Path, audi
     run = run_cli("audit", "--config", AUDIT_CONFIG, *args)
     assert run.code in (0, 1), run.stderr
     line = _one_line(run)
-    assert line == f"wrote {out}: {_verdict(out)}; exit {run.code} (--fail-on high)"  # the config's fail_on
+    assert line == f"wrote {out}: {_verdict(out)}; exit {run.code} (fail_on = high in the configuration)"
     assert re.search(r": \d+ (critical|high|medium|low|info)", line)

@@ -24,7 +24,7 @@ from driftcheck.cli.app import (
     app,
     help_text,
 )
-from driftcheck.cli.output import emit, exit_code, progress
+from driftcheck.cli.output import emit, exit_code, progress, written
 from driftcheck.errors import DriftcheckError
 from driftcheck.escape import printable
 from driftcheck.ruleset.load import load_ruleset
@@ -237,11 +237,13 @@ def _report(
     from driftcheck.report import reporter
 
     threshold = fail_on.value if fail_on is not None else config.fail_on
-    emit(result, output_format, output, threshold)
+    decided_by = None if fail_on is not None else f"fail_on = {threshold} in the configuration"
+    emit(result, output_format, output, threshold, decided_by)
     for extra in config.outputs:
         write_atomic(Path(extra.path), reporter(extra.format, threshold)(result))
-    written = [*([str(output)] if output else []), *(extra.path for extra in config.outputs)]
-    return exit_code(result, threshold), threshold, written
+        typer.echo(written(result, Path(extra.path), threshold, decided_by), err=True)
+    paths = [*([str(output)] if output else []), *(extra.path for extra in config.outputs)]
+    return exit_code(result, threshold), threshold, paths
 
 
 def _finish(result: Any, config: Any, reported: tuple[int, str, list[str]], strict: bool, webhook: str | None) -> None:

@@ -18,7 +18,10 @@ def exit_code(result: Result, fail_on: str) -> int:
     return 1 if any(SEVERITIES.index(f.severity) <= threshold for f in result.findings) else 0
 
 
-def emit(result: Result, output_format: str, output: Path | None, fail_on: str = "high") -> None:
+def emit(
+    result: Result, output_format: str, output: Path | None, fail_on: str = "high", decided_by: str | None = None
+) -> None:
+    """`decided_by`: what set the threshold, as the `-o` line says it (default `--fail-on FAIL_ON`)."""
     if output_format == "table" and output is None:
         from driftcheck.report import table
 
@@ -31,10 +34,10 @@ def emit(result: Result, output_format: str, output: Path | None, fail_on: str =
     from driftcheck.fileio import write_atomic
 
     write_atomic(output, text)
-    print(written(result, output, fail_on), file=sys.stderr)
+    print(written(result, output, fail_on, decided_by), file=sys.stderr)
 
 
-def written(result: Result, output: Path, fail_on: str) -> str:
+def written(result: Result, output: Path, fail_on: str, decided_by: str | None = None) -> str:
     """The one stderr line a report written to a file leaves, as the table would have told it: what, and the
     verdict (`wrote report.html: 1 critical, 1 low; exit 1 (--fail-on high)`)."""
     from driftcheck.escape import printable
@@ -44,7 +47,8 @@ def written(result: Result, output: Path, fail_on: str) -> str:
     if result.unverified:
         counts.append(f"{len(result.unverified)} not verified")
     verdict = ", ".join(counts) or "no finding"
-    return f"wrote {printable(str(output))}: {verdict}; exit {exit_code(result, fail_on)} (--fail-on {fail_on})"
+    threshold = decided_by or f"--fail-on {fail_on}"
+    return f"wrote {printable(str(output))}: {verdict}; exit {exit_code(result, fail_on)} ({threshold})"
 
 
 @contextlib.contextmanager
