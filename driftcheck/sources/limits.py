@@ -25,16 +25,21 @@ _MAYBE_ALIAS = re.compile(r"(?:^|[\s\[{,:])\*[^\s,\[\]{}]", re.MULTILINE)
 
 def max_file_bytes() -> int:
     """The size above which a file is refused unread: DRIFTCHECK_MAX_FILE_MB, else 100 MB."""
-    raw = os.environ.get(MAX_FILE_MB_ENV, "").strip()
+    return int(positive_setting(MAX_FILE_MB_ENV, DEFAULT_MAX_FILE_MB, "megabytes") * 2**20)
+
+
+def positive_setting(variable: str, default: float, unit: str) -> float:
+    """A limit from the environment: a number above 0, else an input error naming the variable; unset, `default`."""
+    raw = os.environ.get(variable, "").strip()
     if not raw:
-        return DEFAULT_MAX_FILE_MB * 2**20
+        return default
     try:
-        megabytes = float(raw)
+        value = float(raw)
     except ValueError:
-        megabytes = -1.0
-    if megabytes <= 0:
-        raise InputError(f"{MAX_FILE_MB_ENV}={raw!r} is not a positive number of megabytes")
-    return int(megabytes * 2**20)
+        value = -1.0
+    if value <= 0:
+        raise InputError(f"{variable}={raw!r} is not a positive number of {unit}")
+    return value
 
 
 def check_size(size: int, label: str) -> None:

@@ -50,5 +50,5 @@ def test_a_bad_connect_timeout_is_an_input_error(tmp_path: Path) -> None:
     run = run_cli("compare", "api", "auth", *SCOPE, env=env)
     assert run.code == 2
     assert run.stderr.strip() == (
-        "driftcheck: error: DRIFTCHECK_CONNECT_TIMEOUT='soon': expected a number of seconds above 0"
+        "driftcheck: error: DRIFTCHECK_CONNECT_TIMEOUT='soon' is not a positive number of seconds"
     )

@@ -31,6 +31,7 @@ from google.cloud.vpcaccess_v1.services.vpc_access_service.transports import Vpc
 
 from driftcheck.errors import DriftcheckError, InputError
 from driftcheck.escape import printable
+from driftcheck.sources.limits import positive_setting
 
 ENDPOINT_VARIABLE = "DRIFTCHECK_ENDPOINT"
 CONNECT_TIMEOUT_VARIABLE = "DRIFTCHECK_CONNECT_TIMEOUT"
@@ -150,16 +151,7 @@ def wait_until_reachable(channels: dict[str, grpc.Channel], deadline: float | No
 
 
 def _connect_timeout() -> float:
-    raw = os.environ.get(CONNECT_TIMEOUT_VARIABLE)
-    if not raw:
-        return CONNECT_TIMEOUT_S
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if value <= 0:
-        raise InputError(f"{CONNECT_TIMEOUT_VARIABLE}={raw!r}: expected a number of seconds above 0")
-    return value
+    return positive_setting(CONNECT_TIMEOUT_VARIABLE, CONNECT_TIMEOUT_S, "seconds")
 
 
 def _over_channel(channel: grpc.Channel) -> ApiClients:
