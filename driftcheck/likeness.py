@@ -17,10 +17,20 @@ from driftcheck.model import Service
 # Below this a baseline is "clearly a different application": its pair findings are capped at medium.
 UNLIKE_BELOW = 0.35
 _WEIGHTS = {"image": 3.0, "env": 3.0, "name": 2.0, "dependencies": 1.0, "place": 0.5}
-_ENVIRONMENT_WORDS = frozenset(
-    {"prod", "production", "prd", "live", "staging", "stage", "stg", "test", "testing", "dev", "develop",
-     "development", "qa", "uat", "preprod", "sandbox", "canary", "blue", "green", "v1", "v2", "service", "svc"}
-)  # fmt: skip
+# Words that name an environment, and the stage each names; ruleset/traits.py tells environments apart with them.
+STAGE_OF_WORD = {
+    **dict.fromkeys(("prod", "production", "prd"), "prod"),
+    **dict.fromkeys(("staging", "stage", "stg"), "staging"),
+    **dict.fromkeys(("test", "testing"), "test"),
+    **dict.fromkeys(("dev", "develop", "development"), "dev"),
+    "qa": "qa",
+    "uat": "uat",
+    "preprod": "preprod",
+    "nonprod": "nonprod",
+}
+# What a service name may add around the application's name in one environment or another.
+_ENVIRONMENT_WORDS = frozenset(STAGE_OF_WORD) | {"live", "sandbox", "canary", "blue", "green", "v1", "v2", "service",
+                                                 "svc"}  # fmt: skip
 _PLATFORM_ENV = frozenset({"K_SERVICE", "K_REVISION", "K_CONFIGURATION", "PORT", "SERVICE_NAME"})
 
 

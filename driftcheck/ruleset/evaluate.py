@@ -372,12 +372,10 @@ def _aggregate(rule: Rule, hits: list[_Hit], peers: dict[str, Likeness]) -> Find
     first = hits[0].finding
     if hits[0].baseline is None or not peers:  # a target rule, or a drift check: its baseline is no peer
         return first
-    agreeing = {h.baseline for h in hits if h.baseline is not None}
-    total = len(hits[0].pair.variables["baselines"])
-    weight = {name: peers[name].score if name in peers else 1.0 for name in (*agreeing, *peers)}
-    share = sum(weight[n] for n in agreeing) / (sum(weight[n] for n in peers) or len(agreeing))
-    finding = replace(first, peers_agreeing=len(agreeing), peers_total=total, peers_likeness=min(share, 1.0))
-    only_unlike = bool(peers) and all(peers[name].unlike for name in agreeing if name in peers)
+    agreeing = {h.baseline for h in hits if h.baseline is not None}  # every baseline has a likeness in `peers`
+    share = sum(peers[n].score for n in agreeing) / (sum(p.score for p in peers.values()) or 1.0)
+    finding = replace(first, peers_agreeing=len(agreeing), peers_total=len(peers), peers_likeness=share)
+    only_unlike = all(peers[name].unlike for name in agreeing)
     if rule.scope == "pair" and only_unlike and SEVERITIES.index(finding.severity) < SEVERITIES.index("medium"):
         finding = replace(finding, severity="medium")  # a difference from another application is a weak clue
     return finding

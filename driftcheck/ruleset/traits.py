@@ -21,19 +21,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from driftcheck.likeness import image_repository
+from driftcheck.likeness import STAGE_OF_WORD, image_repository
 from driftcheck.model import Service, Unknown
 
-_STAGES = {
-    **dict.fromkeys(("prod", "production", "prd"), "prod"),
-    **dict.fromkeys(("staging", "stage", "stg"), "staging"),
-    **dict.fromkeys(("test", "testing"), "test"),
-    **dict.fromkeys(("dev", "develop", "development"), "dev"),
-    "qa": "qa",
-    "uat": "uat",
-    "preprod": "preprod",
-    "nonprod": "nonprod",
-}
 _NOT_PROD = {"pre": "preprod", "non": "nonprod"}  # pre-prod, non-prod: two words, one non-production stage
 _STAGE_LABELS = ("env", "environment", "stage")
 _STAGE_VARS = ("ENVIRONMENT", "ENV", "APP_ENVIRONMENT", "DEPLOY_ENV", "DEPLOYMENT_ENV", "STAGE", "ENV_NAME",
@@ -132,7 +122,7 @@ def stages_in(text: str) -> set[str]:
 
 
 def _stage_of(word: str) -> str | None:
-    return _STAGES.get(word)
+    return STAGE_OF_WORD.get(word)
 
 
 def _environment_of(stage: str, source: str) -> dict[str, Any]:
