@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unknown:
     """A value that could not be read: permission denied, not in the evidence, unresolved reference..."""
 
@@ -24,7 +24,7 @@ class Unknown:
         return f"unknown ({self.reason})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Redacted:
     """A credential-looking value: only a keyed fingerprint survives, enough to tell two values apart."""
 
@@ -37,7 +37,7 @@ class Redacted:
 Scalar = str | int | float | bool | None | Unknown | Redacted
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SecretRef:
     secret: str  # secret id (last path segment); other-project secrets keep "projects/P/secrets/S"
     version: str  # a number, "latest", or an alias
@@ -70,13 +70,13 @@ def secret_reference(value: str) -> SecretRef | None:
     return SecretRef(parts[0], parts[1] if len(parts) == 2 else "latest")  # sm://SECRET[/VERSION]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EnvVar:
     value: Scalar = None
     secret: SecretRef | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Probe:
     kind: str  # http | tcp | grpc
     port: int | None
@@ -87,7 +87,7 @@ class Probe:
     failure_threshold: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Container:
     name: str
     image: str
@@ -107,7 +107,7 @@ class Container:
     gpus: int | None = None  # the nvidia.com/gpu limit
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Volume:
     kind: str  # secret | empty_dir | gcs | nfs
     secret: str | None = None
@@ -115,14 +115,14 @@ class Volume:
     detail: str | None = None  # bucket, nfs server:path, medium
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NetworkInterface:
     network: str | None
     subnetwork: str | None
     tags: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VpcAccess:
     connector: str | Unknown | None = None  # projects/P/locations/R/connectors/N; unknown in a plan or .tf
     network_interfaces: dict[str, NetworkInterface] = field(default_factory=dict)  # keyed by network
@@ -135,14 +135,14 @@ class VpcAccess:
         return "direct" if self.network_interfaces else "none"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TrafficTarget:
     revision: str  # short revision name, or "LATEST"
     percent: int
     tag: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ServiceStatus:
     ready: bool | None  # None: reconciling / Unknown condition
     latest_created_revision: str | None
@@ -175,7 +175,7 @@ class ServiceStatus:
         return text or None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ServiceMetadata:
     """Fields that always differ between two services; the rule library declares them expected."""
 
@@ -194,7 +194,7 @@ class ServiceMetadata:
     ignore_changes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Service:
     name: str
     project: str | Unknown
@@ -223,14 +223,14 @@ class Service:
         return serving[0] if serving else next(iter(self.containers.values()), None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SecretVersion:
     number: str
     state: str  # ENABLED | DISABLED | DESTROYED
     created: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Secret:
     id: str
     project: str | Unknown
@@ -244,7 +244,7 @@ class Secret:
     provenance: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SqlInstance:
     name: str
     project: str | Unknown
@@ -266,7 +266,7 @@ class SqlInstance:
         return self.database_version.split("_", 1)[0].lower()  # postgres | mysql | sqlserver
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Connector:
     name: str  # projects/P/locations/R/connectors/N
     region: str

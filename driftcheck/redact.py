@@ -141,7 +141,10 @@ SHAPES = re.compile(
 )
 # A flag and its value as two tokens in free text: `--password hunter2`, `-p hunter2`. The flag's name must name a
 # credential (is_credential_key), or be mysql's `-p`. A value that is a flag word, or already masked, stays.
-FLAG_AND_VALUE = re.compile(r"(?<![\w-])(?P<flag>--[A-Za-z][\w-]*|-p)(?P<gap>[ \t]+)(?P<value>(?![-\[])\S+)")
+# A value may start with a dash (`--password -x9Q!`: getopt takes the next word whatever it is); only a long
+# flag (`--verbose`) is taken for the next flag.
+FLAG_AND_VALUE = re.compile(r"(?<![\w-])(?P<flag>--[A-Za-z][\w-]*|-p)(?P<gap>[ \t]+)(?P<value>(?!--[A-Za-z]|\[)\S+)")
+_LONG_FLAG = re.compile(r"^--[A-Za-z]")
 _FLAG_ITEM = re.compile(r"^(?:--[A-Za-z][\w-]*|-p)$")
 _AWS_KEY_ID = re.compile(r"^(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[0-9A-Z]{16}$")
 # What a password inside an env value (URL, key=value) becomes in the model: distinct per password within a run,
@@ -236,7 +239,7 @@ def redact_args(items: Sequence[Any], mask: Callable[[str], Any]) -> list[Any]:
         before, item = masked[index - 1], masked[index]
         if not (isinstance(before, str) and isinstance(item, str)):
             continue
-        if item.startswith("-"):  # the next flag, not a value
+        if _LONG_FLAG.match(item):  # the next flag, not a value (`-x9Q!` may well be one)
             continue
         if (_FLAG_ITEM.match(before) and _hides_its_value(before, item)) or (
             _AWS_KEY_ID.match(before) and item and "[REDACTED" not in item

@@ -143,6 +143,10 @@ def test_strict_exits_3_when_something_could_not_be_read(audit_server: FakeGcpSe
     assert strict.code == 3
     assert "1 resources could not be read (--strict)" in strict.stderr
     assert strict.json()["findings"] == unread["findings"]  # the report is still written in full
+    written = _audit(audit_server, tmp_path / "h3", "--strict", "-o", tmp_path / "report.json", "--format", "json")
+    assert written.code == 3
+    (line,) = [line for line in written.stderr.splitlines() if line.startswith("wrote ")]
+    assert line.endswith("; exit 3 (--strict: 1 resources could not be read)"), line
 
 
 def test_a_project_that_cannot_be_listed_is_unread_and_not_stored(audit_server: FakeGcpServer, tmp_path: Path) -> None:

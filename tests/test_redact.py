@@ -240,3 +240,13 @@ def test_two_token_arguments_lose_their_values_in_a_list() -> None:
         "--secrets-access-granted", "true", "--db-password", "--next", "AKIAIOSFODNN7EXAMPLE", MASK,
     ]  # fmt: skip
     assert redact_tree({"args": args})["args"][14] == MASK  # the key id itself, by its shape
+
+
+@pytest.mark.parametrize("password", ["-x9Qz!wT4", "--9Qz!wT4", "-hunter2"])
+def test_a_credential_that_starts_with_a_dash_is_masked(password: str) -> None:
+    """getopt takes the word after `--password` whatever it is; only a long flag is read as the next flag."""
+    assert redact_args(["--password", password, "--verbose"], lambda _: MASK) == ["--password", MASK, "--verbose"]
+    assert redact_args(["--password", "--verbose"], lambda _: MASK) == ["--password", "--verbose"]
+    assert password not in redact_text(f"psql --password {password} --host db")
+    assert "--host db" in redact_text(f"psql --password {password} --host db")
+    assert redact_text("run --password --verbose") == "run --password --verbose"

@@ -24,7 +24,7 @@ from driftcheck.cli.app import (
     app,
     help_text,
 )
-from driftcheck.cli.output import emit, exit_code, progress, written
+from driftcheck.cli.output import Verdict, emit, progress, verdict, written
 from driftcheck.errors import DriftcheckError
 from driftcheck.escape import printable
 from driftcheck.ruleset.load import load_ruleset
@@ -142,7 +142,7 @@ def audit(
         _store(collected, options)
         return
     result = analyse(config, collected, ruleset, _today(), drift_checks)
-    reported = _report(result, config, output_format.value, output, fail_on)
+    reported = _report(result, config, output_format.value, output, fail_on, strict)
     _store(collected, options)  # after the report: a run that fails before it loses no change
     _finish(result, config, reported, strict, webhook)
 
@@ -196,7 +196,7 @@ def merge(
         unread={**result.unread, **missing},
         notes=(*result.notes, *stale_partials(collected), *(f"{shard}: {why}" for shard, why in missing.items())),
     )
-    _finish(result, config, _report(result, config, output_format.value, output, fail_on), strict, webhook)
+    _finish(result, config, _report(result, config, output_format.value, output, fail_on, strict), strict, webhook)
 
 
 def _config(path: Path | None, projects: list[str] | None, regions: list[str] | None) -> Any:
@@ -229,7 +229,7 @@ def _today() -> date:
 
 
 def _report(
-    result: Any, config: Any, output_format: str, output: Path | None, fail_on: Severity | None
+    result: Any, config: Any, output_format: str, output: Path | None, fail_on: Severity | None, strict: bool
 ) -> tuple[int, str, list[str]]:
     """The report (stdout or -o) and the config's outputs: the exit code the findings call for, the threshold
     that decided it, and where the report went."""
@@ -237,13 +237,15 @@ def _report(
     from driftcheck.report import reporter
 
     threshold = fail_on.value if fail_on is not None else config.fail_on
-    decided_by = None if fail_on is not None else f"fail_on = {threshold} in the configuration"
-    emit(result, output_format, output, threshold, decided_by)
+    said = verdict(result, threshold, None if fail_on is not None else f"fail_on = {threshold} in the configuration")
+    if strict and result.unread:
+        said = Verdict(INCOMPLETE_EXIT, f"--strict: {len(result.unread)} resources could not be read")
+    emit(result, output_format, output, threshold, said)
     for extra in config.outputs:
         write_atomic(Path(extra.path), reporter(extra.format, threshold)(result))
-        typer.echo(written(result, Path(extra.path), threshold, decided_by), err=True)
+        typer.echo(written(result, Path(extra.path), said), err=True)
     paths = [*([str(output)] if output else []), *(extra.path for extra in config.outputs)]
-    return exit_code(result, threshold), threshold, paths
+    return said.code, threshold, paths
 
 
 def _finish(result: Any, config: Any, reported: tuple[int, str, list[str]], strict: bool, webhook: str | None) -> None:

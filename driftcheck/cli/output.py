@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from driftcheck.report import reporter
@@ -18,10 +19,22 @@ def exit_code(result: Result, fail_on: str) -> int:
     return 1 if any(SEVERITIES.index(f.severity) <= threshold for f in result.findings) else 0
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """The exit code and what decided it, as the `-o` line says it (`--fail-on high`, `--strict: ...`)."""
+
+    code: int
+    decided_by: str
+
+
+def verdict(result: Result, fail_on: str, decided_by: str | None = None) -> Verdict:
+    return Verdict(exit_code(result, fail_on), decided_by or f"--fail-on {fail_on}")
+
+
 def emit(
-    result: Result, output_format: str, output: Path | None, fail_on: str = "high", decided_by: str | None = None
+    result: Result, output_format: str, output: Path | None, fail_on: str = "high", said: Verdict | None = None
 ) -> None:
-    """`decided_by`: what set the threshold, as the `-o` line says it (default `--fail-on FAIL_ON`)."""
+    """`said`: the verdict the `-o` line gives, when more than `--fail-on` decides it (an audit's configuration)."""
     if output_format == "table" and output is None:
         from driftcheck.report import table
 
@@ -34,10 +47,10 @@ def emit(
     from driftcheck.fileio import write_atomic
 
     write_atomic(output, text)
-    print(written(result, output, fail_on, decided_by), file=sys.stderr)
+    print(written(result, output, said or verdict(result, fail_on)), file=sys.stderr)
 
 
-def written(result: Result, output: Path, fail_on: str, decided_by: str | None = None) -> str:
+def written(result: Result, output: Path, said: Verdict) -> str:
     """The one stderr line a report written to a file leaves, as the table would have told it: what, and the
     verdict (`wrote report.html: 1 critical, 1 low; exit 1 (--fail-on high)`)."""
     from driftcheck.escape import printable
@@ -46,9 +59,8 @@ def written(result: Result, output: Path, fail_on: str, decided_by: str | None =
     counts = [f"{found.count(severity)} {severity}" for severity in SEVERITIES if severity in found]
     if result.unverified:
         counts.append(f"{len(result.unverified)} not verified")
-    verdict = ", ".join(counts) or "no finding"
-    threshold = decided_by or f"--fail-on {fail_on}"
-    return f"wrote {printable(str(output))}: {verdict}; exit {exit_code(result, fail_on)} ({threshold})"
+    summary = ", ".join(counts) or "no finding"
+    return f"wrote {printable(str(output))}: {summary}; exit {said.code} ({said.decided_by})"
 
 
 @contextlib.contextmanager

@@ -290,7 +290,7 @@ def _provenance(containers: list[Any]) -> dict[str, str]:
         base = f"template.containers[{index}]"
         prov.update(common.container_provenance(key, base, item, env_field="env", mounts_field="volumeMounts"))
         prov[f"containers.{key}.depends_on"] = f"{base}.dependsOn"
-    return prov
+    return common.interned(prov)
 
 
 def scrubbed(data: dict[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import sys
 from typing import Any
 
 from driftcheck.errors import InputError
@@ -175,6 +176,12 @@ def _probe(raw: Any, container_port: int | None, origin: str, field: str, *, sta
     ):
         return None
     return probe
+
+
+def interned(provenance: dict[str, str]) -> dict[str, str]:
+    """Provenance paths repeat across services (`spec.template.spec.containers[0].image` for each of them): one
+    copy of each string, whatever the number of services."""
+    return {sys.intern(field): sys.intern(path) for field, path in provenance.items()}
 
 
 def container_provenance(

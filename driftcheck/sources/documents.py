@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import codecs
+import itertools
 import json
 import mmap
 import os
 import re
-from collections.abc import Iterable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
 from driftcheck.errors import InputError
-from driftcheck.sources import limits
+from driftcheck.sources import json_stream, limits
 from driftcheck.sources.screening import PLACEHOLDER, template_message
-from driftcheck.sources.tfstate_stream import DuplicateKey, decode_object, duplicate_key_message, open_state
+from driftcheck.sources.tfstate_stream import (
+    DuplicateKey,
+    decode_object,
+    duplicate_key_message,
+    interned_object,
+    open_state,
+)
 
 _KEY_VALUE = re.compile(r"""^\s*(-\s+)?["']?[\w./-]+["']?\s*:\s*\S""")
 
@@ -41,6 +49,14 @@ class _StrictYamlLoader(_YamlLoader):  # type: ignore[misc]
                     raise yaml.constructor.ConstructorError(None, None, problem, key_node.start_mark)
                 seen.add(key)
         return mapping
+
+    def construct_yaml_str(self, node: yaml.ScalarNode) -> str:
+        """Interned: a list of thousands of services repeats the same keys, images, env names and values, and the
+        canonical model keeps them; one copy each is a third less memory for a long multi-document file."""
+        return sys.intern(self.construct_scalar(node))
+
+
+_StrictYamlLoader.add_constructor("tag:yaml.org,2002:str", _StrictYamlLoader.construct_yaml_str)
 
 
 @dataclass(frozen=True)
@@ -80,7 +96,8 @@ def parse(text: str, path: Path) -> Iterable[Any]:
     streamed = open_state(text, str(path))
     if streamed is not None:
         return [streamed]
-    if text.lstrip()[:1] in ("{", "["):
+    start = len(text) - len(text.lstrip())
+    if text.startswith(("{", "["), start):
         try:
             return _within_depth([json.loads(text, object_pairs_hook=decode_object)], path)
         except DuplicateKey as exc:
@@ -91,15 +108,67 @@ def parse(text: str, path: Path) -> Iterable[Any]:
             _refuse_template(text, path)
             raise InputError(f"malformed JSON: {exc.msg}", file=str(path), where=f"line {exc.lineno}") from None
     limits.refuse_yaml_aliases(text, str(path))
-    return _yaml_documents(text, path)
+    return _yaml_documents(text, lambda: text, path)
 
 
-def _yaml_documents(text: str, path: Path) -> Iterator[Any]:
+# Asked of the first item of a top-level JSON array: is it a resource on its own? Then the items are documents of
+# their own, decoded one at a time like the documents of a multi-document YAML file (`gcloud ... list
+# --format=json`); otherwise the array is one document (a secret's versions, say).
+ItemTest = Callable[[Any], bool]
+_ITEM_DECODER = json.JSONDecoder(object_pairs_hook=interned_object)
+
+
+def parse_raw(raw: bytes | mmap.mmap, path: Path, stand_alone: ItemTest | None = None) -> Iterable[Any]:
+    """Like `parse`, from the file's bytes. Plain UTF-8 YAML (every gcloud YAML export) is streamed from them, so
+    neither a decoded copy nor libyaml's UTF-8 copy of a long multi-document file is ever held; anything else
+    (JSON, a byte-order mark) is decoded first."""
+    head = bytes(raw[:4096]).lstrip()
+    if head[:1] == b"[" and stand_alone is not None:
+        items = json_stream.array_items(raw, str(path), _ITEM_DECODER)
+        try:
+            first = next(items, None)
+        except InputError:  # the ordinary decode says what is wrong (an unrendered template, say)
+            first = None
+        if first is not None and stand_alone(first):
+            return _standing_alone(first, items, path)
+    if not head or head[:1] in (b"{", b"[") or bytes(raw[:2]) in _BOM_STARTS:
+        return parse(decode(raw, path), path)
+    limits.refuse_yaml_aliases(raw, str(path))
+    return _yaml_documents(_ChunkReader(raw), lambda: decode(raw, path), path)
+
+
+def _standing_alone(first: Any, rest: Iterator[Any], path: Path) -> Iterator[Any]:
+    for item in itertools.chain([first], rest):
+        limits.check_depth(item, str(path))
+        yield item
+
+
+_BOM_STARTS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF8[:2])
+
+
+class _ChunkReader:
+    """libyaml reads a stream in chunks; reading a memory map this way never copies the whole file."""
+
+    def __init__(self, raw: bytes | mmap.mmap) -> None:
+        self._view = memoryview(raw)
+        self._position = 0
+
+    def read(self, size: int = -1) -> bytes:
+        end = len(self._view) if size < 0 else self._position + size
+        chunk = bytes(self._view[self._position : end])
+        self._position += len(chunk)
+        return chunk
+
+    def close(self) -> None:
+        self._view.release()  # the map cannot close while a view of it is alive
+
+
+def _yaml_documents(stream: str | _ChunkReader, text_of: Callable[[], str], path: Path) -> Iterator[Any]:
     """One document at a time: a long multi-document file (`gcloud run services list --format=yaml`) is never
-    held whole, only its text and the document being loaded."""
+    held whole as parsed values, only the document being loaded. `text_of` gives the text when an error needs it."""
     found = False
     try:
-        for doc in yaml.load_all(text, Loader=_StrictYamlLoader):
+        for doc in yaml.load_all(stream, Loader=_StrictYamlLoader):
             if doc is not None:
                 limits.check_depth(doc, str(path))
                 found = True
@@ -107,6 +176,7 @@ def _yaml_documents(text: str, path: Path) -> Iterator[Any]:
     except RecursionError:
         raise InputError(limits.too_deep_message(), file=str(path)) from None
     except yaml.YAMLError as exc:
+        text = text_of()  # not UTF-8: decode says so, with the byte
         _refuse_template(text, path)
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else None
@@ -114,8 +184,11 @@ def _yaml_documents(text: str, path: Path) -> Iterator[Any]:
         if "maximum nesting depth" in problem:  # libyaml's own limit (1,000 levels): say it as ours is said
             raise InputError(limits.too_deep_message(), file=str(path), where=where) from None
         raise InputError(f"malformed YAML: {problem}", file=str(path), where=where) from None
+    finally:
+        if isinstance(stream, _ChunkReader):
+            stream.close()
     if not found:
-        raise InputError(f"file {_why_nothing(text)}: no JSON or YAML document to read", file=str(path))
+        raise InputError(f"file {_why_nothing(text_of())}: no JSON or YAML document to read", file=str(path))
 
 
 def _why_nothing(text: str) -> str:
@@ -142,30 +215,35 @@ def _refuse_template(text: str, path: Path) -> None:
             raise InputError(template_message(match.group(0)), file=str(path), where=f"line {number}")
 
 
-def read_documents(path: Path) -> Iterator[Document]:
+def read_documents(path: Path, stand_alone: ItemTest | None = None) -> Iterator[Document]:
+    """The documents of one local file, read through a read-only memory map: the bytes are never copied into
+    memory of their own, and YAML is parsed straight from the map."""
     limits.check_size(limits.path_size(path), str(path))
-    for index, data in enumerate(parse(_read_text(path), path)):
-        yield Document(path, data, index)
-
-
-def _read_text(path: Path) -> str:
-    """The decoded text alone. The bytes are decoded from a read-only memory map, never copied into memory of
-    their own: a large file is held once (as text), not twice."""
     try:
-        with path.open("rb") as handle:
-            if limits.path_size(path) == 0:  # an empty file cannot be mapped
-                return ""
-            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-                return decode(mapped, path)
+        handle = path.open("rb")
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    with handle:
+        if limits.path_size(path) == 0:  # an empty file cannot be mapped
+            yield from (Document(path, data, index) for index, data in enumerate(parse("", path)))
+            return
+        with _mapped(handle, path) as mapped:
+            for index, data in enumerate(parse_raw(mapped, path, stand_alone)):
+                yield Document(path, data, index)
+
+
+def _mapped(handle: BinaryIO, path: Path) -> mmap.mmap:
+    try:
+        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read: {getattr(exc, 'strerror', None) or exc}", file=str(path)) from None
 
 
 def read_url_documents(url: str, raw: bytes) -> Iterator[Document]:
     """Documents of an object read from a URL; errors and provenance name the URL."""
     path = Path(url.rsplit("/", 1)[-1])
     try:
-        for index, data in enumerate(parse(decode(raw, path), path)):
+        for index, data in enumerate(parse_raw(raw, path)):
             yield Document(path, data, index, url)
     except InputError as exc:  # re-labelled: the message should name the URL, not the bare object name
         located = ":".join(part for part in (exc.file, exc.where) if part)

@@ -36,7 +36,7 @@ def documents_at(location: Path | str) -> Iterator[Document]:
         yield from gcs.read_documents(str(location))
         return
     for path in evidence_files(Path(location)):
-        yield from read_documents(path)
+        yield from read_documents(path, stand_alone=_is_known)
 
 
 def load_document(document: Document, inventory: Inventory) -> None:

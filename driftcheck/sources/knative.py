@@ -303,7 +303,7 @@ def _provenance(containers: list[Any]) -> dict[str, str]:
         base = f"spec.template.spec.containers[{index}]"
         prov.update(common.container_provenance(key, base, item, env_field="env", mounts_field="volumeMounts"))
         prov[f"containers.{key}.depends_on"] = f"{TEMPLATE_ANNOTATIONS}[{A_DEPENDENCIES}]"
-    return prov
+    return common.interned(prov)
 
 
 def _upper_snake(reason: str | None) -> str | None:

@@ -6,6 +6,7 @@ and the largest Terraform state seen in the wild is tens of megabytes. Each limi
 
 from __future__ import annotations
 
+import mmap
 import os
 import re
 from pathlib import Path
@@ -21,6 +22,7 @@ MAX_DEPTH = 100  # levels of nesting of one document; real exports nest about a 
 # Where an alias can start a node (after a key, a dash, a bracket, a comma, or at the start of a line); anything
 # else with a `*` (a glob, a quoted string) is not one, and spares the event scan below.
 _MAYBE_ALIAS = re.compile(r"(?:^|[\s\[{,:])\*[^\s,\[\]{}]", re.MULTILINE)
+_MAYBE_ALIAS_BYTES = re.compile(_MAYBE_ALIAS.pattern.encode(), re.MULTILINE)
 
 
 def max_file_bytes() -> int:
@@ -57,11 +59,17 @@ def _amount(size: int) -> str:
     return f"{round(size / 2**20, 1):g} MB" if size >= 2**20 // 10 else f"{size / 2**10:.0f} KB"
 
 
-def refuse_yaml_aliases(text: str, label: str) -> None:
+def refuse_yaml_aliases(text: str | bytes | mmap.mmap, label: str) -> None:
     """YAML aliases (`*a`) are refused, not expanded: gcloud never writes them, and ten nested ones turn a
-    1 KB file into a billion values. Scanning events expands nothing, so the refusal is immediate."""
-    if "*" not in text or not _MAYBE_ALIAS.search(text):  # the plain search first: it runs at memchr speed
+    1 KB file into a billion values. Scanning events expands nothing, so the refusal is immediate. `text` may
+    be a file's bytes (a memory map): they are searched in place, and copied only when an alias may be there."""
+    if isinstance(text, str):
+        if "*" not in text or not _MAYBE_ALIAS.search(text):  # the plain search first: it runs at memchr speed
+            return
+    elif text.find(b"*") < 0 or not _MAYBE_ALIAS_BYTES.search(text):
         return
+    else:
+        text = bytes(text)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         for event in yaml.parse(text, Loader=loader):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,12 @@ def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         keys = [key for key, _ in pairs]
         raise DuplicateKey(next(key for key in keys if keys.count(key) > 1))
     return mapping
+
+
+def interned_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """`unique_keys`, its keys and string values interned: a list of services repeats keys, images, env names and
+    values, and the model keeps them (not worth its time for a state, whose unmodelled resources are dropped)."""
+    return unique_keys([(sys.intern(key), sys.intern(v) if type(v) is str else v) for key, v in pairs])
 
 
 def decode_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -73,31 +80,36 @@ class StreamedState:
     label: str
 
     def resources(self) -> Iterator[Any]:
-        if self.resources_at is None:
-            return
-        pos = self._expect(self.resources_at, "[")
-        if self.text.startswith("]", pos):
-            return
-        while True:
-            try:
-                item, pos = _DECODER.raw_decode(self.text, pos)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"malformed JSON: {exc.msg}", file=self.label, where=f"line {exc.lineno}") from None
-            except DuplicateKey as exc:
-                raise InputError(duplicate_key_message(exc), file=self.label) from None
-            except RecursionError:  # json's C decoder gives up near the recursion limit
-                raise InputError(too_deep_message(), file=self.label) from None
-            yield item
-            pos = _skip(self.text, pos)
-            if self.text.startswith("]", pos):
-                return
-            pos = self._expect(pos, ",")
+        if self.resources_at is not None:
+            yield from array_items(self.text, self.resources_at, self.label, _DECODER)
 
-    def _expect(self, pos: int, char: str) -> int:
-        if not self.text.startswith(char, pos):
-            line = self.text.count("\n", 0, pos) + 1
-            raise InputError(f"malformed JSON: expected {char!r}", file=self.label, where=f"line {line}")
-        return _skip(self.text, pos + 1)
+
+def array_items(text: str, pos: int, label: str, decoder: json.JSONDecoder) -> Iterator[Any]:
+    """The items of the JSON array whose `[` is at `pos`, each decoded only when asked for."""
+    pos = _expect(text, pos, "[", label)
+    if text.startswith("]", pos):
+        return
+    while True:
+        try:
+            item, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"malformed JSON: {exc.msg}", file=label, where=f"line {exc.lineno}") from None
+        except DuplicateKey as exc:
+            raise InputError(duplicate_key_message(exc), file=label) from None
+        except RecursionError:  # json's C decoder gives up near the recursion limit
+            raise InputError(too_deep_message(), file=label) from None
+        yield item
+        pos = _skip(text, pos)
+        if text.startswith("]", pos):
+            return
+        pos = _expect(text, pos, ",", label)
+
+
+def _expect(text: str, pos: int, char: str, label: str) -> int:
+    if not text.startswith(char, pos):
+        line = text.count("\n", 0, pos) + 1
+        raise InputError(f"malformed JSON: expected {char!r}", file=label, where=f"line {line}")
+    return _skip(text, pos + 1)
 
 
 def open_state(text: str, label: str) -> StreamedState | None:
