@@ -18,7 +18,7 @@ The ideal is calls x latency / concurrency, with calls as the server counted the
 `python -m driftcheck audit ... --format json` in a fresh process with a fresh history folder; the ratio without
 start-up subtracts the wall time of an audit of a 1-service config against the same world served with no latency.
 A second audit with the history present adds the diff against the previous snapshot. The CPU time of the
-analysis alone (`driftcheck.audit.analyse` over collected snapshots, in this process) is reported per service.
+analysis alone (`driftcheck.jobs.audit.analyse` over collected snapshots, in this process) is reported per service.
 Figures go in benchmarks/README.md.
 """
 
@@ -339,8 +339,8 @@ def summary(values: list[float]) -> dict[str, float]:
 
 def analysis_cpu(config_path: Path, world: World, repeats: int, profile: bool) -> dict[str, Any]:
     """Collect once with no latency, then time `analyse` alone (process CPU time) `repeats` times."""
-    from driftcheck.audit import CollectOptions, analyse, collect
-    from driftcheck.config import load_config
+    from driftcheck.jobs.audit import CollectOptions, analyse, collect
+    from driftcheck.jobs.config import load_config
     from driftcheck.ruleset.load import load_ruleset
 
     config = load_config(config_path)

@@ -9,10 +9,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "driftcheck"
 # Each stage may import only from the stages listed before it (and itself).
-ORDER = [
-    *("errors", "escape", "model", "redact", "sources", "compare", "likeness", "history", "ruleset"),
-    *("config", "parity", "report", "notify", "pipeline", "live", "audit", "shards", "cli"),
-]
+ORDER = ["errors", "escape", "model", "redact", "fileio", "sources", "compare", "ruleset", "report", "jobs", "cli"]
 
 
 def _stage(module: str) -> str | None:
@@ -48,5 +45,5 @@ def test_no_import_runs_back_up_the_chain(path: Path) -> None:
 def test_the_check_sees_real_imports() -> None:
     """Guard against a vacuous pass: the checker must find the imports that are there."""
     imports = _imports(PACKAGE / "ruleset" / "evaluate.py")
-    assert "driftcheck.compare" in imports
+    assert "driftcheck.compare.diff" in imports
     assert _stage("driftcheck.report.table") == "report"

@@ -206,7 +206,7 @@ def test_dockerignore_keeps_what_the_build_copies() -> None:
 
 
 def test_guide_configuration_is_valid(tmp_path: Path) -> None:
-    from driftcheck.config import load_config
+    from driftcheck.jobs.config import load_config
 
     (toml,) = _blocks("toml")
     path = tmp_path / "driftcheck.toml"

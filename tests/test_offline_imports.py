@@ -55,7 +55,7 @@ def test_rules_list_loads_no_google_or_grpc_module() -> None:
 
 def test_probe_sees_google_modules_when_they_are_loaded() -> None:
     """Guard against a vacuous pass: importing the live sources must show up in the same probe."""
-    loaded, _ = _loaded("import driftcheck.live")
+    loaded, _ = _loaded("import driftcheck.jobs.compare_live")
     assert any(m.startswith("google.") for m in loaded) and any(m.startswith("grpc") for m in loaded)
 
 

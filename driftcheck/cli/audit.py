@@ -108,8 +108,8 @@ def audit(
     concurrency: ConcurrencyOption = 16,
     rules: RulesOption = None,
 ) -> None:
-    from driftcheck.audit import CollectOptions, analyse, check_drift, collect
-    from driftcheck.shards import Shard, write_partial
+    from driftcheck.jobs.audit import CollectOptions, analyse, check_drift, collect
+    from driftcheck.jobs.shards import Shard, write_partial
 
     config = _config(config_path, project, region)
     ruleset = load_ruleset(rules)  # before any fetch: a broken rule file should not cost a night's API calls
@@ -148,7 +148,7 @@ def audit(
 
 
 def _store(collected: Any, options: Any) -> None:
-    from driftcheck.audit import store_snapshots
+    from driftcheck.jobs.audit import store_snapshots
 
     for where in store_snapshots(collected, options):
         typer.echo(printable(f"stored {where}"), err=True)
@@ -179,9 +179,9 @@ def merge(
     webhook: WebhookOption = None,
     rules: RulesOption = None,
 ) -> None:
-    from driftcheck.audit import analyse
-    from driftcheck.config import load_config
-    from driftcheck.shards import check_against, read_partials, stale_partials
+    from driftcheck.jobs.audit import analyse
+    from driftcheck.jobs.config import load_config
+    from driftcheck.jobs.shards import check_against, read_partials, stale_partials
 
     found, missing = read_partials(partials)
     if config_path is None and found[0].config == ONE_OFF:
@@ -200,7 +200,7 @@ def merge(
 
 
 def _config(path: Path | None, projects: list[str] | None, regions: list[str] | None) -> Any:
-    from driftcheck.config import Config, load_config
+    from driftcheck.jobs.config import Config, load_config
 
     if path is not None:
         if projects:
@@ -261,7 +261,7 @@ def _finish(result: Any, config: Any, reported: tuple[int, str, list[str]], stri
 
 
 def _notify(url: str, result: Any, threshold: str, written: list[str]) -> None:
-    from driftcheck.notify import post, summary
+    from driftcheck.jobs.notify import post, summary
 
     if not url.startswith(("https://", "http://")):
         raise DriftcheckError(f"--webhook: {url!r} is not an http(s) URL")

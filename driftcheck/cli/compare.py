@@ -60,14 +60,14 @@ def compare(
     concurrency: ConcurrencyOption = 16,
 ) -> None:
     ruleset = load_ruleset(rules)
-    from driftcheck.pipeline import is_local
+    from driftcheck.jobs.compare import is_local
 
     if evidence or (baselines and all(map(is_local, [target, *baselines]))):
-        from driftcheck.pipeline import compare as compare_offline
+        from driftcheck.jobs.compare import compare as compare_offline
 
         result = compare_offline(target, baselines or [], evidence or [], ruleset)
     else:  # live: imported only here, so an offline run never loads the Google clients
-        from driftcheck.live import LiveOptions, compare_live
+        from driftcheck.jobs.compare_live import LiveOptions, compare_live
         from driftcheck.sources.live.scope import resolve_scope
 
         with progress("fetching") as on_progress:

@@ -59,8 +59,8 @@ def drift(
         typer.Option("--config-dir", metavar="DIR", help="The .tf folder: its lifecycle.ignore_changes is honoured."),
     ] = None,
 ) -> None:
-    from driftcheck.drift import drift as run_drift
-    from driftcheck.drift import load_declared
+    from driftcheck.jobs.drift import drift as run_drift
+    from driftcheck.jobs.drift import load_declared
 
     ruleset = load_ruleset(rules)
     declared = load_declared(state)
@@ -82,7 +82,7 @@ def drift(
 
 def _live_inventory(project: str | None, region: list[str] | None, endpoint: str | None, concurrency: int) -> Any:
     """Everything in scope, fetched as a snapshot is (the same two rounds), read back as an Inventory."""
-    from driftcheck.live import LiveOptions, take_snapshot
+    from driftcheck.jobs.compare_live import LiveOptions, take_snapshot
     from driftcheck.model import Inventory
     from driftcheck.sources.live.scope import resolve_scope
     from driftcheck.sources.snapshot_file import load_snapshot

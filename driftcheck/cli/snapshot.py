@@ -61,7 +61,7 @@ def snapshot(
     import json
 
     from driftcheck.fileio import write_atomic
-    from driftcheck.live import LiveOptions, scrubbed_snapshot, take_snapshot
+    from driftcheck.jobs.compare_live import LiveOptions, scrubbed_snapshot, take_snapshot
     from driftcheck.sources.live.scope import resolve_scope
 
     if output is None and history_location is None:
@@ -81,7 +81,7 @@ def snapshot(
 
 
 def _store_history(location: str, data: dict[str, Any], keep: int | None, days: float | None, summary: str) -> None:
-    from driftcheck.history import open_store
+    from driftcheck.jobs.history.store import open_store
 
     store = open_store(location)
     entry = store.save(data)
@@ -134,7 +134,8 @@ def history_command(
         str | None, typer.Option("--region", metavar="REGION", help="When SERVICE runs in several regions.")
     ] = None,
 ) -> None:
-    from driftcheck.history import open_store, project_entries, timeline
+    from driftcheck.jobs.history.store import open_store
+    from driftcheck.jobs.history.timeline import project_entries, timeline
 
     store = open_store(history_location)
     entries = project_entries(store.entries(), service, project, region)

@@ -9,7 +9,7 @@ tests/report/test_json_schema.py holds the output to:
  "after", "path", "kind", "from", "to"}], "notes", "peer_likeness", "incomplete"}
 - `status_quote`: the words of the target's stated failure a finding explains (those rank first); `items`: how
   many hits of its rule one finding stands for; `corroborated_by`: rules folded into it (ruleset/group.py).
-- `peer_likeness`: baseline -> 0..1, how alike it is to the target (driftcheck/likeness.py); empty in drift.
+- `peer_likeness`: baseline -> 0..1, how alike it is to the target (driftcheck/compare/likeness.py); empty in drift.
 - `subject`: the service a finding is about (project/region/service) when one report covers many (an audit);
   null in a compare, whose findings are all about its target.
 - `changes`: an audit's changes since the previous snapshot, informational, never findings; `before`/`after` are
@@ -25,8 +25,8 @@ from __future__ import annotations
 from typing import Any
 
 from driftcheck import __version__
-from driftcheck.compare import Change
-from driftcheck.history import TimelineChange
+from driftcheck.compare.diff import Change
+from driftcheck.compare.timeline_change import TimelineChange
 from driftcheck.model import Redacted, Unknown, to_plain
 from driftcheck.redact import MASK, is_credential_key, is_readable_value, redact_tree
 from driftcheck.ruleset.findings import Evidence, Finding, Result

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from fnmatch import fnmatchcase
 from typing import Any
 
-from driftcheck.compare import Change
+from driftcheck.compare.diff import Change
 from driftcheck.ruleset import cel
 from driftcheck.ruleset.naming import with_labels
 from driftcheck.ruleset.schema import Rule

@@ -6,8 +6,8 @@ import contextlib
 from dataclasses import dataclass, replace
 from typing import Any
 
-from driftcheck.compare import Change, compare_services, source_of
-from driftcheck.likeness import Likeness, likeness
+from driftcheck.compare.diff import Change, compare_services, source_of
+from driftcheck.compare.likeness import Likeness, likeness
 from driftcheck.model import Inventory, Service, Unknown, to_plain
 from driftcheck.ruleset import cel, fixes, group, status
 from driftcheck.ruleset.batch import PairContext, candidates_of, change_plain
@@ -47,7 +47,7 @@ def evaluate(
 ) -> Result:
     """Every rule over the target and its baselines. With `drift`, the baseline is the declared (Terraform) form
     of the target and the drift-scope rules apply too. The rules of `per_item_scopes` give one finding per item
-    they hit (the drift job groups drifted fields by the root cause they trigger, see drift.py)."""
+    they hit (the drift job groups drifted fields by the root cause they trigger, see jobs/drift.py)."""
     # In CEL form once: each service's context is in several pairs' contexts (as target, baseline, baselines).
     plain = {id(s): to_plain(s) for s in (target, *baselines)}  # once each: contexts and deepdiff both need it
     target_ctx = cel.to_cel(service_context(target, inventory, plain[id(target)]))

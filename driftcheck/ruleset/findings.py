@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from driftcheck.compare import Change
-from driftcheck.history import TimelineChange
+from driftcheck.compare.diff import Change
+from driftcheck.compare.timeline_change import TimelineChange
 from driftcheck.ruleset.fixes import FixAction
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -80,7 +80,7 @@ class Result:
     unread: dict[str, str] = field(default_factory=dict)  # resource -> why it could not be read
     located_at: str = "target"  # whose sources say where to fix: the target's, or (drift) the declaration's
     changes: tuple[TimelineChange, ...] = ()  # an audit: what changed since the previous snapshot (not findings)
-    peer_likeness: dict[str, float] = field(default_factory=dict)  # baseline -> how alike (driftcheck/likeness.py)
+    peer_likeness: dict[str, float] = field(default_factory=dict)  # baseline -> how alike (driftcheck/compare/likeness.py)
 
     @property
     def incomplete(self) -> bool:

@@ -12,7 +12,7 @@ from driftcheck.ruleset.findings import SEVERITIES
 CHANGE_KINDS = ("added", "removed", "changed")
 # pair: target against each baseline; target: the target alone; drift: live against its declared state, in the
 # drift job only; inventory: a resource found on one side only (in state but not live, live but not in state);
-# audit: peer-group and environment parity, built by driftcheck/parity.py from the rule's texts; status: the
+# audit: peer-group and environment parity, built by driftcheck/jobs/parity.py from the rule's texts; status: the
 # failure the platform states in the target's status, matched by `status_match` (named groups become `item.*`).
 SCOPES = ("pair", "target", "status", "drift", "inventory", "audit")
 _RULE_KEYS = {

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from driftcheck.likeness import STAGE_OF_WORD, image_repository
+from driftcheck.compare.likeness import STAGE_OF_WORD, image_repository
 from driftcheck.model import Service, Unknown
 
 _NOT_PROD = {"pre": "preprod", "non": "nonprod"}  # pre-prod, non-prod: two words, one non-production stage

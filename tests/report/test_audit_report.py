@@ -21,7 +21,7 @@ from test_html import Page
 from test_json_schema import VALIDATOR
 from test_sarif import _errors as sarif_errors
 
-from driftcheck.history import TimelineChange
+from driftcheck.compare.timeline_change import TimelineChange
 from driftcheck.report import FORMATS, reporter
 from driftcheck.ruleset.findings import Evidence, Finding, Result
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from conftest import FIXTURES, run_cli
 
-from driftcheck.history import TimelineChange
+from driftcheck.compare.timeline_change import TimelineChange
 from driftcheck.report import document
 from driftcheck.ruleset.findings import Result
 

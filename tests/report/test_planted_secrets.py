@@ -20,7 +20,7 @@ import pytest
 import yaml
 from conftest import FIXTURES, run_cli
 
-from driftcheck.compare import compare_services
+from driftcheck.compare.diff import compare_services
 from driftcheck.model import Redacted
 from driftcheck.redact import redact_text
 from driftcheck.sources.evidence import load_evidence

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import FIXTURES
 
-from driftcheck.pipeline import compare
+from driftcheck.jobs.compare import compare
 from driftcheck.report import document, table
 from driftcheck.ruleset.findings import Result
 from driftcheck.ruleset.load import load_ruleset

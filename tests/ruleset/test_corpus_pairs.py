@@ -3,7 +3,7 @@
 - Pairs that are one service (an export and its declared file, test and prod, two generations of one API response)
   raise no critical or high finding that the files do not justify.
 - Pairs of unrelated applications say "not a real peer" at the top and raise no critical or high finding.
-Run in-process through driftcheck's scripting entry point (driftcheck.pipeline.compare): dozens of pairs in seconds.
+Run in-process through driftcheck's scripting entry point (driftcheck.jobs.compare.compare): dozens of pairs in seconds.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from conftest import CORPUS
 
-from driftcheck.pipeline import compare
+from driftcheck.jobs.compare import compare
 from driftcheck.report.document import build
 from driftcheck.ruleset.load import load_ruleset
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import FIXTURES, INCIDENT
 
 from driftcheck.errors import InputError
-from driftcheck.pipeline import pick
+from driftcheck.jobs.compare import pick
 from driftcheck.sources.evidence import load_evidence
 
 STATE = FIXTURES / "terraform" / "auth-v2.tfstate"

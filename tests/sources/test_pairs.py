@@ -11,9 +11,9 @@ import pytest
 import yaml
 from conftest import FIXTURES
 
-from driftcheck.compare import compare_services
+from driftcheck.compare.diff import compare_services
+from driftcheck.jobs.compare import pick
 from driftcheck.model import SecretRef, Service, to_plain
-from driftcheck.pipeline import pick
 from driftcheck.ruleset.load import load_ruleset
 from driftcheck.sources.evidence import load_evidence
 

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from conftest import FIXTURES, INCIDENT
 
-from driftcheck.compare import compare_services, source_of
+from driftcheck.compare.diff import compare_services, source_of
 from driftcheck.errors import InputError
+from driftcheck.jobs.compare import pick
 from driftcheck.model import Inventory, Service, Unknown, to_plain
-from driftcheck.pipeline import pick
 from driftcheck.ruleset.load import load_ruleset
 from driftcheck.sources.evidence import load_evidence
 

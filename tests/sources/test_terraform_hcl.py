@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, FIXTURES, INCIDENT, ROOT, run_cli
 
-from driftcheck.compare import compare_services
+from driftcheck.compare.diff import compare_services
 from driftcheck.errors import InputError
 from driftcheck.model import Inventory, SecretRef, Service, Unknown, to_plain
 from driftcheck.ruleset.evaluate import evaluate

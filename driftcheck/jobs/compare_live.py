@@ -1,6 +1,6 @@
 """The compare job against the live APIs: fetch in at most three rounds, then the same rules as offline.
 
-Kept apart from pipeline.py so an offline run never imports the Google clients.
+Kept apart from jobs/compare.py so an offline run never imports the Google clients.
 """
 
 from __future__ import annotations

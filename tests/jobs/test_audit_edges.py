@@ -13,8 +13,8 @@ from fakegcp import FakeGcpServer, World
 from fakegcp.server import Fault
 from google.cloud import run_v2
 
-from driftcheck.config import load_config
 from driftcheck.errors import InputError
+from driftcheck.jobs.config import load_config
 
 CONFIG = AUDIT_CONFIG
 LEDGER = "projects/netra-staging/locations/us-central1/services/ledger-eu"

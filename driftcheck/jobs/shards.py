@@ -15,8 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from driftcheck import __version__
-from driftcheck.audit import Collected
 from driftcheck.errors import InputError
+from driftcheck.jobs.audit import Collected
 from driftcheck.sources.gcs import SCHEME, is_gcs, normalized
 
 TASK_INDEX, TASK_COUNT = "CLOUD_RUN_TASK_INDEX", "CLOUD_RUN_TASK_COUNT"

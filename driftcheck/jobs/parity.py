@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
-from driftcheck.compare import compare_services, source_of
-from driftcheck.config import EnvironmentPair, PeerGroup
+from driftcheck.compare.diff import compare_services, source_of
+from driftcheck.jobs.config import EnvironmentPair, PeerGroup
 from driftcheck.model import Inventory, Service, Unknown, subject_of, to_plain
 from driftcheck.ruleset import cel
 from driftcheck.ruleset.evaluate import evaluate, rendered_finding

@@ -16,12 +16,14 @@ from datetime import UTC, date, datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
-from driftcheck.config import Config, EnvironmentPair, Ignore
-from driftcheck.drift import drift, load_declared
+from driftcheck.compare.timeline_change import TimelineChange, iso
 from driftcheck.errors import DriftcheckError
-from driftcheck.history import Store, TimelineChange, entry_name, iso, open_store, scope_of, snapshot_changes
+from driftcheck.jobs.config import Config, EnvironmentPair, Ignore
+from driftcheck.jobs.drift import drift, load_declared
+from driftcheck.jobs.history.store import Store, entry_name, open_store, scope_of
+from driftcheck.jobs.history.timeline import snapshot_changes
+from driftcheck.jobs.parity import ENVIRONMENT_RULE, environment_parity, peer_group_parity, region_peer_status
 from driftcheck.model import Inventory, Service
-from driftcheck.parity import ENVIRONMENT_RULE, environment_parity, peer_group_parity, region_peer_status
 from driftcheck.ruleset.findings import Finding, Result, Unverified
 from driftcheck.ruleset.load import RuleSet
 from driftcheck.ruleset.rank import rank
@@ -80,7 +82,11 @@ def collect(
 ) -> list[Collected]:
     """Fetch every project (one concurrent run); store each snapshot and diff it with the previous one as soon as
     it is complete. `on_collected` then gets it too, while the next projects are still being fetched."""
-    from driftcheck.live import LiveOptions, scrubbed_snapshot, take_snapshots  # lazy: `merge` needs no client
+    from driftcheck.jobs.compare_live import (  # lazy: `merge` needs no client
+        LiveOptions,
+        scrubbed_snapshot,
+        take_snapshots,
+    )
     from driftcheck.sources.live.scope import Scope
 
     projects = list(projects)

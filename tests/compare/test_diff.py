@@ -6,7 +6,7 @@ import dataclasses
 
 from conftest import INCIDENT
 
-from driftcheck.compare import compare_services
+from driftcheck.compare.diff import compare_services
 from driftcheck.model import EnvVar, Service, Unknown
 from driftcheck.sources.evidence import load_evidence
 

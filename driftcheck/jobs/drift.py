@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from fnmatch import fnmatchcase
 
-from driftcheck.compare import source_of
+from driftcheck.compare.diff import source_of
 from driftcheck.model import Inventory, Service, subject_of
 from driftcheck.ruleset import cel, fixes, group
 from driftcheck.ruleset.context import service_context

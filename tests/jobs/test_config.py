@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from driftcheck.config import Endpoint, Ignore, Output, PeerGroup, load_config
 from driftcheck.errors import InputError
+from driftcheck.jobs.config import Endpoint, Ignore, Output, PeerGroup, load_config
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "audit" / "driftcheck.toml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "audit" / "driftcheck.toml"
 MINIMAL = 'projects = ["p"]\n'
 
 

@@ -15,7 +15,8 @@ from fakegcp import FakeGcpServer, World
 from google.cloud import run_v2
 
 from driftcheck.errors import InputError
-from driftcheck.history import LocalStore, default_location, open_store, timeline
+from driftcheck.jobs.history.store import LocalStore, default_location, open_store
+from driftcheck.jobs.history.timeline import timeline
 
 WORLD = FIXTURES / "incident-live"
 SCOPE = ("--project", "netra-staging", "--region", "us-central1")
@@ -38,7 +39,7 @@ def _history(*args: str | Path) -> Any:
 @pytest.fixture(scope="module")
 def snapshot_data() -> dict[str, Any]:
     """One real snapshot of the fake world, as `snapshot -o` writes it, for the library tests to vary."""
-    from driftcheck.live import LiveOptions, scrubbed_snapshot, take_snapshot
+    from driftcheck.jobs.compare_live import LiveOptions, scrubbed_snapshot, take_snapshot
     from driftcheck.sources.live.scope import Scope
 
     with FakeGcpServer(World.from_folder(WORLD)) as server:

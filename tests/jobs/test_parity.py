@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from driftcheck.config import EnvironmentPair, PeerGroup, load_config
+from driftcheck.jobs.config import EnvironmentPair, PeerGroup, load_config
+from driftcheck.jobs.parity import environment_parity, peer_group_parity
 from driftcheck.model import Service, Unknown
-from driftcheck.parity import environment_parity, peer_group_parity
 from driftcheck.ruleset.load import RuleSet, load_ruleset
 from driftcheck.sources.evidence import load_evidence
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 AUDIT = FIXTURES / "audit"
 AUTH = FIXTURES / "incident" / "auth.yaml"
 CONNECTOR = "projects/123456789012/locations/us-central1/connectors/staging-connector"
