@@ -7,13 +7,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from driftcheck.errors import InputError
+from driftcheck.kinds.document import Document
 from driftcheck.model import Inventory, Service
 from driftcheck.ruleset.evaluate import evaluate
 from driftcheck.ruleset.findings import Result
 from driftcheck.ruleset.load import RuleSet
 from driftcheck.ruleset.naming import labels
 from driftcheck.sources import locator as locators
-from driftcheck.sources.documents import Document, read_documents
+from driftcheck.sources.documents import read_documents
 from driftcheck.sources.evidence import (
     documents_at,
     load_document,

@@ -12,13 +12,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from driftcheck.errors import InputError
+from driftcheck.kinds.service import cloudrun_v2
+from driftcheck.kinds.service.common import add_service
 from driftcheck.model import Inventory, Service
 from driftcheck.redact import redact_text
 from driftcheck.ruleset.evaluate import evaluate
 from driftcheck.ruleset.findings import Result
 from driftcheck.ruleset.load import RuleSet
-from driftcheck.sources import cloudrun_v2
-from driftcheck.sources.common import add_service
 from driftcheck.sources.live.clients import connect
 from driftcheck.sources.live.fetch import Failure, LiveFetcher, Progress, parse_services
 from driftcheck.sources.live.scope import Scope

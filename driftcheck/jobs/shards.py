@@ -17,7 +17,8 @@ from pathlib import Path
 from driftcheck import __version__
 from driftcheck.errors import InputError
 from driftcheck.jobs.audit import Collected
-from driftcheck.sources.gcs import SCHEME, is_gcs, normalized
+from driftcheck.sources.gcs import SCHEME, is_gcs, normalized, read_object
+from driftcheck.sources.live import storage
 
 TASK_INDEX, TASK_COUNT = "CLOUD_RUN_TASK_INDEX", "CLOUD_RUN_TASK_COUNT"
 MARKER = "driftcheck_audit_partial"
@@ -195,24 +196,18 @@ def _texts(location: str) -> list[tuple[str, str]]:
 
 def _download(url: str) -> list[tuple[str, str]]:
     """gs://bucket/prefix/ lists the part-*.json under it; gs://bucket/key reads that one object."""
-    from google.cloud import storage  # type: ignore[attr-defined]  # lazy: only a gs:// merge needs it
-
     bucket_name, _, key = url.removeprefix(SCHEME).partition("/")
-    bucket = storage.Client().bucket(bucket_name)
     if key and not key.endswith("/"):
-        from driftcheck.sources.gcs import read_object
-
         return [(url, read_object(url).decode("utf-8"))]
-    blobs = bucket.client.list_blobs(bucket, prefix=key)
-    names = sorted(b.name for b in blobs if _is_partial_name(b.name.rsplit("/", 1)[-1]))
-    return [(f"{SCHEME}{bucket_name}/{name}", bucket.blob(name).download_as_text()) for name in names]
+    bucket = storage.open_bucket(bucket_name)
+    names = sorted(name for name in storage.names(bucket, key) if _is_partial_name(name.rsplit("/", 1)[-1]))
+    return [(f"{SCHEME}{bucket_name}/{name}", storage.read_text(bucket, name)) for name in names]
 
 
 def _upload(url: str, text: str) -> None:
-    from google.cloud import storage  # type: ignore[attr-defined]
-
+    """A task that is retried writes its partial again: the newer one replaces it."""
     bucket_name, _, key = url.removeprefix(SCHEME).partition("/")
-    storage.Client().bucket(bucket_name).blob(key).upload_from_string(text, content_type="application/json")
+    storage.write_text(storage.open_bucket(bucket_name), key, text)
 
 
 def _is_partial_name(name: str) -> bool:

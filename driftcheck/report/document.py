@@ -27,10 +27,10 @@ from typing import Any
 from driftcheck import __version__
 from driftcheck.compare.diff import Change
 from driftcheck.compare.timeline_change import TimelineChange
+from driftcheck.kinds.service.common import INGRESS_KEY
 from driftcheck.model import Redacted, Unknown, to_plain
 from driftcheck.redact import MASK, is_credential_key, is_readable_value, redact_tree
 from driftcheck.ruleset.findings import Evidence, Finding, Result
-from driftcheck.sources.common import INGRESS_KEY
 
 SCHEMA_VERSION = 1
 # Model field names that read as credentials but name a reference (`env.X.secret`, `secrets`), never a value.

@@ -30,7 +30,7 @@ from driftcheck.ruleset.fixparts import (
 )
 from driftcheck.ruleset.hcl import Block, Setting, literal
 
-INGRESS_KEY = "ingress"  # the serving container's canonical key (sources/common.py)
+INGRESS_KEY = "ingress"  # the serving container's canonical key (kinds/service/common.py)
 _SECRET_PATH = re.compile(r"projects/(?P<project>[^/]+)/secrets/(?P<secret>[^/]+)")
 _CONNECTION_NAME = re.compile(r"[^:\s,]+:[^:\s,]+:[^:\s,]+")
 _EGRESS = {"all": "all-traffic", "all_traffic": "all-traffic", "private_ranges_only": "private-ranges-only"}

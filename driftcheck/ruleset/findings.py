@@ -80,7 +80,8 @@ class Result:
     unread: dict[str, str] = field(default_factory=dict)  # resource -> why it could not be read
     located_at: str = "target"  # whose sources say where to fix: the target's, or (drift) the declaration's
     changes: tuple[TimelineChange, ...] = ()  # an audit: what changed since the previous snapshot (not findings)
-    peer_likeness: dict[str, float] = field(default_factory=dict)  # baseline -> how alike (driftcheck/compare/likeness.py)
+    # baseline -> how alike it is to the target (driftcheck/compare/likeness.py)
+    peer_likeness: dict[str, float] = field(default_factory=dict)
 
     @property
     def incomplete(self) -> bool:

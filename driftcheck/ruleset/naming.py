@@ -13,8 +13,8 @@ from collections import Counter
 from pathlib import PurePosixPath
 from typing import Any
 
+from driftcheck.kinds.service.common import INGRESS_KEY
 from driftcheck.model import Container
-from driftcheck.sources.common import INGRESS_KEY
 
 
 def container_display(key: str, container: Container, count: int) -> str:

@@ -7,16 +7,11 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from driftcheck.sources import (
-    cloudrun_v2,
-    cloudsql,
-    knative,
-    secret_manager,
-    snapshot_file,
-    terraform_plan,
-    terraform_state,
-    vpc_access,
-)
+from driftcheck.kinds import cloudsql
+from driftcheck.kinds import connector as vpc_access
+from driftcheck.kinds import secret as secret_manager
+from driftcheck.kinds.service import cloudrun_v2, knative
+from driftcheck.sources import snapshot_file, terraform_plan, terraform_state
 
 # Order matters only where shapes overlap: a v2 Service also has a `name`, so it goes before the generic ones.
 # Terraform files come first: the whole file is one document, never peeled into resources by unwrap.

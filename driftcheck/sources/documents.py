@@ -10,13 +10,13 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import yaml
 
 from driftcheck.errors import InputError
+from driftcheck.kinds.document import Document
 from driftcheck.sources import json_stream, limits
 from driftcheck.sources.screening import PLACEHOLDER, template_message
 from driftcheck.sources.tfstate_stream import (
@@ -57,21 +57,6 @@ class _StrictYamlLoader(_YamlLoader):  # type: ignore[misc]
 
 
 _StrictYamlLoader.add_constructor("tag:yaml.org,2002:str", _StrictYamlLoader.construct_yaml_str)
-
-
-@dataclass(frozen=True)
-class Document:
-    """One parsed JSON value or YAML document, with the file it came from."""
-
-    path: Path
-    data: Any
-    index: int = 0  # position among the documents of a multi-document YAML file
-    url: str | None = None  # where it was read from when that is not a local path (gs://bucket/key)
-
-    @property
-    def label(self) -> str:
-        where = self.url or str(self.path)
-        return where if self.index == 0 else f"{where}[{self.index}]"
 
 
 def decode(raw: bytes | mmap.mmap, path: Path) -> str:

@@ -10,9 +10,10 @@ from types import ModuleType
 from typing import Any
 
 from driftcheck.errors import InputError
+from driftcheck.kinds.document import Document
 from driftcheck.model import EnvVar, Inventory, SecretRef, Service, Unknown, VpcAccess
 from driftcheck.sources import KINDS, gcs, screening, terraform_plan, terraform_state
-from driftcheck.sources.documents import Document, evidence_files, read_documents
+from driftcheck.sources.documents import evidence_files, read_documents
 from driftcheck.sources.unwrap import resources
 
 _PROJECT_IN_PATH = re.compile(r"^projects/(?P<project>[^/]+)/")

@@ -1,7 +1,7 @@
 """Evidence stored in Cloud Storage (`gs://bucket/key`): a Terraform state in a GCS backend, typically.
 
-Read with google-cloud-storage and Application Default Credentials; the client honours STORAGE_EMULATOR_HOST
-(anonymous credentials, for emulators and tests). Imported lazily, so an offline run never loads google.*.
+The URL handling lives here; the reading is sources/live/storage.py's, the one module that calls
+google-cloud-storage (lazily, so an offline run never loads google.*).
 """
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from driftcheck.errors import InputError
-from driftcheck.sources import limits
-from driftcheck.sources.documents import Document, read_url_documents
+from driftcheck.kinds.document import Document
+from driftcheck.sources.documents import read_url_documents
+from driftcheck.sources.live import storage
 
 SCHEME = "gs://"
 
@@ -33,22 +34,4 @@ def read_object(url: str) -> bytes:
     bucket_name, _, key = url.removeprefix(SCHEME).partition("/")
     if not bucket_name or not key:
         raise InputError("expected gs://BUCKET/OBJECT", file=url)
-    from google.api_core import exceptions  # lazy: see the module docstring
-    from google.auth.exceptions import DefaultCredentialsError
-    from google.cloud import storage  # type: ignore[attr-defined]  # namespace package without a stub for mypy
-
-    try:
-        blob = storage.Client().bucket(bucket_name).blob(key)
-        blob.reload()  # its size, so an object too large is refused before it is downloaded
-        limits.check_size(int(blob.size or 0), url)
-        return bytes(blob.download_as_bytes())
-    except exceptions.NotFound:
-        raise InputError("no such object (or no such bucket)", file=url) from None
-    except exceptions.Forbidden as exc:
-        raise InputError(f"permission denied ({exc.message}); grant roles/storage.objectViewer", file=url) from None
-    except DefaultCredentialsError:
-        raise InputError(
-            "no Application Default Credentials; run `gcloud auth application-default login`", file=url
-        ) from None
-    except exceptions.GoogleAPIError as exc:
-        raise InputError(f"cannot read: {exc}".splitlines()[0], file=url) from None
+    return storage.read_bytes(bucket_name, key, where=url)

@@ -11,10 +11,12 @@ import re
 from typing import Any
 
 from driftcheck.errors import InputError
+from driftcheck.kinds import cloudsql
+from driftcheck.kinds import connector as connector_kind
+from driftcheck.kinds.document import Document
+from driftcheck.kinds.service import cloudrun_v2, common
+from driftcheck.kinds.units import last_segment
 from driftcheck.model import Inventory, Secret, SecretVersion, Unknown
-from driftcheck.sources import cloudrun_v2, cloudsql, common, vpc_access
-from driftcheck.sources.documents import Document
-from driftcheck.sources.units import last_segment
 
 KIND = "driftcheck snapshot (driftcheck snapshot -o FILE)"
 MARKER = "driftcheck_snapshot"
@@ -89,7 +91,7 @@ def load_references(data: dict[str, Any], inventory: Inventory, origin: str) -> 
             inventory.sql_instances[instance.connection_name] = instance
     for name, raw in (data.get("connectors") or {}).items():
         if "error" not in raw:
-            connector = vpc_access.parse_connector(raw, f"{origin}#connector:{name}")
+            connector = connector_kind.parse_connector(raw, f"{origin}#connector:{name}")
             inventory.connectors[connector.name] = connector
     for secret_id, parts in (data.get("secrets") or {}).items():
         inventory.secrets[secret_id] = _secret(secret_id, parts, data, f"{origin}#secret:{secret_id}")

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from driftcheck.errors import InputError
+from driftcheck.kinds.document import Document
 from driftcheck.model import Inventory
 from driftcheck.sources import terraform_resources
-from driftcheck.sources.documents import Document
 from driftcheck.sources.terraform_resources import (
     LIST_BLOCKS,
     MODELLED,

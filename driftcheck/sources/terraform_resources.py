@@ -17,9 +17,13 @@ from functools import lru_cache
 from typing import Any
 
 from driftcheck.errors import InputError
+from driftcheck.kinds import cloudsql
+from driftcheck.kinds import connector as connector_kind
+from driftcheck.kinds import secret as secret_kind
+from driftcheck.kinds.service import cloudrun_v2, common, knative
+from driftcheck.kinds.units import last_segment
 from driftcheck.model import Connector, Inventory, Redacted, SecretVersion, Service, SqlInstance, Unknown
-from driftcheck.sources import cloudrun_v2, cloudsql, common, knative, screening, secret_manager, vpc_access
-from driftcheck.sources.units import last_segment
+from driftcheck.sources import screening
 
 # A string value known only after apply travels through the parsers as this mark and becomes Unknown after.
 UNKNOWN_MARK = common.UNKNOWN_MARK
@@ -256,7 +260,7 @@ def _secret(instance: Instance, inventory: Inventory, label: str) -> None:
     attrs = instance.attributes
     secret_id = str(attrs.get("secret_id") or _secret_id(attrs.get("name")))
     project = attrs.get("project") or Unknown("no project attribute in state")
-    secret_manager.merge(inventory, secret_id, project, label, {"secret": f"{instance.address}.secret_id"})
+    secret_kind.merge(inventory, secret_id, project, label, {"secret": f"{instance.address}.secret_id"})
 
 
 def _secret_version(instance: Instance, inventory: Inventory, label: str) -> None:
@@ -270,7 +274,7 @@ def _secret_version(instance: Instance, inventory: Inventory, label: str) -> Non
     versions[number] = SecretVersion(number, state, attrs.get("create_time") or None)
     project = Unknown("no project in a secret version's state")
     provenance = {"versions": f"{instance.address}.enabled"}
-    secret_manager.merge(inventory, secret_id, project, label, provenance, versions=versions)
+    secret_kind.merge(inventory, secret_id, project, label, provenance, versions=versions)
 
 
 def _secret_iam(instance: Instance, inventory: Inventory, label: str) -> None:
@@ -283,7 +287,7 @@ def _secret_iam(instance: Instance, inventory: Inventory, label: str) -> None:
         bindings[role] = tuple(sorted({*bindings.get(role, ()), *members}))
     project = Unknown("no project in an IAM resource's state")
     provenance = {"bindings": f"{instance.address}.{_IAM_FIELD[instance.type]}"}
-    secret_manager.merge(inventory, secret_id, project, label, provenance, bindings=bindings)
+    secret_kind.merge(inventory, secret_id, project, label, provenance, bindings=bindings)
 
 
 _IAM_FIELD = {
@@ -354,11 +358,11 @@ def _sql_instance(instance: Instance, inventory: Inventory, label: str) -> None:
 def _connector(instance: Instance, inventory: Inventory, label: str) -> None:
     attrs = instance.attributes
     full = str(attrs.get("id") or "")
-    if not vpc_access.matches({"name": full}):
+    if not connector_kind.matches({"name": full}):
         full = f"projects/{attrs.get('project')}/locations/{attrs.get('region')}/connectors/{attrs.get('name')}"
     data = {"name": full, "network": attrs.get("network") or None, "subnet": first(attrs.get("subnet")) or None}
     data["state"] = attrs.get("state") or None
-    parsed: Connector = resolve_marks(vpc_access.parse_connector(data, label))
+    parsed: Connector = resolve_marks(connector_kind.parse_connector(data, label))
     at = f"{label}:{instance.address}"
     provenance = {"state": f"{at}.state", "network": f"{at}.network", "region": f"{at}.region"}
     inventory.connectors[parsed.name] = dataclasses.replace(parsed, provenance=provenance)

@@ -7,9 +7,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from driftcheck.errors import InputError
+from driftcheck.kinds.document import Document
 from driftcheck.model import Inventory
 from driftcheck.sources import limits, terraform_resources
-from driftcheck.sources.documents import Document
 from driftcheck.sources.terraform_resources import MODELLED, NOTHING_MODELLED, Instance, index_suffix
 from driftcheck.sources.tfstate_stream import StreamedState
 

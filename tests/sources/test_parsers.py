@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from driftcheck.errors import InputError
+from driftcheck.kinds.units import cpu_cores, memory_bytes
 from driftcheck.model import Inventory
 from driftcheck.sources.evidence import load_evidence
-from driftcheck.sources.units import cpu_cores, memory_bytes
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from typing import Any
 
 from driftcheck.errors import DriftcheckError, InputError
 from driftcheck.sources.gcs import SCHEME, is_gcs, normalized
+from driftcheck.sources.live import storage
 
 STAMP = "%Y%m%dT%H%M%S.%fZ"
 
@@ -126,7 +127,7 @@ class LocalStore(Store):
 
 
 class GcsStore(Store):
-    """Snapshots as objects under gs://bucket/prefix/. STORAGE_EMULATOR_HOST is honoured by the client."""
+    """Snapshots as objects under gs://bucket/prefix/, through sources/live/storage.py."""
 
     def __init__(self, url: str) -> None:
         bucket, _, prefix = normalized(url).removeprefix(SCHEME).partition("/")
@@ -134,27 +135,21 @@ class GcsStore(Store):
             raise InputError("expected gs://BUCKET[/PREFIX]", file=url)
         self.location = f"{SCHEME}{bucket}" + (f"/{prefix.strip('/')}" if prefix.strip("/") else "")
         self.prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
-        from google.cloud import storage  # type: ignore[attr-defined]  # lazy: see the module docstring
-
-        self.bucket = storage.Client().bucket(bucket)
+        self.bucket = storage.open_bucket(bucket)
 
     def _names(self) -> list[str]:
-        blobs = self.bucket.client.list_blobs(self.bucket, prefix=self.prefix)
-        return [blob.name[len(self.prefix) :] for blob in blobs if "/" not in blob.name[len(self.prefix) :]]
+        names = (name[len(self.prefix) :] for name in storage.names(self.bucket, self.prefix))
+        return [name for name in names if "/" not in name]
 
     def _read(self, name: str) -> str:
-        return str(self.bucket.blob(self.prefix + name).download_as_text())
+        return storage.read_text(self.bucket, self.prefix + name)
 
     def _write(self, name: str, text: str) -> None:
-        # A single-request upload is atomic in Cloud Storage: the object becomes visible only once complete, so no
-        # temporary name is needed. if_generation_match=0 ("only if no such object yet") keeps a concurrent writer
-        # that picked the same name from silently replacing a stored snapshot.
-        self.bucket.blob(self.prefix + name).upload_from_string(
-            text, content_type="application/json", if_generation_match=0
-        )
+        # Atomic, and only if absent: a concurrent writer that picked the same name cannot replace a stored snapshot.
+        storage.write_text(self.bucket, self.prefix + name, text, if_absent=True)
 
     def _delete(self, name: str) -> None:
-        self.bucket.blob(self.prefix + name).delete()
+        storage.delete(self.bucket, self.prefix + name)
 
 
 def default_location() -> Path:

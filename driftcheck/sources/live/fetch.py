@@ -18,10 +18,10 @@ from google.iam.v1 import iam_policy_pb2
 from google.protobuf import json_format
 
 from driftcheck.errors import InputError
+from driftcheck.kinds.service import cloudrun_v2
+from driftcheck.kinds.units import last_segment
 from driftcheck.model import Service
-from driftcheck.sources import cloudrun_v2
 from driftcheck.sources.live.clients import CALL_TIMEOUT_S, ApiClients, call_retry
-from driftcheck.sources.units import last_segment
 
 T = TypeVar("T")
 Progress = Callable[[str], None]

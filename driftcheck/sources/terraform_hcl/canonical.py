@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from driftcheck.kinds.service import common
 from driftcheck.model import Inventory, Service, Unknown
-from driftcheck.sources import common, terraform_resources
+from driftcheck.sources import terraform_resources
 from driftcheck.sources.terraform_hcl.instances import PLACEHOLDER, TfInstance
 from driftcheck.sources.terraform_hcl.parse import where
 from driftcheck.sources.terraform_hcl.paths import within

@@ -13,12 +13,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from driftcheck.kinds import secret as secret_kind
+from driftcheck.kinds.units import last_segment
 from driftcheck.model import Inventory, Unknown
-from driftcheck.sources import secret_manager, terraform_resources
+from driftcheck.sources import terraform_resources
 from driftcheck.sources.terraform_hcl.instances import TfInstance
 from driftcheck.sources.terraform_hcl.parse import TfFile, where
 from driftcheck.sources.terraform_hcl.resolve import Scope, provider_default, provider_of, resolve
-from driftcheck.sources.units import last_segment
 
 SECRET = "google_secret_manager_secret"
 VERSION = "google_secret_manager_secret_version"
@@ -89,7 +90,7 @@ def _secret(found: TfInstance, at: str, inventory: Inventory) -> None:
     project = Unknown(f"unresolved: {unresolved['project']}") if "project" in unresolved else values["project"]
     line = found.lines.get("secret_id") or found.line
     located = {"secret": str(line) if line else found.instance.address}
-    secret_manager.merge(inventory, values["secret_id"], project, str(found.file), located)
+    secret_kind.merge(inventory, values["secret_id"], project, str(found.file), located)
 
 
 def _version(
@@ -98,7 +99,7 @@ def _version(
     """Declared, so the secret has a version; which number it got (and so what `latest` names) only the API knows."""
     project = Unknown("a secret version names no project")
     located = {"versions": str(found.line) if found.line else found.instance.address}
-    secret_manager.merge(inventory, secret_id, project, str(found.file), located)
+    secret_kind.merge(inventory, secret_id, project, str(found.file), located)
     unknown.setdefault(
         (secret_id, "versions"),
         f"{at}: {found.instance.address} declares a version, but its number is given when it is created; "
@@ -113,7 +114,7 @@ def _grant(
     unread = [expression for path, expression in found.unresolved.items() if not path.startswith(("project", "cond"))]
     if unread:
         unknown.setdefault((secret_id, "bindings"), f"unresolved: {unread[0]} ({at})")
-        secret_manager.merge(inventory, secret_id, Unknown("an IAM grant names no project"), str(found.file), {})
+        secret_kind.merge(inventory, secret_id, Unknown("an IAM grant names no project"), str(found.file), {})
         return
     terraform_resources.load_instances([found.instance], inventory, str(found.file))
     secret = inventory.secrets[secret_id]

@@ -7,6 +7,10 @@ import re
 from typing import Any
 
 from driftcheck.errors import InputError
+from driftcheck.kinds import shape
+from driftcheck.kinds.document import Document
+from driftcheck.kinds.service import common
+from driftcheck.kinds.units import EGRESS, EXECUTION_ENVIRONMENT, INGRESS, last_segment, lookup, seconds, to_int
 from driftcheck.model import (
     Container,
     EnvVar,
@@ -22,9 +26,6 @@ from driftcheck.model import (
     VpcAccess,
 )
 from driftcheck.redact import fingerprint, redact_args, redact_env_value
-from driftcheck.sources import common, shape
-from driftcheck.sources.documents import Document
-from driftcheck.sources.units import EGRESS, EXECUTION_ENVIRONMENT, INGRESS, last_segment, lookup, seconds, to_int
 
 KIND = "Cloud Run Admin API v2 Service JSON"
 _NAME = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/services/(?P<service>[^/]+)$")

@@ -10,8 +10,8 @@ import re
 from typing import Any
 
 from driftcheck.errors import InputError
+from driftcheck.kinds.document import Document
 from driftcheck.model import Inventory, Secret, SecretVersion, Unknown
-from driftcheck.sources.documents import Document
 
 KIND = "Secret Manager secret (gcloud secrets describe / versions list / get-iam-policy)"
 _SECRET = re.compile(r"^projects/(?P<project>[^/]+)/secrets/(?P<secret>[^/]+)$")

@@ -6,8 +6,8 @@ import re
 from typing import Any
 
 from driftcheck.errors import InputError
+from driftcheck.kinds.document import Document
 from driftcheck.model import Inventory, SqlInstance, Unknown
-from driftcheck.sources.documents import Document
 
 KIND = "Cloud SQL instance (gcloud sql instances describe)"
 _SERVICE_AGENT = re.compile(r"^p(?P<number>\d+)-")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from driftcheck.kinds.document import Document
 from driftcheck.model import Connector, Inventory, Unknown
-from driftcheck.sources.documents import Document
 
 KIND = "Serverless VPC Access connector (gcloud compute networks vpc-access connectors describe)"
 _NAME = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/connectors/(?P<connector>[^/]+)$")

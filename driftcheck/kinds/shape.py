@@ -13,7 +13,7 @@ from dataclasses import field as dataclass_field
 from typing import Any
 
 from driftcheck.errors import InputError
-from driftcheck.sources.common import UNKNOWN_MARK
+from driftcheck.kinds.service.common import UNKNOWN_MARK
 
 Shape = Mapping[str, type]
 _NAMES = {dict: "a mapping", list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}

@@ -6,6 +6,20 @@ import re
 from typing import Any
 
 from driftcheck.errors import InputError
+from driftcheck.kinds import shape
+from driftcheck.kinds.document import Document
+from driftcheck.kinds.service import common
+from driftcheck.kinds.service import knative_annotations as annotations_
+from driftcheck.kinds.service.knative_annotations import (
+    A_CLOUDSQL,
+    A_CONNECTOR,
+    A_DEPENDENCIES,
+    A_EGRESS,
+    A_INTERFACES,
+    A_SECRETS,
+    TEMPLATE_ANNOTATIONS,
+)
+from driftcheck.kinds.units import EGRESS, EXECUTION_ENVIRONMENT, INGRESS, last_segment, lookup, to_int, truthy
 from driftcheck.model import (
     Container,
     EnvVar,
@@ -19,19 +33,6 @@ from driftcheck.model import (
     Volume,
     VpcAccess,
 )
-from driftcheck.sources import common, shape
-from driftcheck.sources import knative_annotations as annotations_
-from driftcheck.sources.documents import Document
-from driftcheck.sources.knative_annotations import (
-    A_CLOUDSQL,
-    A_CONNECTOR,
-    A_DEPENDENCIES,
-    A_EGRESS,
-    A_INTERFACES,
-    A_SECRETS,
-    TEMPLATE_ANNOTATIONS,
-)
-from driftcheck.sources.units import EGRESS, EXECUTION_ENVIRONMENT, INGRESS, last_segment, lookup, to_int, truthy
 
 KIND = "Knative v1 service (gcloud run services describe)"
 

@@ -8,9 +8,9 @@ import sys
 from typing import Any
 
 from driftcheck.errors import InputError
+from driftcheck.kinds.units import cpu_cores, last_segment, memory_bytes, to_int
 from driftcheck.model import Container, Inventory, NetworkInterface, Probe, Redacted, Service, Unknown
 from driftcheck.redact import redact_env_value
-from driftcheck.sources.units import cpu_cores, last_segment, memory_bytes, to_int
 
 SCRUBBED_MARK = "[REDACTED:"  # what `cloudrun_v2.scrubbed` leaves in a snapshot file
 INGRESS_KEY = "ingress"  # the serving container, whatever each tool named it (gcloud `api-1`, Terraform "")

@@ -8,8 +8,8 @@ from typing import Any
 import yaml
 
 from driftcheck.errors import InputError
+from driftcheck.kinds.service import common
 from driftcheck.model import NetworkInterface
-from driftcheck.sources import common
 
 A_CONNECTOR = "run.googleapis.com/vpc-access-connector"
 A_EGRESS = "run.googleapis.com/vpc-access-egress"
