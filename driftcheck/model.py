@@ -270,22 +270,54 @@ class SqlInstance:
 class Connector:
     name: str  # projects/P/locations/R/connectors/N
     region: str
-    network: str | Unknown
-    state: str | Unknown
+    network: str | Unknown  # the VPC network it reaches (a name)
+    state: str | Unknown  # READY, ERROR...
     origin: str
     provenance: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class Inventory:
-    """Everything the evidence holds, keyed the way references point at it."""
+    """Everything the evidence holds: the services, and the resources of every other kind (kinds/registry.py) by
+    kind name, each keyed the way references point at it."""
 
     services: dict[str, Service] = field(default_factory=dict)
-    secrets: dict[str, Secret] = field(default_factory=dict)  # by secret id
-    sql_instances: dict[str, SqlInstance] = field(default_factory=dict)  # by connection name
-    connectors: dict[str, Connector] = field(default_factory=dict)  # by full path
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)  # kind name -> key -> resource
     project_aliases: dict[str, str] = field(default_factory=dict)  # project number -> project id
     errors: dict[str, str] = field(default_factory=dict)  # resource -> why it could not be read
+
+    def of(self, kind: str) -> dict[str, Any]:
+        """The resources of one kind (an empty map, kept, for a kind the evidence holds none of)."""
+        return self.resources.setdefault(kind, {})
+
+    def copy(self) -> Inventory:
+        """A copy whose maps can change without changing this one's; the resources themselves are immutable."""
+        return Inventory(
+            services=dict(self.services),
+            resources={kind: dict(found) for kind, found in self.resources.items()},
+            project_aliases=dict(self.project_aliases),
+            errors=dict(self.errors),
+        )
+
+    def adopt(self, other: Inventory) -> None:
+        """Take the other inventory's resources this one does not have: its own copies win."""
+        for kind, found in other.resources.items():
+            mine = self.of(kind)
+            for key, resource in found.items():
+                mine.setdefault(key, resource)
+
+    # The kinds whose meaning the rule engine and the parsers own, by name, typed.
+    @property
+    def secrets(self) -> dict[str, Secret]:  # by secret id
+        return self.of("secret")
+
+    @property
+    def sql_instances(self) -> dict[str, SqlInstance]:  # by connection name
+        return self.of("sql_instance")
+
+    @property
+    def connectors(self) -> dict[str, Connector]:  # by full path
+        return self.of("connector")
 
 
 def subject_of(service: Service) -> str:

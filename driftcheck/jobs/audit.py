@@ -259,10 +259,7 @@ def _inventories(collected: Collected) -> dict[str, Inventory]:
 def _copies(inventories: dict[str, Inventory]) -> dict[str, Inventory]:
     """Inventories drift may change (its aliases and resolved services) without changing the originals; the
     services themselves are immutable and shared."""
-    return {
-        region: Inventory(**{f.name: dict(getattr(inventory, f.name)) for f in dataclasses.fields(inventory)})
-        for region, inventory in inventories.items()
-    }
+    return {region: inventory.copy() for region, inventory in inventories.items()}
 
 
 def _find(services: list[Service], project: str, region: str, name: str) -> Service | None:

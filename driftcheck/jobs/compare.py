@@ -95,9 +95,7 @@ def _service_from_tf(folder: Path, address: str, inventory: Inventory) -> Servic
     from driftcheck.sources import terraform_hcl  # python-hcl2 is loaded only for .tf folders
 
     declared = terraform_hcl.load_tf_dir(folder)
-    for collection in ("secrets", "sql_instances", "connectors"):
-        for key, resource in getattr(declared, collection).items():
-            getattr(inventory, collection).setdefault(key, resource)
+    inventory.adopt(declared)
     return terraform_hcl.service_at(declared, address)
 
 
@@ -115,7 +113,5 @@ def _read_on_its_own(documents: Iterable[Document], inventory: Inventory) -> Inv
     for document in documents:
         load_document(document, own)
     resolve_project_numbers(own)
-    for collection in ("secrets", "sql_instances", "connectors"):
-        for key, resource in getattr(own, collection).items():
-            getattr(inventory, collection).setdefault(key, resource)
+    inventory.adopt(own)
     return own

@@ -151,7 +151,7 @@ class _Queued:
     """One project's services, and the calls for what they reference, queued on the shared pool."""
 
     fetcher: LiveFetcher
-    futures: dict[tuple[str, str], Future[Any]]
+    futures: dict[tuple[str, str, str], Future[Any]]  # (kind, part, resource)
     raw_services: list[dict[str, Any]]
 
 

@@ -64,8 +64,7 @@ def drift(
         )
         kept, ignored = _apply_ignore_changes(list(result.findings), declared_service, config)
         findings += [
-            _about(finding, live_service, declared_service)
-            for finding in _one_per_cause(kept, ruleset, live_service)
+            _about(finding, live_service, declared_service) for finding in _one_per_cause(kept, ruleset, live_service)
         ]
         notes += [f"{name}: {path} differs from state but lifecycle.ignore_changes covers it" for path in ignored]
         unverified += result.unverified
@@ -114,8 +113,8 @@ def _merged(first: Inventory, second: Inventory) -> Inventory:
     merged = Inventory(
         project_aliases={**second.project_aliases, **first.project_aliases}, errors={**second.errors, **first.errors}
     )
-    for collection in ("secrets", "sql_instances", "connectors"):
-        getattr(merged, collection).update({**getattr(second, collection), **getattr(first, collection)})
+    for kind in {**second.resources, **first.resources}:
+        merged.resources[kind] = {**second.resources.get(kind, {}), **first.resources.get(kind, {})}  # first wins
     return merged
 
 

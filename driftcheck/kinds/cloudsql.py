@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 from driftcheck.errors import InputError
 from driftcheck.kinds.document import Document
-from driftcheck.model import Inventory, SqlInstance, Unknown
+from driftcheck.kinds.registry import Kind, LiveRead, register
+from driftcheck.model import Inventory, Service, SqlInstance, Unknown
 
 KIND = "Cloud SQL instance (gcloud sql instances describe)"
 _SERVICE_AGENT = re.compile(r"^p(?P<number>\d+)-")
@@ -21,7 +23,7 @@ def matches(data: Any) -> bool:
 
 def load(doc: Document, inventory: Inventory) -> None:
     instance = parse_instance(doc.data, doc.label)
-    inventory.sql_instances[instance.connection_name] = instance
+    inventory.of(SQL_INSTANCE.name)[instance.connection_name] = instance
     agent = _SERVICE_AGENT.match(str(doc.data.get("serviceAccountEmailAddress", "")))
     if agent and isinstance(instance.project, str):  # the Cloud SQL service agent is named after the project number
         inventory.project_aliases.setdefault(agent["number"], instance.project)
@@ -62,3 +64,27 @@ def parse_instance(data: dict[str, Any], origin: str) -> SqlInstance:
             "private_network": f"{origin}:settings.ipConfiguration.privateNetwork",
         },
     )
+
+
+def _from_snapshot(key: str, stored: Any, origin: str, project: str | Unknown) -> SqlInstance | None:
+    return None if "error" in stored else parse_instance(stored, f"{origin}#sql:{key}")
+
+
+def _attached(service: Service) -> tuple[str, ...]:
+    return service.cloudsql_instances
+
+
+SQL_INSTANCE = register(
+    Kind(
+        name="sql_instance",
+        title="Cloud SQL instance",
+        model=SqlInstance,
+        readers=(sys.modules[__name__],),
+        key=lambda instance: str(instance.connection_name),
+        snapshot_key="sql_instances",
+        from_snapshot=_from_snapshot,
+        references=_attached,
+        live_reads=(LiveRead("get", "cloudsql.instances.get", "roles/cloudsql.viewer"),),
+        terraform_types=("google_sql_database_instance",),
+    )
+)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 from driftcheck.kinds.document import Document
-from driftcheck.model import Connector, Inventory, Unknown
+from driftcheck.kinds.registry import Kind, LiveRead, register
+from driftcheck.model import Connector, Inventory, Service, Unknown
 
 KIND = "Serverless VPC Access connector (gcloud compute networks vpc-access connectors describe)"
 _NAME = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/connectors/(?P<connector>[^/]+)$")
@@ -18,7 +20,7 @@ def matches(data: Any) -> bool:
 
 def load(doc: Document, inventory: Inventory) -> None:
     connector = parse_connector(doc.data, doc.label)
-    inventory.connectors[connector.name] = connector
+    inventory.of(CONNECTOR.name)[connector.name] = connector
 
 
 def parse_connector(data: dict[str, Any], origin: str) -> Connector:
@@ -33,3 +35,27 @@ def parse_connector(data: dict[str, Any], origin: str) -> Connector:
         origin=origin,
         provenance={"state": f"{origin}:state", "network": f"{origin}:network", "region": f"{origin}:name"},
     )
+
+
+def _from_snapshot(key: str, stored: Any, origin: str, project: str | Unknown) -> Connector | None:
+    return None if "error" in stored else parse_connector(stored, f"{origin}#connector:{key}")
+
+
+def _used_by(service: Service) -> tuple[str, ...]:
+    connector = service.vpc.connector
+    return (connector,) if isinstance(connector, str) and connector else ()
+
+
+CONNECTOR = register(
+    Kind(
+        name="connector",
+        title="Serverless VPC Access connector",
+        model=Connector,
+        readers=(sys.modules[__name__],),
+        snapshot_key="connectors",
+        from_snapshot=_from_snapshot,
+        references=_used_by,
+        live_reads=(LiveRead("get", "vpcaccess.connectors.get", "roles/vpcaccess.viewer"),),
+        terraform_types=("google_vpc_access_connector",),
+    )
+)

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import sys
 from typing import Any
 
 from driftcheck.errors import InputError
 from driftcheck.kinds.document import Document
-from driftcheck.model import Inventory, Secret, SecretVersion, Unknown
+from driftcheck.kinds.registry import Kind, LiveRead, register
+from driftcheck.kinds.units import last_segment
+from driftcheck.model import Inventory, Secret, SecretVersion, Service, Unknown
 
 KIND = "Secret Manager secret (gcloud secrets describe / versions list / get-iam-policy)"
 _SECRET = re.compile(r"^projects/(?P<project>[^/]+)/secrets/(?P<secret>[^/]+)$")
@@ -94,10 +97,66 @@ def merge(
 ) -> None:
     """A secret's evidence arrives in up to three files; each adds what it knows."""
     located = {key: f"{origin}:{field}" for key, field in provenance.items()}
-    existing = inventory.secrets.get(secret_id)
+    secrets = inventory.of(SECRET.name)
+    existing = secrets.get(secret_id)
     if existing is None:
-        inventory.secrets[secret_id] = Secret(secret_id, project, origin, provenance=located, **parts)
+        secrets[secret_id] = Secret(secret_id, project, origin, provenance=located, **parts)
         return
     if isinstance(existing.project, Unknown) and not isinstance(project, Unknown):
         parts["project"] = project
-    inventory.secrets[secret_id] = dataclasses.replace(existing, provenance={**existing.provenance, **located}, **parts)
+    secrets[secret_id] = dataclasses.replace(existing, provenance={**existing.provenance, **located}, **parts)
+
+
+def _from_snapshot(secret_id: str, stored: Any, origin: str, project: str | Unknown) -> Secret:
+    """A secret is read in two parts (its versions, its IAM policy); a part that failed is unknown, not absent."""
+    origin = f"{origin}#secret:{secret_id}"
+    provenance = {"bindings": f"{origin}:iam", "versions": f"{origin}:versions"}
+    secret = Secret(secret_id, project, origin, provenance=provenance)
+    versions, iam = stored.get("versions"), stored.get("iam")
+    if isinstance(versions, dict) and "error" in versions:
+        secret = dataclasses.replace(secret, versions=Unknown(versions["error"]))
+    elif isinstance(versions, list):
+        secret = dataclasses.replace(secret, versions=dict(map(_version, versions)))
+    if isinstance(iam, dict) and "error" in iam:
+        secret = dataclasses.replace(secret, bindings=Unknown(iam["error"]))
+    elif isinstance(iam, dict):
+        bindings = {b["role"]: tuple(sorted(b.get("members", ()))) for b in iam.get("bindings", ())}
+        secret = dataclasses.replace(secret, bindings=bindings)
+    return secret
+
+
+def _version(raw: dict[str, Any]) -> tuple[str, SecretVersion]:
+    number = last_segment(raw["name"])
+    return number, SecretVersion(number, raw.get("state", ""), raw.get("createTime"))
+
+
+def _read_by(service: Service) -> set[str]:
+    """The secrets the platform mounts for the service: env secretKeyRefs and secret volumes. (An env value the app
+    resolves itself, `sm://S`, is the app's read, not the platform's: rules see it, the live fetch does not.)"""
+    ids = {var.secret.secret for c in service.containers.values() for var in c.env.values() if var.secret}
+    return ids | {v.secret for v in service.volumes.values() if v.kind == "secret" and v.secret}
+
+
+SECRET = register(
+    Kind(
+        name="secret",
+        title="Secret Manager secret",
+        model=Secret,
+        readers=(sys.modules[__name__],),
+        key=lambda secret: str(secret.id),
+        snapshot_key="secrets",
+        from_snapshot=_from_snapshot,
+        references=_read_by,
+        live_reads=(
+            LiveRead("versions", "secretmanager.versions.list", "roles/secretmanager.viewer"),
+            LiveRead("iam", "secretmanager.secrets.getIamPolicy", "roles/secretmanager.viewer"),
+        ),
+        terraform_types=(
+            "google_secret_manager_secret",
+            "google_secret_manager_secret_version",
+            "google_secret_manager_secret_iam_member",
+            "google_secret_manager_secret_iam_binding",
+            "google_secret_manager_secret_iam_policy",
+        ),
+    )
+)

@@ -1,27 +1,19 @@
-"""Evidence sources. Each module recognizes one kind of file by its content and loads it into the Inventory.
+"""Evidence sources: files (gcloud and API exports, Terraform, driftcheck's snapshots), Cloud Storage and the live APIs.
 
-To add a kind: write a module with KIND, matches(data) and load(document, inventory), and list it in KINDS.
+Which kind of resource a document is, and how it loads, is the kinds' to say (kinds/registry.py); this package
+adds the formats that hold many kinds at once (a snapshot, a Terraform state or plan).
 """
 
 from __future__ import annotations
 
-from types import ModuleType
-
-from driftcheck.kinds import cloudsql
-from driftcheck.kinds import connector as vpc_access
-from driftcheck.kinds import secret as secret_manager
-from driftcheck.kinds.service import cloudrun_v2, knative
+from driftcheck.kinds.registry import EvidenceReader, kinds
 from driftcheck.sources import snapshot_file, terraform_plan, terraform_state
 
-# Order matters only where shapes overlap: a v2 Service also has a `name`, so it goes before the generic ones.
-# Terraform files come first: the whole file is one document, never peeled into resources by unwrap.
-KINDS: tuple[ModuleType, ...] = (
-    snapshot_file,
-    terraform_state,
-    terraform_plan,
-    knative,
-    cloudrun_v2,
-    cloudsql,
-    vpc_access,
-    secret_manager,
-)
+# Whole-file formats come first: each is one document, never peeled into resources by unwrap.
+FORMATS: tuple[EvidenceReader, ...] = (snapshot_file, terraform_state, terraform_plan)
+
+
+def readers() -> tuple[EvidenceReader, ...]:
+    """Every reader, in the order tried: the formats, then each registered kind's (kinds whose shapes could
+    overlap order their own readers: a Knative Service before a v2 one)."""
+    return (*FORMATS, *(reader for kind in kinds() for reader in kind.readers))

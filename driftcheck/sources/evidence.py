@@ -6,13 +6,13 @@ import dataclasses
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from driftcheck.errors import InputError
 from driftcheck.kinds.document import Document
+from driftcheck.kinds.registry import EvidenceReader
 from driftcheck.model import EnvVar, Inventory, SecretRef, Service, Unknown, VpcAccess
-from driftcheck.sources import KINDS, gcs, screening, terraform_plan, terraform_state
+from driftcheck.sources import gcs, readers, screening, terraform_plan, terraform_state
 from driftcheck.sources.documents import evidence_files, read_documents
 from driftcheck.sources.unwrap import resources
 
@@ -44,7 +44,7 @@ def load_document(document: Document, inventory: Inventory) -> None:
     _refuse_unsupported(document.data, document.label)
     for data in resources(document.data, document.label, _is_known):
         _refuse_unsupported(data, document.label)
-        kind = next((k for k in KINDS if k.matches(data)), None)
+        kind = next((k for k in readers() if k.matches(data)), None)
         if kind not in _SCREENS_ITS_OWN:
             _refuse_template(data, document.label)
         if kind is None:
@@ -53,7 +53,7 @@ def load_document(document: Document, inventory: Inventory) -> None:
 
 
 def _is_known(data: Any) -> bool:
-    return any(k.matches(data) for k in KINDS)
+    return any(k.matches(data) for k in readers())
 
 
 def _refuse_unsupported(data: Any, label: str) -> None:
@@ -69,7 +69,7 @@ def _refuse_template(data: Any, label: str) -> None:
         raise InputError(screening.template_message(placeholder), file=label, where=field)
 
 
-def _load(kind: ModuleType, document: Document, inventory: Inventory) -> None:
+def _load(kind: EvidenceReader, document: Document, inventory: Inventory) -> None:
     """The kind matched on a few keys; anything deeper that has the wrong type is still the user's file to fix."""
     try:
         kind.load(document, inventory)
@@ -78,7 +78,7 @@ def _load(kind: ModuleType, document: Document, inventory: Inventory) -> None:
 
 
 def _unknown_kind_message(data: Any) -> str:
-    expected = "; ".join(k.KIND for k in KINDS)
+    expected = "; ".join(k.KIND for k in readers())
     near = screening.near_miss(data)
     if near:
         return near

@@ -6,17 +6,14 @@ thing. A resource that could not be read is stored as {"error": "CODE: message"}
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any
 
 from driftcheck.errors import InputError
-from driftcheck.kinds import cloudsql
-from driftcheck.kinds import connector as connector_kind
 from driftcheck.kinds.document import Document
+from driftcheck.kinds.registry import with_snapshot
 from driftcheck.kinds.service import cloudrun_v2, common
-from driftcheck.kinds.units import last_segment
-from driftcheck.model import Inventory, Secret, SecretVersion, Unknown
+from driftcheck.model import Inventory, Unknown
 
 KIND = "driftcheck snapshot (driftcheck snapshot -o FILE)"
 MARKER = "driftcheck_snapshot"
@@ -24,6 +21,7 @@ FORMAT_VERSION = 1
 
 
 _REGION = re.compile(r"/locations/([^/]+)/")
+
 
 def matches(data: Any) -> bool:
     return isinstance(data, dict) and MARKER in data
@@ -65,59 +63,25 @@ def load_by_region(data: dict[str, Any], origin: str) -> dict[str, Inventory]:
 
 
 def fetch_errors(data: dict[str, Any]) -> dict[str, str]:
-    """Every resource the snapshot could not read, as "kind:name" -> "CODE: message"."""
-    errors = {
-        f"{kind}:{name}": raw["error"]
-        for kind in ("sql_instances", "connectors")
-        for name, raw in (data.get(kind) or {}).items()
-        if "error" in raw
-    }
-    for secret_id, parts in (data.get("secrets") or {}).items():
-        errors.update(
-            {
-                f"secret {part}:{secret_id}": value["error"]
-                for part, value in parts.items()
-                if isinstance(value, dict) and "error" in value
-            }
-        )
+    """Every resource the snapshot could not read, as "what:name" -> "CODE: message"."""
+    errors: dict[str, str] = {}
+    for kind in with_snapshot():
+        for key, stored in (data.get(kind.snapshot_key or "") or {}).items():
+            errors.update(kind.snapshot_errors(key, stored))
     return dict(sorted(errors.items()))
 
 
 def load_references(data: dict[str, Any], inventory: Inventory, origin: str) -> None:
+    """The resources the services reference, each kind from its own key; one stored as an error stays out of
+    the inventory (unknown, never absent: `fetch_errors` says why)."""
     inventory.errors.update(fetch_errors(data))
-    for name, raw in (data.get("sql_instances") or {}).items():
-        if "error" not in raw:
-            instance = cloudsql.parse_instance(raw, f"{origin}#sql:{name}")
-            inventory.sql_instances[instance.connection_name] = instance
-    for name, raw in (data.get("connectors") or {}).items():
-        if "error" not in raw:
-            connector = connector_kind.parse_connector(raw, f"{origin}#connector:{name}")
-            inventory.connectors[connector.name] = connector
-    for secret_id, parts in (data.get("secrets") or {}).items():
-        inventory.secrets[secret_id] = _secret(secret_id, parts, data, f"{origin}#secret:{secret_id}")
-    inventory.project_aliases.update(data.get("project_aliases") or {})
-
-
-def _secret(secret_id: str, parts: dict[str, Any], data: dict[str, Any], origin: str) -> Secret:
     project = (data.get("scope") or {}).get("project") or Unknown("no project in the snapshot scope")
-    secret = Secret(
-        secret_id, project, origin, provenance={"bindings": f"{origin}:iam", "versions": f"{origin}:versions"}
-    )
-    versions, iam = parts.get("versions"), parts.get("iam")
-    if isinstance(versions, dict) and "error" in versions:
-        secret = dataclasses.replace(secret, versions=Unknown(versions["error"]))
-    elif isinstance(versions, list):
-        secret = dataclasses.replace(
-            secret,
-            versions={
-                last_segment(v["name"]): SecretVersion(last_segment(v["name"]), v.get("state", ""), v.get("createTime"))
-                for v in versions
-            },
-        )
-    if isinstance(iam, dict) and "error" in iam:
-        secret = dataclasses.replace(secret, bindings=Unknown(iam["error"]))
-    elif isinstance(iam, dict):
-        secret = dataclasses.replace(
-            secret, bindings={b["role"]: tuple(sorted(b.get("members", ()))) for b in iam.get("bindings", ())}
-        )
-    return secret
+    for kind in with_snapshot():
+        read = kind.from_snapshot
+        assert read is not None  # with_snapshot: every kind with a key reads it back
+        found = inventory.of(kind.name)
+        for key, stored in (data.get(kind.snapshot_key or "") or {}).items():
+            resource = read(key, stored, origin, project)
+            if resource is not None:
+                found[kind.key(resource)] = resource
+    inventory.project_aliases.update(data.get("project_aliases") or {})

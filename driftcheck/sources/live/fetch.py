@@ -18,6 +18,7 @@ from google.iam.v1 import iam_policy_pb2
 from google.protobuf import json_format
 
 from driftcheck.errors import InputError
+from driftcheck.kinds.registry import LiveRead, kind_named, with_snapshot
 from driftcheck.kinds.service import cloudrun_v2
 from driftcheck.kinds.units import last_segment
 from driftcheck.model import Service
@@ -26,16 +27,7 @@ from driftcheck.sources.live.clients import CALL_TIMEOUT_S, ApiClients, call_ret
 T = TypeVar("T")
 Progress = Callable[[str], None]
 
-# What to grant when a read is denied: the permission in the message turns "unknown" into a next step.
-PERMISSIONS = {
-    "list": "run.services.list (roles/run.viewer)",
-    "service": "run.services.get (roles/run.viewer)",
-    "revision": "run.revisions.get (roles/run.viewer)",
-    "versions": "secretmanager.versions.list (roles/secretmanager.viewer)",
-    "iam": "secretmanager.secrets.getIamPolicy (roles/secretmanager.viewer)",
-    "sql": "cloudsql.instances.get (roles/cloudsql.viewer)",
-    "connector": "vpcaccess.connectors.get (roles/vpcaccess.viewer)",
-}
+SERVICE, SECRET, SQL, CONNECTOR = map(kind_named, ("service", "secret", "sql_instance", "connector"))
 
 
 @dataclass(frozen=True)
@@ -44,10 +36,10 @@ class Failure:
 
     code: str
     message: str
-    kind: str
+    read: LiveRead  # what was read: a denied read says what to grant
 
     def reason(self) -> str:
-        hint = f"; needs {PERMISSIONS[self.kind]}" if self.code == "PERMISSION_DENIED" else ""
+        hint = f"; needs {self.read.needs}" if self.code == "PERMISSION_DENIED" else ""
         return f"{self.code}: {self.message}{hint}"
 
 
@@ -90,7 +82,7 @@ class LiveFetcher:
 
     def try_list_services(self) -> list[dict[str, Any]] | Failure:
         """The listing, or why it failed: an audit of many projects goes on past one it may not read."""
-        return self._call("list", self.list_services)
+        return self._call(SERVICE.live_read("list"), self.list_services)
 
     def revisions(self, wanted: list[tuple[dict[str, Any], str]]) -> list[dict[str, Any]]:
         """Several revisions in one concurrent round, in the order asked."""
@@ -107,7 +99,9 @@ class LiveFetcher:
         try:
             revision = _rest(self.clients.revisions.get_revision(name=name, retry=call_retry(), timeout=CALL_TIMEOUT_S))
         except exceptions.GoogleAPICallError as exc:
-            raise InputError(f"revision {last_segment(name)}: {_failure(exc, 'revision').reason()}") from None
+            raise InputError(
+                f"revision {last_segment(name)}: {_failure(exc, SERVICE.live_read('revision')).reason()}"
+            ) from None
         return revision_as_service(service, revision)
 
     # Last round ------------------------------------------------------------------------------------------
@@ -115,7 +109,7 @@ class LiveFetcher:
         """Every secret, instance and connector the services reference, fetched concurrently, in snapshot shape."""
         return self.gather(self.submit_referenced(services))
 
-    def gather(self, futures: dict[tuple[str, str], Future[Any]]) -> dict[str, Any]:
+    def gather(self, futures: dict[tuple[str, str, str], Future[Any]]) -> dict[str, Any]:
         """Wait for submitted calls; their results in snapshot shape."""
         results = {}
         for key, future in futures.items():
@@ -123,33 +117,28 @@ class LiveFetcher:
             self.progress(str(key))
         return snapshot_parts(results)
 
-    def submit_referenced(self, services: list[Service]) -> dict[tuple[str, str], Future[Any]]:
+    def submit_referenced(self, services: list[Service]) -> dict[tuple[str, str, str], Future[Any]]:
         """Queue the calls for everything the services reference, without waiting: several projects queued one
         after another on a shared pool finish in that order, so the first can be analysed while the rest fetch."""
-        secrets = sorted({ref for s in services for ref in _secret_ids(s)})
-        instances = sorted({name for s in services for name in s.cloudsql_instances})
-        connectors = sorted({s.vpc.connector for s in services if isinstance(s.vpc.connector, str) and s.vpc.connector})
-        calls: dict[tuple[str, str], Callable[[], Any]] = {}
-        for secret in secrets:
-            path = secret if secret.startswith("projects/") else f"projects/{self.project}/secrets/{secret}"
-            calls[("versions", secret)] = functools.partial(self._versions, path)
-            calls[("iam", secret)] = functools.partial(self._iam, path)
-        for instance in instances:
-            calls[("sql", instance)] = functools.partial(self._sql, instance)
-        for connector in connectors:
-            calls[("connector", connector)] = functools.partial(self._connector, connector)
+        calls: dict[tuple[str, str, str], Callable[[], Any]] = {}
+        for kind in with_snapshot():
+            keys = sorted({key for service in services for key in kind.references(service)})
+            for read in kind.live_reads:
+                make = READS[kind.name, read.part]
+                calls.update({(kind.name, read.part, key): functools.partial(make, self, key) for key in keys})
         return {key: self.pool.submit(call) for key, call in calls.items()}
 
     # Calls -----------------------------------------------------------------------------------------------
     def _get_service(self, path: str) -> dict[str, Any] | Failure:
         return self._call(
-            "service",
+            SERVICE.live_read("get"),
             lambda: _rest(self.clients.services.get_service(name=path, retry=call_retry(), timeout=CALL_TIMEOUT_S)),
         )
 
-    def _versions(self, secret_path: str) -> list[dict[str, Any]] | Failure:
+    def _versions(self, secret: str) -> list[dict[str, Any]] | Failure:
+        secret_path = self._secret_path(secret)
         return self._call(
-            "versions",
+            SECRET.live_read("versions"),
             lambda: [
                 _rest(v)
                 for v in self.clients.secrets.list_secret_versions(
@@ -158,10 +147,10 @@ class LiveFetcher:
             ],
         )
 
-    def _iam(self, secret_path: str) -> dict[str, Any] | Failure:
-        request = iam_policy_pb2.GetIamPolicyRequest(resource=secret_path)
+    def _iam(self, secret: str) -> dict[str, Any] | Failure:
+        request = iam_policy_pb2.GetIamPolicyRequest(resource=self._secret_path(secret))
         return self._call(
-            "iam",
+            SECRET.live_read("iam"),
             lambda: json_format.MessageToDict(
                 self.clients.secrets.get_iam_policy(request=request, retry=call_retry(), timeout=CALL_TIMEOUT_S)
             ),
@@ -170,28 +159,31 @@ class LiveFetcher:
     def _sql(self, connection_name: str) -> dict[str, Any] | Failure:
         project, _, instance = connection_name.split(":", 2) if connection_name.count(":") == 2 else ("", "", "")
         if not instance:
-            return Failure("INVALID_ARGUMENT", f"{connection_name!r} is not project:region:instance", "sql")
+            return Failure(
+                "INVALID_ARGUMENT", f"{connection_name!r} is not project:region:instance", SQL.live_read("get")
+            )
         from google.cloud import sqladmin_v1
 
         request = sqladmin_v1.SqlInstancesGetRequest(project=project, instance=instance)
         return self._call(
-            "sql", lambda: _rest(self.clients.sql.get(request=request, retry=call_retry(), timeout=CALL_TIMEOUT_S))
+            SQL.live_read("get"),
+            lambda: _rest(self.clients.sql.get(request=request, retry=call_retry(), timeout=CALL_TIMEOUT_S)),
         )
 
     def _connector(self, path: str) -> dict[str, Any] | Failure:
         return self._call(
-            "connector",
+            CONNECTOR.live_read("get"),
             lambda: _rest(self.clients.connectors.get_connector(name=path, retry=call_retry(), timeout=CALL_TIMEOUT_S)),
         )
 
-    def _call(self, kind: str, call: Callable[[], T]) -> T | Failure:
+    def _call(self, read: LiveRead, call: Callable[[], T]) -> T | Failure:
         try:
             return call()
         except exceptions.GoogleAPICallError as exc:
-            return _failure(exc, kind)
+            return _failure(exc, read)
         except exceptions.RetryError as exc:  # retries exhausted: the last cause says why
             cause = exc.cause if isinstance(exc.cause, exceptions.GoogleAPICallError) else None
-            return _failure(cause, kind) if cause else Failure("RETRIES_EXHAUSTED", str(exc), kind)
+            return _failure(cause, read) if cause else Failure("RETRIES_EXHAUSTED", str(exc), read)
 
     def _parallel(self, keys: Iterable[Any], work: Callable[[Any], T]) -> dict[Any, T]:
         keys = list(keys)
@@ -202,15 +194,28 @@ class LiveFetcher:
             self.progress(str(key))
         return results
 
+    def _secret_path(self, secret: str) -> str:
+        return secret if secret.startswith("projects/") else f"projects/{self.project}/secrets/{secret}"
+
     def _service_path(self, name: str) -> str:
         return (
             name if name.startswith("projects/") else f"projects/{self.project}/locations/{self.region}/services/{name}"
         )
 
 
-def _failure(exc: exceptions.GoogleAPICallError, kind: str) -> Failure:
+# How each read a kind declares is made, by (kind, part). tests/kinds/test_registry.py fails when a kind declares a
+# read this table does not make.
+READS: dict[tuple[str, str], Callable[[LiveFetcher, str], Any]] = {
+    (SECRET.name, "versions"): LiveFetcher._versions,
+    (SECRET.name, "iam"): LiveFetcher._iam,
+    (SQL.name, "get"): LiveFetcher._sql,
+    (CONNECTOR.name, "get"): LiveFetcher._connector,
+}
+
+
+def _failure(exc: exceptions.GoogleAPICallError, read: LiveRead) -> Failure:
     code = exc.grpc_status_code.name if exc.grpc_status_code is not None else type(exc).__name__
-    return Failure(code, exc.message or str(exc), kind)
+    return Failure(code, exc.message or str(exc), read)
 
 
 def _rest(message: Any) -> dict[str, Any]:
@@ -254,20 +259,18 @@ def revision_as_service(service: dict[str, Any], revision: dict[str, Any]) -> di
     }
 
 
-def _secret_ids(service: Service) -> set[str]:
-    ids = {var.secret.secret for c in service.containers.values() for var in c.env.values() if var.secret}
-    return ids | {v.secret for v in service.volumes.values() if v.kind == "secret" and v.secret}
-
-
-def snapshot_parts(results: dict[tuple[str, str], Any]) -> dict[str, Any]:
-    """API results keyed by (kind, resource), as the snapshot file stores them; failures as {"error": reason}."""
-    parts: dict[str, Any] = {"secrets": {}, "sql_instances": {}, "connectors": {}}
-    for (kind, key), result in results.items():
+def snapshot_parts(results: dict[tuple[str, str, str], Any]) -> dict[str, Any]:
+    """API results keyed by (kind, part, resource), as the snapshot file stores them: a kind read in one call
+    stores the answer, one read in parts a map of them; failures as {"error": reason}."""
+    parts: dict[str, Any] = {kind.snapshot_key: {} for kind in with_snapshot() if kind.snapshot_key}
+    for (name, part, key), result in results.items():
+        kind = kind_named(name)
         value = {"error": result.reason()} if isinstance(result, Failure) else result
-        if kind in ("versions", "iam"):
-            parts["secrets"].setdefault(key, {})[kind] = value
+        stored = parts[kind.snapshot_key or ""]
+        if len(kind.live_reads) == 1:
+            stored[key] = value
         else:
-            parts["sql_instances" if kind == "sql" else "connectors"][key] = value
+            stored.setdefault(key, {})[part] = value
     return parts
 
 

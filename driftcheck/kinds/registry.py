@@ -1,0 +1,120 @@
+"""The resource kinds every stage reads: one `Kind` per resource type, each declared in its own module.
+
+A kind says, in one place, everything a stage needs to know about it:
+- `model`: its canonical dataclass; `Inventory.of(kind.name)` holds its resources by `key`, as references name them;
+- `readers`: the evidence documents it reads (content detection of gcloud and API exports, then parsing);
+- `snapshot_key` and `from_snapshot`: where a driftcheck snapshot stores the API's answer, and how it reads back;
+- `references`: which resources of the kind a service points at (what the live fetcher reads, what rules join);
+- `live_reads`: each API read of one resource, with the permission and the role it needs;
+- `terraform_types`: the Terraform resource types that declare it.
+
+Stages loop over `kinds()` and never name a kind they do not own; tests/kinds/test_registry.py fails when a
+registered kind is not handled by a stage. To add a kind: a module in this package that calls `register(Kind(...))`,
+listed in `kinds()` below; see README, "Add a resource kind".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from driftcheck.kinds.document import Document
+from driftcheck.model import Inventory, Service, Unknown
+
+
+class EvidenceReader(Protocol):
+    """One shape of evidence file (a module is one): what it is called, whether a document is one, how it loads."""
+
+    KIND: str
+
+    def matches(self, data: Any) -> bool: ...
+
+    def load(self, doc: Document, inventory: Inventory) -> None: ...
+
+
+@dataclass(frozen=True)
+class LiveRead:
+    """One API read of one resource. `part` names what it fills in the snapshot: `get` for the resource itself, or a
+    named part of it (a secret's `versions` and `iam`)."""
+
+    part: str
+    permission: str
+    role: str
+
+    @property
+    def needs(self) -> str:
+        """What to grant when the read is denied: it turns "unknown" into a next step."""
+        return f"{self.permission} ({self.role})"
+
+
+# (key, what the snapshot stores for it, origin, the snapshot's project) -> the resource, or None when stored as an
+# error (the error itself is read by `snapshot_errors`)
+SnapshotReader = Callable[[str, Any, str, "str | Unknown"], Any]
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # the registry's key and the Inventory's: "secret"
+    title: str  # for people: "Secret Manager secret"
+    model: type
+    readers: tuple[EvidenceReader, ...]
+    key: Callable[[Any], str] = lambda resource: str(resource.name)  # as references name it: the Inventory's key
+    snapshot_key: str | None = None  # None for services: a snapshot lists them apart, as the subject
+    from_snapshot: SnapshotReader | None = None
+    references: Callable[[Service], Iterable[str]] = lambda service: ()
+    live_reads: tuple[LiveRead, ...] = ()
+    terraform_types: tuple[str, ...] = ()
+
+    def live_read(self, part: str) -> LiveRead:
+        return next(read for read in self.live_reads if read.part == part)
+
+    def snapshot_errors(self, key: str, stored: Any) -> dict[str, str]:
+        """What could not be read of one stored resource, as "what:key" -> "CODE: message". A kind read in one call
+        stores its error whole; one read in parts stores an error per part."""
+        if not isinstance(stored, dict):
+            return {}
+        if len(self.live_reads) <= 1:
+            return {f"{self.snapshot_key}:{key}": stored["error"]} if "error" in stored else {}
+        return {
+            f"{self.name} {part}:{key}": value["error"]
+            for part, value in stored.items()
+            if isinstance(value, dict) and "error" in value
+        }
+
+
+_REGISTERED: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    """Add a kind; registering one name twice is a programming error, not an override."""
+    if kind.name in _REGISTERED:
+        raise ValueError(f"resource kind {kind.name!r} is registered twice")
+    _REGISTERED[kind.name] = kind
+    return kind
+
+
+def unregister(name: str) -> None:
+    """For tests that register a kind of their own."""
+    _REGISTERED.pop(name, None)
+
+
+def kinds() -> tuple[Kind, ...]:
+    """Every kind, built-in ones first, in the order evidence detection tries them (shapes do not overlap, but the
+    order is the order of "expected one of" in errors)."""
+    from driftcheck.kinds import cloudsql, connector, secret, service  # noqa: F401  (each registers itself)
+
+    built_in = [_REGISTERED[name] for name in _BUILT_IN]
+    return (*built_in, *(kind for kind in _REGISTERED.values() if kind.name not in _BUILT_IN))
+
+
+_BUILT_IN = ("service", "sql_instance", "connector", "secret")
+
+
+def kind_named(name: str) -> Kind:
+    return next(kind for kind in kinds() if kind.name == name)
+
+
+def with_snapshot() -> tuple[Kind, ...]:
+    """The kinds a snapshot stores under a key of their own (the resources services reference)."""
+    return tuple(kind for kind in kinds() if kind.snapshot_key)
