@@ -72,8 +72,8 @@ def secret_reference(value: str) -> SecretRef | None:
 
 @dataclass(frozen=True, slots=True)
 class EnvVar:
-    value: Scalar = None
-    secret: SecretRef | None = None
+    value: Scalar = None  # a plain value; None when it comes from a secret
+    secret: SecretRef | None = None  # the secretKeyRef it reads, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,16 +89,16 @@ class Probe:
 
 @dataclass(frozen=True, slots=True)
 class Container:
-    name: str
-    image: str
+    name: str  # as the source names it; '' when unnamed
+    image: str  # the image reference, with its tag or digest
     port: int | None  # the serving port; None for a sidecar
     protocol: str | None  # http1 | h2c
-    env: dict[str, EnvVar] = field(default_factory=dict)
-    command: tuple[str, ...] = ()
+    env: dict[str, EnvVar] = field(default_factory=dict)  # by variable name
+    command: tuple[str, ...] = ()  # the entrypoint override; () for the image's own
     args: tuple[str, ...] = ()
     cpu: float | Unknown | None = None  # cores
-    memory_bytes: int | Unknown | None = None
-    cpu_always_allocated: bool = False
+    memory_bytes: int | Unknown | None = None  # the memory limit, in bytes
+    cpu_always_allocated: bool = False  # CPU outside requests too (no throttling)
     startup_cpu_boost: bool = False
     startup_probe: Probe | None = None
     liveness_probe: Probe | None = None
@@ -110,16 +110,16 @@ class Container:
 @dataclass(frozen=True, slots=True)
 class Volume:
     kind: str  # secret | empty_dir | gcs | nfs
-    secret: str | None = None
+    secret: str | None = None  # the secret id of a secret volume
     items: dict[str, str] = field(default_factory=dict)  # path -> version (secret volumes)
     detail: str | None = None  # bucket, nfs server:path, medium
 
 
 @dataclass(frozen=True, slots=True)
 class NetworkInterface:
-    network: str | None
+    network: str | None  # the VPC network of a Direct VPC interface
     subnetwork: str | None
-    tags: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # network tags
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +130,7 @@ class VpcAccess:
 
     @property
     def path(self) -> str:
+        """connector, direct (Direct VPC) or none."""
         if self.connector:  # an unknown connector (known after apply) is still a connector
             return "connector"
         return "direct" if self.network_interfaces else "none"
@@ -147,13 +148,14 @@ class ServiceStatus:
     ready: bool | None  # None: reconciling / Unknown condition
     latest_created_revision: str | None
     latest_ready_revision: str | None
-    reason: str | None
-    message: str | None
+    reason: str | None  # the Ready condition's reason, when it is not ready
+    message: str | None  # the Ready condition's message: what the platform says failed
     url: str | None
     traffic: tuple[TrafficTarget, ...] = ()
 
     @property
     def last_deploy_failed(self) -> bool:
+        """The latest created revision is not the latest ready one."""
         created, ready = self.latest_created_revision, self.latest_ready_revision
         return bool(created) and created != ready
 
@@ -197,23 +199,23 @@ class ServiceMetadata:
 @dataclass(frozen=True, slots=True)
 class Service:
     name: str
-    project: str | Unknown
+    project: str | Unknown  # the project id, or its number where the source names only that
     region: str | Unknown
     origin: str  # the file (or API) it came from
     ingress: str = "all"  # all | internal | internal_and_cloud_lb | none
-    service_account: str | Unknown = field(default_factory=lambda: Unknown("not in evidence"))
-    containers: dict[str, Container] = field(default_factory=dict)
-    volumes: dict[str, Volume] = field(default_factory=dict)
+    service_account: str | Unknown = field(default_factory=lambda: Unknown("not in evidence"))  # its email
+    containers: dict[str, Container] = field(default_factory=dict)  # by key: `ingress` for the serving one
+    volumes: dict[str, Volume] = field(default_factory=dict)  # by volume name
     cloudsql_instances: tuple[str, ...] = ()  # connection names project:region:instance
-    vpc: VpcAccess = field(default_factory=VpcAccess)
+    vpc: VpcAccess = field(default_factory=VpcAccess)  # how it reaches a VPC: connector, Direct VPC, or none
     execution_environment: str | None = None  # gen1 | gen2 | None (platform default)
-    timeout_s: int = 300
+    timeout_s: int = 300  # the request timeout, in seconds
     concurrency: int | None = None  # None: platform default (80 when cpu >= 1)
-    min_instances: int = 0
+    min_instances: int = 0  # instances kept warm
     max_instances: int = 100
     session_affinity: bool = False
     accelerator: str | None = None  # GPU type from the node selector, e.g. nvidia-l4
-    status: ServiceStatus | Unknown = field(default_factory=lambda: Unknown("status not in evidence"))
+    status: ServiceStatus | Unknown = field(default_factory=lambda: Unknown("status not in evidence"))  # as deployed
     metadata: ServiceMetadata = field(default_factory=ServiceMetadata)
     provenance: dict[str, str] = field(default_factory=dict)  # canonical path -> source field
 
@@ -252,15 +254,16 @@ class SqlInstance:
     origin: str
     connection_name: str
     database_version: str | Unknown  # POSTGRES_14, MYSQL_8_0, SQLSERVER_...
-    state: str | Unknown
+    state: str | Unknown  # RUNNABLE, SUSPENDED, MAINTENANCE, FAILED...
     activation_policy: str | Unknown  # ALWAYS | NEVER | ON_DEMAND
-    public_ip: bool | Unknown
-    private_ip: str | None
+    public_ip: bool | Unknown  # it has a public IP address
+    private_ip: str | None  # its private IP address, if any
     private_network: str | None  # projects/P/global/networks/N
     provenance: dict[str, str] = field(default_factory=dict)
 
     @property
     def engine(self) -> str | Unknown:
+        """postgres, mysql or sqlserver: the database version's engine."""
         if isinstance(self.database_version, Unknown):
             return self.database_version
         return self.database_version.split("_", 1)[0].lower()  # postgres | mysql | sqlserver
@@ -338,14 +341,22 @@ def to_plain(value: Any) -> Any:
     if names is None:
         return value
     plain = {name: to_plain(getattr(value, name)) for name in names}
-    if isinstance(value, VpcAccess):
-        plain["path"] = value.path
-    if isinstance(value, SqlInstance):
-        plain["engine"] = to_plain(value.engine)
-    if isinstance(value, ServiceStatus):
-        plain["last_deploy_failed"] = value.last_deploy_failed
-        plain["deploy_note"] = value.deploy_note
+    for name in PLAIN_PROPERTIES.get(type(value), ()):
+        plain[name] = to_plain(getattr(value, name))
     return plain
+
+
+# Properties to_plain adds to a class's fields: rules and reports read them as fields (the rule vocabulary too).
+PLAIN_PROPERTIES: dict[type, tuple[str, ...]] = {
+    VpcAccess: ("path",),
+    SqlInstance: ("engine",),
+    ServiceStatus: ("last_deploy_failed", "deploy_note"),
+}
+
+
+def plain_fields(cls: type) -> tuple[str, ...]:
+    """The fields to_plain keeps of a model class, then the properties it adds; () for anything else."""
+    return (*(_field_names(cls) or ()), *PLAIN_PROPERTIES.get(cls, ()))
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}

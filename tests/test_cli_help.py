@@ -21,6 +21,7 @@ COMMANDS = [
     ("rules",),
     ("rules", "list"),
     ("rules", "show"),
+    ("rules", "schema"),
 ]
 WIDTH = 80
 PYTHON_TYPE = re.compile(r"<(?:bool|str|int|float|path|list\[.*?\]|[a-z]+ range)>|\b(?:TEXT|INTEGER|BOOLEAN)\b")

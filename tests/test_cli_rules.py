@@ -113,3 +113,23 @@ def test_a_status_rule_without_status_patterns_is_refused(tmp_path: Path) -> Non
     (tmp_path / "bad.yaml").write_text(rule)
     run = run_cli("rules", "list", "--rules", tmp_path)
     assert run.code == 2 and "rule mute: status_match" in run.stderr
+
+
+def test_a_user_rule_naming_a_field_that_does_not_exist_is_one_line_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text(
+        USER_RULE.replace("change.target < change.baseline", "target.containers.ingress.memry_bytes < 1")
+    )
+    run = run_cli("compare", "api", "auth", "--from", INCIDENT, "--rules", tmp_path)
+    assert run.code == 2 and run.stderr.count("\n") == 1, run.stderr
+    assert "bad.yaml: rule min-instances-lower: when: target.containers.ingress.memry_bytes: " in run.stderr
+    assert "did you mean memory_bytes?" in run.stderr
+
+
+def test_rules_schema_prints_the_published_vocabulary() -> None:
+    run = run_cli("rules", "schema")
+    assert run.code == 0, run.stderr
+    refs = run.json()["$defs"]["Refs"]["properties"]
+    assert {"sql_attached", "sql_known_in_use", "sql_in_use", "secrets"} <= set(refs) and "sql" not in refs
+    page = run_cli("rules", "schema", "--markdown")
+    assert page.code == 0 and "### Refs" in page.stdout
+    assert "| `sql_in_use` | list of [SqlUse](#sqluse) |" in page.stdout

@@ -17,15 +17,14 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from fnmatch import fnmatch
 from functools import cache
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, Run, run_cli
 
-ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "scheduled-audits.md"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
@@ -103,6 +102,7 @@ def test_guide_has_commands_to_check() -> None:
     assert {"run", "scheduler", "iam", "secrets", "storage"} <= {args[0] for args in gcloud}
 
 
+@pytest.mark.slow  # a gcloud --help per command path
 @pytest.mark.skipif(shutil.which("gcloud") is None, reason="the gcloud CLI is not installed")
 def test_every_gcloud_command_and_flag_exists() -> None:
     commands = _gcloud_commands()
@@ -138,17 +138,14 @@ def _driftcheck_invocations() -> list[list[str]]:
     return found
 
 
-def _driftcheck(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
-    return subprocess.run(
-        [sys.executable, "-m", "driftcheck", *args], capture_output=True, text=True, timeout=60, env=env, check=False
-    )
+def _driftcheck(*args: str) -> Run:
+    return run_cli(*args, env={"COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"})
 
 
 @cache
 def _subcommands() -> frozenset[str]:
     proc = _driftcheck("--help")
-    assert proc.returncode == 0, proc.stderr
+    assert proc.code == 0, proc.stderr
     section = proc.stdout.split("Commands", 1)[1]
     return frozenset(re.findall(r"^\W*([a-z][a-z-]*)\s{2,}\S", section, flags=re.M))
 

@@ -7,7 +7,7 @@ import os
 import threading
 from pathlib import Path
 
-from conftest import INCIDENT, run_cli
+from conftest import INCIDENT, run_cli, run_cli_process
 
 COMPARE = ("compare", "api", "auth", "--from", INCIDENT, "--format", "json", "--fail-on", "none")
 
@@ -27,7 +27,7 @@ def test_output_through_a_symlink_replaces_its_target_and_keeps_the_link(tmp_pat
 
 
 def test_output_to_dev_stdout_goes_to_standard_output() -> None:
-    run = run_cli(*COMPARE, "-o", "/dev/stdout")
+    run = run_cli_process(*COMPARE, "-o", "/dev/stdout")  # its own fd 1: in-process, it would be the test's
     assert run.code == 0, run.stderr
     assert json.loads(run.stdout)["target"] == "api"
 

@@ -75,7 +75,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-RULES_HELP = """List and explain the rules driftcheck applies.
+RULES_HELP = """List and explain the rules driftcheck applies, and what a rule sees.
 
 The built-in rules, and with --rules DIR your own (one with a built-in id replaces it).
 
@@ -86,6 +86,8 @@ The built-in rules, and with --rules DIR your own (one with a built-in id replac
   driftcheck rules show vpc-access-missing
 
   driftcheck rules list --rules ./my-rules
+
+  driftcheck rules schema --markdown
 """
 rules_app = typer.Typer(cls=Group, help=help_text(RULES_HELP), no_args_is_help=True, rich_markup_mode="rich")
 app.add_typer(rules_app, name="rules")

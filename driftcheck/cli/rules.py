@@ -1,16 +1,19 @@
-"""`driftcheck rules list|show`: the rule library, as the engine loads it."""
+"""`driftcheck rules list|show|schema`: the rule library, as the engine loads it, and what a rule sees."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
 
 from driftcheck.cli.app import Command, RulesOption, help_text, rules_app
 from driftcheck.errors import DriftcheckError
+from driftcheck.ruleset.fieldcheck import published
 from driftcheck.ruleset.fixes import ACTIONS
 from driftcheck.ruleset.load import load_ruleset
 from driftcheck.ruleset.schema import FixSpec
+from driftcheck.ruleset.vocabulary_docs import markdown
 
 RULES_LIST_HELP = """List every rule: id, severity and title.
 
@@ -32,6 +35,18 @@ Its scope, condition, what it needs to know, each fix action with its arguments,
   driftcheck rules show vpc-access-missing
 
   driftcheck rules show my-rule --rules ./my-rules
+"""
+
+RULES_SCHEMA_HELP = """Print what a rule's CEL expressions see: a JSON Schema, or a Markdown page.
+
+The variables of each scope (target, baseline, baselines, vars, item, change...) and every field they hold, refs
+included: the vocabulary each rule is checked against when it loads. A rule that names anything else is refused.
+
+[bold]Examples[/bold]
+
+  driftcheck rules schema > rule-context.schema.json
+
+  driftcheck rules schema --markdown
 """
 
 
@@ -75,6 +90,14 @@ def rules_show(
     for spec in rule.fix:
         typer.echo("\n".join(_fix_lines(spec)))
     typer.echo(f"docs: {rule.docs}\nfile: {rule.origin}")
+
+
+@rules_app.command("schema", cls=Command, help=help_text(RULES_SCHEMA_HELP))
+def rules_schema(
+    as_markdown: Annotated[bool, typer.Option("--markdown", help="The page docs/rule-context.md, not JSON.")] = False,
+) -> None:
+    schema = published()
+    typer.echo(markdown(schema).rstrip("\n") if as_markdown else json.dumps(schema, indent=2))
 
 
 def _fix_lines(spec: FixSpec) -> list[str]:

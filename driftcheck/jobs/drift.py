@@ -18,6 +18,7 @@ from driftcheck.ruleset.evaluate import evaluate, rendered_finding
 from driftcheck.ruleset.findings import SEVERITIES, Finding, Result, Unverified
 from driftcheck.ruleset.load import RuleSet
 from driftcheck.ruleset.rank import rank
+from driftcheck.ruleset.variables import DriftItem
 from driftcheck.sources.evidence import documents_at, load_document, resolve_project_numbers
 
 DRIFT_RULE = "iac-drift"
@@ -135,7 +136,9 @@ def _drift_finding(fields: list[Finding], ruleset: RuleSet, service: Service, ca
     rule = ruleset.get(DRIFT_RULE)
     explanation = fields[0].explanation
     if len(fields) > 1 and rule is not None and rule.summary:
-        items = [{"path": e.path, "live": e.target, "state": e.baseline} for f in fields for e in f.evidence[:1]]
+        items: list[DriftItem] = [
+            {"path": e.path, "live": e.target, "state": e.baseline} for f in fields for e in f.evidence[:1]
+        ]
         context = cel.new_context({"target": {"name": service.name}, "items": items})
         explanation = cel.render(rule.summary, context)
     finding = group.merged(fields, explanation)

@@ -4,7 +4,8 @@ A kind says, in one place, everything a stage needs to know about it:
 - `model`: its canonical dataclass; `Inventory.of(kind.name)` holds its resources by `key`, as references name them;
 - `readers`: the evidence documents it reads (content detection of gcloud and API exports, then parsing);
 - `snapshot_key` and `from_snapshot`: where a driftcheck snapshot stores the API's answer, and how it reads back;
-- `references`: which resources of the kind a service points at (what the live fetcher reads, what rules join);
+- `references`: which resources of the kind a service points at (what the live fetcher reads; rules see each
+  under `refs.resources.<kind name>` as `{key, resource}`);
 - `live_reads`: each API read of one resource, with the permission and the role it needs;
 - `terraform_types`: the Terraform resource types that declare it.
 

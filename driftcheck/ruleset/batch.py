@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, TypedDict
 
 from driftcheck.compare.diff import Change
 from driftcheck.ruleset import cel
@@ -23,6 +23,17 @@ from driftcheck.ruleset.naming import with_labels
 from driftcheck.ruleset.schema import Rule
 
 PER_CANDIDATE: dict[str, Any] = {"vars": {}, "change": None, "item": None, "items": []}
+
+
+class ChangeItem(TypedDict):
+    """A `match` rule's `change`: one difference between the target and the baseline."""
+
+    path: str  # the canonical path that differs: containers.api.env.DB_HOST.value
+    kind: str  # added (the target has it, the baseline not), removed (the reverse) or changed
+    key: str  # the path's last part: value
+    keys: list[str]  # the path's parts: [containers, api, env, DB_HOST, value]
+    baseline: Any  # the baseline's value; null when added
+    target: Any  # the target's value; null when removed
 
 
 class PairContext:
@@ -74,7 +85,7 @@ def candidates_of(rule: Rule, changes: list[Change]) -> list[Change]:
     return [change for change in changes if _matches(rule, change)]
 
 
-def change_plain(change: Change) -> dict[str, Any]:
+def change_plain(change: Change) -> ChangeItem:
     return {
         "path": change.path,
         "kind": change.kind,

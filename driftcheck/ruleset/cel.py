@@ -134,6 +134,11 @@ def render(template: str, context: Any) -> str:
     return _TEMPLATE.sub(fill, template).strip()
 
 
+def placeholders(template: str) -> list[str]:
+    """The CEL expressions of a template's `{{ expression }}` placeholders."""
+    return [match.group(1) for match in _TEMPLATE.finditer(template)]
+
+
 def display(value: Any) -> str:
     if value is None:
         return "none"

@@ -3,27 +3,34 @@
 The joins live here so rules stay judgments: `refs.secrets[].resource` is the secret's metadata, or an
 unknown marker when the evidence does not hold it (never "missing").
 
-`refs`: `secrets[]` (each reference with `version_state`, `resolved_version`, `enabled_versions`), `sql[]` (attached
-instances), `sql_used[]` (known instances attached or reached by private IP from env), `sql_all[]` (both, as
-`{connection_name, resource}`), `connector`, `env[]` (`{container, name, value}`), `env_values`,
+`refs`: `secrets[]` (each reference with `version_state`, `resolved_version`, `enabled_versions`),
+`sql_attached[]` (the instances the service attaches, known or not, as `{connection_name, project, environment,
+resource}`), `sql_known_in_use[]` (the instances in the evidence that it attaches or reaches by a private IP in its
+env, as their metadata), `sql_in_use[]` (every instance it uses: the attached ones, plus those its env reaches by IP,
+as `sql_attached[]` entries), `connector`, `env[]` (`{container, name, value}`), `env_values`,
 `cloudsql_mentioned` (connection names in env). `member` is the service account as an IAM member.
 `secrets[].via` is `env` (a secretKeyRef), `env-value` (a value the app resolves itself: `sm://S`,
-`projects/P/secrets/S/versions/V`) or `volume`; env ones name their `container`. Each `sql[]` entry has the
-instance's `project` and `environment`. Traits (ruleset/traits.py), so a rule can tell an ordinary difference
-between applications or environments from a cause: `images` (container -> `{repository, name}`), `app_keys`,
-`service_stem`, `environment` (`{stage, tier, source}`), `identity` (`{default, name, own_project}`); and
-`cloudsql_socket` (an env value names /cloudsql), `private_addresses` (RFC 1918 addresses in env values).
+`projects/P/secrets/S/versions/V`) or `volume`; env ones name their `container`. Traits (ruleset/traits.py), so a
+rule can tell an ordinary difference between applications or environments from a cause: `images` (container ->
+`{repository, name}`), `app_keys`, `service_stem`, `environment` (`{stage, tier, source}`), `identity` (`{default,
+name, own_project}`); and `cloudsql_socket` (an env value names /cloudsql), `private_addresses` (RFC 1918
+addresses in env values).
 
 For sentences (ruleset/naming.py): `label` names the service, each container's `display` names the container.
+
+The TypedDicts below declare each entry as it is built here; ruleset/vocabulary.py publishes them (with the model's
+dataclasses) as the JSON Schema rules are checked against, so what is built and what is described cannot part.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any, Literal, TypedDict
 
+from driftcheck.kinds.registry import Kind, with_snapshot
 from driftcheck.model import (
     Connector,
+    Container,
     Inventory,
     Secret,
     Service,
@@ -43,14 +50,114 @@ _PRIVATE_ADDRESS = re.compile(
     r"(?<![\d.])(?:10(?:\.\d{1,3}){3}|172\.(?:1[6-9]|2\d|3[01])(?:\.\d{1,3}){2}|192\.168(?:\.\d{1,3}){2})(?![\d.])"
 )
 
+# A model object as to_plain gives it, with what this module adds (ADDED): mypy sees the dict built here, the
+# vocabulary reads the class from the annotation.
+SecretPlain = Annotated[dict[str, Any], Secret]
+SqlPlain = Annotated[dict[str, Any], SqlInstance]
+ConnectorPlain = Annotated[dict[str, Any], Connector]
+
+
+class SecretUse(TypedDict):
+    """A secret the service reads, and how it reads it."""
+
+    via: Literal["env", "env-value", "volume"]  # a secretKeyRef, a value the app resolves itself, a secret volume
+    name: str  # the env var, or the volume
+    container: str | None  # the container key of an env one; None for a volume
+    secret: str  # the secret id; another project's as projects/P/secrets/S
+    version: str  # as referenced: a number, latest, or an alias
+    resource: SecretPlain | Unknown  # the secret's metadata; unknown when the evidence does not hold it
+    resolved_version: str  # the number `latest` names (the newest version, whatever its state), else `version`
+    enabled_versions: list[str]  # enabled version numbers a reference could be pinned to instead, oldest first
+    version_state: str | Unknown  # ENABLED, DISABLED, DESTROYED or ABSENT: the version it resolves to
+    source: str | None  # the file (or API) the secret's metadata came from
+
+
+class SqlUse(TypedDict):
+    """A Cloud SQL instance as its connection name tells it, with the instance's metadata."""
+
+    connection_name: str  # project:region:instance
+    project: str  # the connection name's project
+    environment: traits.Environment  # the stage its project id, else its instance name, names
+    resource: SqlPlain | Unknown  # the instance's metadata; unknown when not in the evidence or unreadable
+
+
+class EnvSetting(TypedDict):
+    """A plain env value (not a secret, not empty), with the variable that holds it."""
+
+    container: str  # the container key
+    name: str
+    value: str
+
+
+class ResourceUse(TypedDict):
+    key: str  # the resource as the service names it
+    resource: Any  # the resource as its kind's model has it; unknown when the evidence does not hold it
+
+
+class Refs(TypedDict):
+    """What the service references, joined with the evidence, and its traits (ruleset/traits.py)."""
+
+    secrets: list[SecretUse]  # every secret it reads: env secretKeyRefs, env reference values, secret volumes
+    sql_attached: list[SqlUse]  # the Cloud SQL instances it attaches (cloudsql_instances), known or not
+    env: list[EnvSetting]  # its plain env values, with their variables
+    connector: ConnectorPlain | Unknown | None  # its VPC connector; None without one
+    env_values: list[str]  # its plain env values alone
+    cloudsql_mentioned: list[str]  # Cloud SQL connection names its env values name
+    cloudsql_socket: bool  # an env value names /cloudsql
+    private_addresses: list[str]  # RFC 1918 addresses in its env values: something reached only through the VPC
+    images: dict[str, traits.Image]  # container key -> its image; placeholders left out
+    app_keys: list[str]  # image:NAME and service:STEM: two services sharing one are one application
+    service_stem: str  # its name without environment and variant words
+    environment: traits.Environment  # its stage, from the first signal that names exactly one
+    identity: traits.Identity | None  # its runtime account as a choice; None when the account is not known
+    sql_known_in_use: list[SqlPlain]  # the instances in the evidence it attaches or reaches by a private IP in env
+    sql_in_use: list[SqlUse]  # every instance it uses: sql_attached, plus those its env reaches by private IP
+    resources: dict[str, list[ResourceUse]]  # kind name -> each resource of the kind it references (kinds/)
+
+
+class ServiceAdded(TypedDict):
+    """What a rule sees of a service beyond its model fields."""
+
+    label: str  # how a sentence names it: the name, or `name (project P)` when compared services share a name
+    origin: str  # the file (or API) it came from
+    refs: Refs
+    member: str | Unknown  # the service account as an IAM member: serviceAccount:EMAIL
+
+
+class ContainerAdded(TypedDict):
+    display: str  # how a sentence names it: `container api`, `container`, `serving container`
+
+
+class SecretAdded(TypedDict):
+    origin: str  # the file (or API) it came from
+    iam_source: str | None  # where its IAM policy was read
+    versions_source: str | None  # where its versions were read
+
+
+class SqlAdded(TypedDict):
+    origin: str  # the file (or API) it came from
+    private_only: bool | Unknown  # a private IP and no public one: reached only through the VPC
+
+
+class ConnectorAdded(TypedDict):
+    origin: str  # the file (or API) it came from
+
+
+# What this module adds to each model class's to_plain fields, wherever a rule sees one.
+ADDED: dict[type, Any] = {
+    Service: ServiceAdded,
+    Container: ContainerAdded,
+    Secret: SecretAdded,
+    SqlInstance: SqlAdded,
+    Connector: ConnectorAdded,
+}
+
 
 def service_context(service: Service, inventory: Inventory, plain: dict[str, Any] | None = None) -> dict[str, Any]:
     """`plain`: to_plain(service), when the caller has it already (it is not changed)."""
     plain = dict(plain if plain is not None else to_plain(service))
-    plain["label"], plain["origin"] = service.name, service.origin  # with_labels qualifies a shared name
     plain["containers"] = {  # copies: the caller's tree is compared as it is
-        key: {**tree, "display": container_display(key, service.containers[key], len(service.containers))}
-        for key, tree in plain["containers"].items()
+        key: {**tree, **_container_added(key, service)} for key, tree in plain["containers"].items()
     }
     env_values = [
         str(var.value)
@@ -58,9 +165,30 @@ def service_context(service: Service, inventory: Inventory, plain: dict[str, Any
         for var in container.env.values()
         if isinstance(var.value, str) and var.value
     ]
-    plain["refs"] = {
+    added: ServiceAdded = {
+        "label": service.name,  # with_labels qualifies a shared name
+        "origin": service.origin,
+        "refs": _refs(service, inventory, env_values),
+        "member": (
+            f"serviceAccount:{service.service_account}"
+            if isinstance(service.service_account, str)
+            else Unknown(service.service_account.reason)
+        ),
+    }
+    plain.update(added)
+    return plain
+
+
+def _container_added(key: str, service: Service) -> ContainerAdded:
+    return {"display": container_display(key, service.containers[key], len(service.containers))}
+
+
+def _refs(service: Service, inventory: Inventory, env_values: list[str]) -> Refs:
+    attached = [_sql(name, inventory) for name in service.cloudsql_instances]
+    known_in_use = _sql_known_in_use(service, inventory, env_values)
+    return {
         "secrets": _secret_refs(service, inventory),
-        "sql": [_sql(name, inventory) for name in service.cloudsql_instances],
+        "sql_attached": attached,
         "env": _env_refs(service),
         "connector": _connector(service, inventory),
         "env_values": env_values,
@@ -72,18 +200,25 @@ def service_context(service: Service, inventory: Inventory, plain: dict[str, Any
         "service_stem": traits.service_stem(service),
         "environment": traits.environment(service, inventory.project_aliases),
         "identity": traits.identity(service, inventory.project_aliases),
+        "sql_known_in_use": known_in_use,
+        "sql_in_use": _sql_in_use(attached, known_in_use),
+        "resources": {kind.name: _resource_uses(kind, service, inventory) for kind in with_snapshot()},
     }
-    plain["refs"]["sql_used"] = _sql_used(service, inventory, env_values)
-    plain["refs"]["sql_all"] = _sql_all(plain["refs"]["sql"], plain["refs"]["sql_used"])
-    plain["member"] = (
-        f"serviceAccount:{service.service_account}"
-        if isinstance(service.service_account, str)
-        else Unknown(service.service_account.reason)
-    )
-    return plain
 
 
-def _env_refs(service: Service) -> list[dict[str, Any]]:
+def _resource_uses(kind: Kind, service: Service, inventory: Inventory) -> list[ResourceUse]:
+    """Every kind's references, the same way: a kind added to the registry is seen by rules with no change here."""
+    found = inventory.of(kind.name)
+    return [
+        {
+            "key": key,
+            "resource": to_plain(found[key]) if key in found else Unknown(f"{kind.title} {key} is not in the evidence"),
+        }
+        for key in sorted(set(kind.references(service)))
+    ]
+
+
+def _env_refs(service: Service) -> list[EnvSetting]:
     """Plain env vars with their names, so a rule can say which variable holds a suspicious value."""
     return [
         {"container": key, "name": name, "value": str(var.value)}
@@ -93,7 +228,7 @@ def _env_refs(service: Service) -> list[dict[str, Any]]:
     ]
 
 
-def _secret_refs(service: Service, inventory: Inventory) -> list[dict[str, Any]]:
+def _secret_refs(service: Service, inventory: Inventory) -> list[SecretUse]:
     """Every secret the service reads: env secretKeyRefs (`env`), env values the app resolves itself (`env-value`:
     `sm://S`, `projects/P/secrets/S/versions/V`) and secret volumes (`volume`)."""
     refs = []
@@ -121,8 +256,13 @@ def _own_secret_id(secret: str, project: str | Unknown, aliases: dict[str, str])
 
 
 def _secret_ref(
-    via: str, name: str, secret_id: str, version: str, inventory: Inventory, container: str | None = None
-) -> dict[str, Any]:
+    via: Literal["env", "env-value", "volume"],
+    name: str,
+    secret_id: str,
+    version: str,
+    inventory: Inventory,
+    container: str | None = None,
+) -> SecretUse:
     secret = inventory.secrets.get(secret_id)
     return {
         "via": via,
@@ -138,11 +278,14 @@ def _secret_ref(
     }
 
 
-def _secret_plain(secret: Secret) -> dict[str, Any]:
+def _secret_plain(secret: Secret) -> SecretPlain:
     plain: dict[str, Any] = to_plain(secret)
-    plain["origin"] = secret.origin
-    plain["iam_source"] = secret.provenance.get("bindings")
-    plain["versions_source"] = secret.provenance.get("versions")
+    added: SecretAdded = {
+        "origin": secret.origin,
+        "iam_source": secret.provenance.get("bindings"),
+        "versions_source": secret.provenance.get("versions"),
+    }
+    plain.update(added)
     return plain
 
 
@@ -174,7 +317,7 @@ def _resolved_version(secret: Secret | None, version: str) -> str:
     return numbers[-1] if numbers else version
 
 
-def _sql_used(service: Service, inventory: Inventory, env_values: list[str]) -> list[dict[str, Any]]:
+def _sql_known_in_use(service: Service, inventory: Inventory, env_values: list[str]) -> list[SqlPlain]:
     """Known instances the service attaches, or reaches by putting an instance's IP address in its env."""
     used = {
         name: inventory.sql_instances[name] for name in service.cloudsql_instances if name in inventory.sql_instances
@@ -186,28 +329,28 @@ def _sql_used(service: Service, inventory: Inventory, env_values: list[str]) -> 
     return [_sql_plain(i) for i in used.values()]
 
 
-def _sql_all(attached: list[dict[str, Any]], used: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _sql_in_use(attached: list[SqlUse], known_in_use: list[SqlPlain]) -> list[SqlUse]:
     """Every instance the service uses: attached ones (known or not), plus those its env reaches by IP."""
     names = {entry["connection_name"] for entry in attached}
-    reached = [i for i in used if i["connection_name"] not in names]
-    return [*attached, *(_named(i["connection_name"]) | {"resource": i} for i in reached)]
+    reached = [i for i in known_in_use if i["connection_name"] not in names]
+    return [*attached, *(_sql_use(i["connection_name"], i) for i in reached)]
 
 
-def _named(connection_name: str) -> dict[str, Any]:
+def _sql_use(connection_name: str, resource: SqlPlain | Unknown) -> SqlUse:
     """An instance as its connection name tells it: `project`, and the `environment` its project or name names."""
     return {
         "connection_name": connection_name,
         "project": connection_name.partition(":")[0],
         "environment": traits.instance_environment(connection_name),
+        "resource": resource,
     }
 
 
-def _sql(connection_name: str, inventory: Inventory) -> dict[str, Any]:
+def _sql(connection_name: str, inventory: Inventory) -> SqlUse:
     instance = inventory.sql_instances.get(connection_name)
-    return {
-        **_named(connection_name),
-        "resource": _sql_plain(instance) if instance else _unread(inventory, "sql_instances", connection_name),
-    }
+    return _sql_use(
+        connection_name, _sql_plain(instance) if instance else _unread(inventory, "sql_instances", connection_name)
+    )
 
 
 def _unread(inventory: Inventory, kind: str, name: str) -> Unknown:
@@ -216,14 +359,17 @@ def _unread(inventory: Inventory, kind: str, name: str) -> Unknown:
     return Unknown(f"{name}: {error}" if error else f"{name} is not in the evidence")
 
 
-def _sql_plain(instance: SqlInstance) -> dict[str, Any]:
+def _sql_plain(instance: SqlInstance) -> SqlPlain:
     plain: dict[str, Any] = to_plain(instance)
-    plain["origin"] = instance.origin
-    plain["private_only"] = (
-        instance.public_ip
-        if isinstance(instance.public_ip, Unknown)
-        else (not instance.public_ip and bool(instance.private_ip))
-    )
+    added: SqlAdded = {
+        "origin": instance.origin,
+        "private_only": (
+            instance.public_ip
+            if isinstance(instance.public_ip, Unknown)
+            else (not instance.public_ip and bool(instance.private_ip))
+        ),
+    }
+    plain.update(added)
     return plain
 
 
@@ -241,7 +387,7 @@ def _connector_by_number(path: str, inventory: Inventory) -> Connector | None:
     return same[0] if len(same) == 1 else None
 
 
-def _connector(service: Service, inventory: Inventory) -> Any:
+def _connector(service: Service, inventory: Inventory) -> ConnectorPlain | Unknown | None:
     path = service.vpc.connector
     if isinstance(path, Unknown):  # a .tf reference or a value known only after apply
         return path
@@ -250,6 +396,7 @@ def _connector(service: Service, inventory: Inventory) -> Any:
     connector = inventory.connectors.get(path) or _connector_by_number(path, inventory)
     if connector is None:
         return _unread(inventory, "connectors", path)
-    plain = to_plain(connector)
-    plain["origin"] = connector.origin
+    plain: dict[str, Any] = to_plain(connector)
+    added: ConnectorAdded = {"origin": connector.origin}
+    plain.update(added)
     return plain

@@ -11,6 +11,7 @@ import yaml
 
 from driftcheck.errors import InputError, RuleError
 from driftcheck.ruleset.cel import check_rule
+from driftcheck.ruleset.fieldcheck import check_fields
 from driftcheck.ruleset.schema import Rule, parse_rule
 from driftcheck.sources import limits
 
@@ -49,6 +50,8 @@ def load_ruleset(extra_dirs: list[Path] | None = None) -> RuleSet:
                 continue
             rule = parse_rule(raw, str(path))
             check_rule(rule)
+            if directory != builtin_rules_dir():  # the built-in ones are checked by tests/ruleset/test_vocabulary.py
+                check_fields(rule)  # every name it uses is in the published vocabulary
             if rule.id in rules and directory == builtin_rules_dir():
                 raise RuleError(f"{path}: rule id {rule.id!r} is also defined in {rules[rule.id].origin}")
             rules[rule.id] = rule  # a user rule with a built-in id replaces it

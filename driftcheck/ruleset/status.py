@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from driftcheck.model import Service, ServiceStatus
 from driftcheck.ruleset.schema import Rule
+
+
+class StatusItem(TypedDict):
+    """A status rule's one item. Each named group of the pattern that matched is one more key, a string."""
+
+    quote: str  # the words the pattern found
+    reason: str | None  # the status's reason
+    message: str | None  # the status's message
 
 
 @dataclass(frozen=True)
@@ -23,7 +31,8 @@ class StatusMatch:
     @property
     def item(self) -> dict[str, Any]:
         """A status rule's one item, as its texts name it: item.quote, item.reason, item.message, item.image..."""
-        return {"quote": self.quote, "reason": self.status.reason, "message": self.status.message, **self.groups}
+        stated: StatusItem = {"quote": self.quote, "reason": self.status.reason, "message": self.status.message}
+        return {**stated, **self.groups}
 
     def confirmation(self, service_name: str) -> str:
         return f"status of {service_name} says {self.quote!r} ({self.status.reason})"

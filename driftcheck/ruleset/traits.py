@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TypedDict
 
 from driftcheck.compare.likeness import STAGE_OF_WORD, image_repository
 from driftcheck.model import Service, Unknown
@@ -40,15 +40,34 @@ _IMAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9._/:-]*$")  # as a registry spells on
 _VARIANT = re.compile(r"^(?:v\d+|canary|blue|green)$")  # api-v2, api-canary: the same application
 _DEFAULT_COMPUTE = re.compile(r"^(?P<number>\d+)-compute@developer\.gserviceaccount\.com$")
 _USER_MANAGED = re.compile(r"^(?P<name>[^@]+)@(?P<project>[^.@]+)\.iam\.gserviceaccount\.com$")
-NO_ENVIRONMENT: dict[str, Any] = {"stage": None, "tier": None, "source": None}
 
 
-def images(service: Service) -> dict[str, dict[str, str]]:
+class Image(TypedDict):
+    repository: str  # the image without tag or digest
+    name: str  # the repository without registry host and project: one application's image in any registry
+
+
+class Environment(TypedDict):
+    stage: str | None  # prod, staging, test, dev, qa, uat, preprod, nonprod...; None when no signal names one
+    tier: str | None  # prod or nonprod
+    source: str | None  # the signal that named it: `label env=prod`, `env ENVIRONMENT=staging`, `project P`...
+
+
+class Identity(TypedDict):
+    default: bool  # the project's Compute Engine default account
+    name: str  # the account's name (`compute-default` for the default one)
+    own_project: bool | None  # the account belongs to the service's own project; None: cannot tell
+
+
+NO_ENVIRONMENT: Environment = {"stage": None, "tier": None, "source": None}
+
+
+def images(service: Service) -> dict[str, Image]:
     """Container key -> `{repository, name}` of its image: the repository without tag or digest, and its name
     without registry host and project (`cloud-run-source-deploy/api` in any project's Artifact Registry, `api` in
     any project's gcr.io), the same for one application built into a test and a prod registry. Placeholders
     (IMAGE_URL, `${IMAGE}`, Cloud Run's hello image) are left out: they say nothing about what runs."""
-    found = {}
+    found: dict[str, Image] = {}
     for key, container in service.containers.items():
         # A .tf reference or a plan's value known only after apply is unknown, however the model types it.
         repository = image_repository(container.image) if isinstance(container.image, str) else ""
@@ -71,16 +90,16 @@ def service_stem(service: Service) -> str:
     return "-".join([w for w in words if not stages_in(w) and w not in _NOT_PROD and not _VARIANT.match(w)] or words)
 
 
-def environment(service: Service, aliases: dict[str, str]) -> dict[str, Any]:
+def environment(service: Service, aliases: dict[str, str]) -> Environment:
     """The service's stage, from the first signal that names exactly one."""
     for source, text in _environment_signals(service, aliases):
         found = stages_in(text)
         if len(found) == 1:
             return _environment_of(found.pop(), source)
-    return dict(NO_ENVIRONMENT)
+    return NO_ENVIRONMENT.copy()
 
 
-def instance_environment(connection_name: str) -> dict[str, Any]:
+def instance_environment(connection_name: str) -> Environment:
     """A Cloud SQL instance's stage, from its project id, else its name (`project:region:name`)."""
     project, _, rest = connection_name.partition(":")
     name = rest.rpartition(":")[2]
@@ -89,10 +108,10 @@ def instance_environment(connection_name: str) -> dict[str, Any]:
         found = stages_in(text)
         if len(found) == 1:
             return _environment_of(found.pop(), source)
-    return dict(NO_ENVIRONMENT)
+    return NO_ENVIRONMENT.copy()
 
 
-def identity(service: Service, aliases: dict[str, str]) -> dict[str, Any] | None:
+def identity(service: Service, aliases: dict[str, str]) -> Identity | None:
     """The runtime account as a choice: Compute Engine default or a named account, and whether it is the
     service's own project's (None: cannot tell)."""
     account = service.service_account
@@ -125,7 +144,7 @@ def _stage_of(word: str) -> str | None:
     return STAGE_OF_WORD.get(word)
 
 
-def _environment_of(stage: str, source: str) -> dict[str, Any]:
+def _environment_of(stage: str, source: str) -> Environment:
     return {"stage": stage, "tier": "prod" if stage == "prod" else "nonprod", "source": source}
 
 

@@ -24,9 +24,16 @@ LEDGER = "projects/netra-staging/locations/us-central1/services/ledger-eu"
 
 
 
-def _audit(fake: FakeGcpServer, history: Path | str, *extra: str | Path, env: dict[str, str] | None = None) -> Run:
+def _audit(
+    fake: FakeGcpServer,
+    history: Path | str,
+    *extra: str | Path,
+    env: dict[str, str] | None = None,
+    process: bool = False,
+) -> Run:
+    """`process`: in a process of its own, as the next nightly run is, with its own fingerprint key for credentials."""
     args = ["audit", "--config", CONFIG, "--endpoint", fake.address, "--history", history, *extra]
-    return run_cli(*args, env=env)
+    return run_cli(*args, env=env, process=process)
 
 
 def _rules(report: dict[str, Any]) -> list[tuple[str, str]]:
@@ -34,7 +41,7 @@ def _rules(report: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def test_two_audits_around_a_change_report_exactly_that_change(audit_server: FakeGcpServer, tmp_path: Path) -> None:
-    first = _audit(audit_server, tmp_path / "h", "--format", "json")
+    first = _audit(audit_server, tmp_path / "h", "--format", "json", process=True)
     assert first.code == 1, first.stderr  # critical drift of staging/api: findings at or above "high"
     assert first.json()["changes"] == []
     assert "first audit of netra-staging, netra-prod, netra-dev" in " ".join(first.json()["notes"])
@@ -99,9 +106,9 @@ def test_three_shards_merged_equal_one_unsharded_audit(audit_server: FakeGcpServ
     whole = _audit(audit_server, tmp_path / "whole", "--format", "json")
     parts = tmp_path / "parts"
     parts.mkdir()
-    for index in range(3):
+    for index in range(3):  # shard 0 in a process of its own: the merge meets two fingerprint keys, as Cloud Run's do
         task = {"CLOUD_RUN_TASK_INDEX": str(index), "CLOUD_RUN_TASK_COUNT": "3"}
-        shard = _audit(audit_server, tmp_path / "sharded", "--partial", f"{parts}/", env=task)
+        shard = _audit(audit_server, tmp_path / "sharded", "--partial", f"{parts}/", env=task, process=index == 0)
         assert shard.code == 0, shard.stderr
         assert shard.stdout == ""  # a shard writes its partial, not a report
     assert sorted(p.name for p in parts.iterdir()) == [f"part-{i}-of-3.json" for i in range(3)]
@@ -315,8 +322,9 @@ def test_a_partial_left_from_an_earlier_run_is_named(audit_server: FakeGcpServer
 
 def test_history_and_partials_in_cloud_storage(audit_server: FakeGcpServer, tmp_path: Path, gcs_bucket: str) -> None:
     history, partials = f"gs://{gcs_bucket}/history", f"gs://{gcs_bucket}/partials/nightly/"
-    for index in range(3):
-        assert _audit(audit_server, history, "--shard", f"{index}/3", "--partial", partials).code == 0
+    for index in range(3):  # last night's staging task in a process of its own: its fingerprint key is not tonight's
+        last_night = _audit(audit_server, history, "--shard", f"{index}/3", "--partial", partials, process=index == 0)
+        assert last_night.code == 0, last_night.stderr
     audit_server.world.services[LEDGER].template.vpc_access.egress = run_v2.VpcAccess.VpcEgress.PRIVATE_RANGES_ONLY
     for index in range(3):
         assert _audit(audit_server, history, "--shard", f"{index}/3", "--partial", partials).code == 0
@@ -338,7 +346,7 @@ def test_one_name_in_two_regions_is_two_services(tmp_path: Path) -> None:
     args = ["audit", "--project", "netra-staging", "--region", "us-central1", "--region", "europe-west1",
             "--history", tmp_path / "h", "--format", "json"]
     with FakeGcpServer(world) as fake:
-        first = run_cli(*args, "--endpoint", fake.address)
+        first = run_cli(*args, "--endpoint", fake.address, process=True)  # the next run: another fingerprint key
         assert first.code == 1, first.stderr  # the incident's api is not ready (vpc-access-missing)
         assert first.json()["status"]["reason"] == "audit of 3 services in 1 projects"
         fake.world.services[europe.name].template.vpc_access.egress = run_v2.VpcAccess.VpcEgress.ALL_TRAFFIC

@@ -21,8 +21,9 @@ LEDGER = "projects/netra-staging/locations/us-central1/services/ledger-eu"
 
 
 
-def _audit(audit_server: FakeGcpServer, *extra: str | Path, config: Path = CONFIG) -> Run:
-    return run_cli("audit", "--config", config, "--endpoint", audit_server.address, *extra)
+def _audit(audit_server: FakeGcpServer, *extra: str | Path, config: Path = CONFIG, process: bool = False) -> Run:
+    """`process`: in a process of its own, as the next nightly run is, with its own fingerprint key for credentials."""
+    return run_cli("audit", "--config", config, "--endpoint", audit_server.address, *extra, process=process)
 
 
 def _env_audit(fake: FakeGcpServer, env: dict[str, str], *extra: str | Path) -> Run:
@@ -55,9 +56,11 @@ def test_a_snapshot_of_other_regions_is_not_a_disappearance(tmp_path: Path) -> N
     europe.name = "projects/netra-staging/locations/europe-west1/services/eu-only"
     world.add_service(europe)
     with FakeGcpServer(world) as fake:
-        for regions in (["us-central1", "europe-west1"], ["us-central1"], ["us-central1", "europe-west1"]):
+        for process, regions in ((True, ["us-central1", "europe-west1"]), (False, ["us-central1"]),
+                                 (True, ["us-central1", "europe-west1"])):  # a fingerprint key unlike the last run's
             run = run_cli("audit", "--project", "netra-staging", *(a for r in regions for a in ("--region", r)),
-                          "--endpoint", fake.address, "--history", tmp_path / "h", "--format", "json")  # fmt: skip
+                          "--endpoint", fake.address, "--history", tmp_path / "h", "--format", "json",
+                          process=process)  # fmt: skip
             assert run.code == 1, run.stderr  # the incident's api is not ready: a finding, every time
             assert run.json()["changes"] == []
     timeline = run_cli("history", "eu-only", "--history", tmp_path / "h", "--format", "json")
@@ -201,7 +204,7 @@ def test_a_peer_group_matching_too_few_services_is_said(audit_server: FakeGcpSer
 def test_keep_applies_per_project_so_every_project_still_has_its_previous_snapshot(
     audit_server: FakeGcpServer, tmp_path: Path
 ) -> None:
-    first = _audit(audit_server, "--history", tmp_path / "h", "--keep", "1", "--format", "json")
+    first = _audit(audit_server, "--history", tmp_path / "h", "--keep", "1", "--format", "json", process=True)
     assert first.code == 1, first.stderr
     audit_server.world.services[LEDGER].template.vpc_access.egress = run_v2.VpcAccess.VpcEgress.PRIVATE_RANGES_ONLY
     second = _audit(audit_server, "--history", tmp_path / "h", "--keep", "1", "--format", "json").json()
@@ -217,7 +220,7 @@ def test_a_report_that_cannot_be_written_stores_no_snapshot_so_a_retry_loses_no_
     audit_server: FakeGcpServer, tmp_path: Path
 ) -> None:
     history, report = tmp_path / "h", tmp_path / "audit.json"
-    assert _audit(audit_server, "--history", history, "-o", report, "--format", "json").code == 1
+    assert _audit(audit_server, "--history", history, "-o", report, "--format", "json", process=True).code == 1
     stored = sorted(p.name for p in history.iterdir())
     audit_server.world.services[LEDGER].template.vpc_access.egress = run_v2.VpcAccess.VpcEgress.PRIVATE_RANGES_ONLY
     report.unlink()

@@ -24,8 +24,9 @@ AUTH = "projects/netra-staging/locations/us-central1/services/auth"
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 
 
-def _snapshot(server: FakeGcpServer, history: Path, *extra: str) -> None:
-    run = run_cli("snapshot", *SCOPE, "--endpoint", server.address, "--history", history, *extra)
+def _snapshot(server: FakeGcpServer, history: Path, *extra: str, process: bool = False) -> None:
+    """`process`: in a process of its own, as the next snapshot is, with its own fingerprint key for credentials."""
+    run = run_cli("snapshot", *SCOPE, "--endpoint", server.address, "--history", history, *extra, process=process)
     assert run.code == 0, run.stderr
     assert "stored " in run.stderr
 
@@ -57,7 +58,7 @@ def _with_auth(data: dict[str, Any], change: Any) -> dict[str, Any]:
 def test_two_snapshots_around_a_change_report_exactly_that_change(tmp_path: Path) -> None:
     world = World.from_folder(WORLD)
     with FakeGcpServer(world) as server:
-        _snapshot(server, tmp_path)
+        _snapshot(server, tmp_path, process=True)
         auth = run_v2.Service(world.services[AUTH])
         auth.template.vpc_access.egress = run_v2.VpcAccess.VpcEgress.ALL_TRAFFIC
         world.add_service(auth)
@@ -74,7 +75,7 @@ def test_two_snapshots_around_a_change_report_exactly_that_change(tmp_path: Path
 def test_table_shows_when_what_and_from_to(tmp_path: Path) -> None:
     world = World.from_folder(WORLD)
     with FakeGcpServer(world) as server:
-        _snapshot(server, tmp_path)
+        _snapshot(server, tmp_path, process=True)
         del world.services["projects/netra-staging/locations/us-central1/services/api"]
         _snapshot(server, tmp_path)
     table = _history("api", "--history", tmp_path).stdout

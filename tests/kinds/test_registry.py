@@ -15,11 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from conftest import INCIDENT
 
+from driftcheck.jobs.compare import compare
 from driftcheck.kinds.document import Document
 from driftcheck.kinds.registry import Kind, kinds, register, unregister, with_snapshot
 from driftcheck.model import Inventory, Service, Unknown
+from driftcheck.report import reporter
+from driftcheck.ruleset.load import load_ruleset
 from driftcheck.sources import readers
 from driftcheck.sources.evidence import load_evidence
 from driftcheck.sources.terraform_resources import MODELLED
@@ -68,11 +72,13 @@ _NAME = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/in
 class RedisInstance:
     name: str
     host: str | Unknown
+    state: str | Unknown
     origin: str
 
 
 def _parse(data: dict[str, Any], origin: str) -> RedisInstance:
-    return RedisInstance(str(data["name"]), data.get("host") or Unknown("no host field"), origin)
+    state = data.get("state") or Unknown("no state field")
+    return RedisInstance(str(data["name"]), data.get("host") or Unknown("no host field"), state, origin)
 
 
 class _RedisReader:
@@ -121,7 +127,7 @@ def test_a_toy_kind_is_read_from_an_evidence_folder(toy_kind: Kind, tmp_path: Pa
     (folder / "cache.redis.json").write_text(json.dumps(EXPORT))
     inventory = load_evidence([folder])
     (instance,) = inventory.of("redis_instance").values()
-    assert instance == RedisInstance(REDIS, "10.20.0.5", str(folder / "cache.redis.json"))
+    assert instance == RedisInstance(REDIS, "10.20.0.5", "READY", str(folder / "cache.redis.json"))
     assert len(inventory.services) == 2  # the other kinds load as before
 
 
@@ -141,6 +147,47 @@ def test_a_toy_kind_round_trips_through_a_snapshot(toy_kind: Kind, tmp_path: Pat
     path = tmp_path / "snapshot.json"
     path.write_text(json.dumps(snapshot))
     inventory = load_evidence([path])
-    assert inventory.of("redis_instance") == {REDIS: RedisInstance(REDIS, "10.20.0.5", f"{path}#redis:{REDIS}")}
+    expected = RedisInstance(REDIS, "10.20.0.5", "READY", f"{path}#redis:{REDIS}")
+    assert inventory.of("redis_instance") == {REDIS: expected}
     # unknown, never absent: the instance that could not be read is named with the API's words
     assert inventory.errors == {f"redis_instances:{REDIS}-b": "PERMISSION_DENIED: redis.instances.get"}
+
+
+RULE = """\
+id: redis-not-ready
+title: The target's Redis instance is not ready
+severity: high
+description: The Memorystore instance the target names is not READY.
+scope: target
+when: >-
+  target.refs.resources.redis_instance.exists(r, !is_unknown(r.resource) && r.resource.state != "READY")
+explanation: >-
+  {{ target.label }} reaches {{ join(target.refs.resources.redis_instance.map(r, r.key), ", ") }}, which is
+  {{ join(target.refs.resources.redis_instance.map(r, r.resource.state), ", ") }}.
+docs: https://cloud.google.com/memorystore/docs/redis
+"""
+
+
+def test_a_toy_kind_reaches_a_users_rule_and_the_report(toy_kind: Kind, tmp_path: Path) -> None:
+    """The service names the instance in an env value; the rule sees it under refs.resources, as any kind."""
+    folder = shutil.copytree(INCIDENT, tmp_path / "evidence")
+    api = yaml.safe_load((folder / "api.yaml").read_text())
+    api["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "REDIS_INSTANCE", "value": REDIS})
+    (folder / "api.yaml").write_text(yaml.safe_dump(api))
+    (folder / "cache.redis.json").write_text(json.dumps({**EXPORT, "state": "MAINTENANCE"}))
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "redis-not-ready.yaml").write_text(RULE)
+    result = compare("api", ["auth"], [folder], load_ruleset([rules]))
+    report = json.loads(reporter("json")(result))
+    (finding,) = [f for f in report["findings"] if f["rule"] == "redis-not-ready"]
+    assert f"reaches {REDIS}, which is MAINTENANCE" in finding["explanation"]
+    assert finding["severity"] == "high"
+
+
+def test_a_service_that_names_no_instance_sees_an_empty_list(toy_kind: Kind, tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "redis-not-ready.yaml").write_text(RULE)
+    result = compare("api", ["auth"], [INCIDENT], load_ruleset([rules]))
+    assert not [f for f in result.findings if f.rule == "redis-not-ready"]

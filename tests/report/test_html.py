@@ -168,6 +168,7 @@ def _chromium(page: Path, profile: Path, *args: str) -> subprocess.CompletedProc
     return subprocess.run([binary, *flags, *args, page.as_uri()], capture_output=True, timeout=120, check=False)
 
 
+@pytest.mark.slow  # a real browser
 def test_renders_in_headless_chromium(tmp_path: Path) -> None:
     page = tmp_path / "incident.html"
     run = run_cli("compare", "api", "auth", "--from", INCIDENT, "--format", "html", "-o", page)
@@ -185,6 +186,7 @@ def test_renders_in_headless_chromium(tmp_path: Path) -> None:
     assert data.startswith(PNG_SIGNATURE) and len(data) > 20_000  # a blank 1280x2000 page is a few kB
 
 
+@pytest.mark.slow
 def test_an_audit_with_changes_renders_in_headless_chromium(tmp_path: Path) -> None:
     """The nightly report: two audits of the fake world around a change, the second one opened in a browser."""
     from fakegcp import FakeGcpServer, World

@@ -342,6 +342,7 @@ def _gcloud_lines(report: dict[str, Any]) -> list[str]:
     return [command for line in fixes if line for command in line.split(" && ")]
 
 
+@pytest.mark.slow  # the tests on this gcloud: a `gcloud ... --help` per command path, about a second each
 def test_the_flag_check_tells_real_flags_from_made_up_ones(gcloud: str) -> None:
     assert (
         unknown_flags(f"{gcloud} run services update api --region r --add-cloudsql-instances a --no-cpu-throttling")
@@ -368,6 +369,7 @@ def _report(*args: str | Path) -> dict[str, Any]:
     return report
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("folder", RULE_FIXTURES, ids=lambda p: p.name)
 def test_every_fix_on_a_rule_fixture_is_complete_and_runs_on_this_gcloud(folder: Path, gcloud: str) -> None:
     report = _report("compare", folder / "target.yaml", folder / "baseline.yaml", "--from", folder)
@@ -387,6 +389,7 @@ def test_every_fix_on_a_rule_fixture_is_complete_and_runs_on_this_gcloud(folder:
         assert unknown_flags(command) == [], command
 
 
+@pytest.mark.slow
 def test_every_fix_of_the_drift_job_runs_on_this_gcloud(gcloud: str) -> None:
     report = _report("drift", "--state", FIXTURES / "terraform" / "staging.tfstate", "--from", INCIDENT)
     fixes = {f["rule"]: f["remediation"] for f in report["findings"]}

@@ -188,8 +188,10 @@ def test_secret_version_alias_is_unverified_not_absent(tmp_path: Path) -> None:
 
 
 def test_rule_whose_items_cannot_be_listed_is_unverified_not_silent(tmp_path: Path) -> None:
+    # A container key is data: the vocabulary allows any (a misspelt field is refused at load instead).
     (tmp_path / "broken.yaml").write_text(
-        "id: broken-for-each\ntitle: t\nseverity: high\nscope: target\nfor_each: target.no_such_field\n"
+        "id: broken-for-each\ntitle: t\nseverity: high\nscope: target\n"
+        "for_each: target.containers['no-such-container'].command\n"
         "when: 'true'\nexplanation: x\ndocs: https://example.com\n"
     )
     run = run_cli("compare", "api", "auth", "--from", FIXTURES / "incident", "--rules", tmp_path, "--format", "json")

@@ -47,8 +47,8 @@ def test_missing_object_is_an_input_error(bucket: str) -> None:
 
 
 def test_from_option_accepts_gs_through_the_cli(bucket: str, cli: Any) -> None:
-    """The CLI turns --from into a Path, which collapses gs:// to gs:/; the source restores it. The subprocess
-    inherits STORAGE_EMULATOR_HOST."""
+    """The CLI turns --from into a Path, which collapses gs:// to gs:/; the source restores it. The run sees
+    STORAGE_EMULATOR_HOST from this process's environment."""
     run = cli(
         "compare", "auth", "fixtures/incident/auth.yaml", "--from", bucket, "--format", "json", "--fail-on", "none"
     )

@@ -69,6 +69,7 @@ def peak_while_loading(path: Path) -> int:
         tracemalloc.stop()
 
 
+@pytest.mark.slow  # files of thousands of services, loaded under tracemalloc
 @pytest.mark.parametrize(
     ("write", "count"),
     [(yaml_list, 700), (json_list, 600), (large_state, 1500)],

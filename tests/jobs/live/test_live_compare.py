@@ -112,7 +112,7 @@ def test_endpoint_from_the_environment(server: FakeGcpServer, monkeypatch: pytes
 
 def test_snapshot_then_offline_compare_gives_the_same_findings(server: FakeGcpServer, tmp_path: Path) -> None:
     snapshot = tmp_path / "staging.json"
-    taken = run_cli("snapshot", *SCOPE, "--endpoint", server.address, "-o", snapshot)
+    taken = run_cli("snapshot", *SCOPE, "--endpoint", server.address, "-o", snapshot, process=True)  # another key
     assert taken.code == 0 and "2 services" in taken.stderr
     assert taken.stdout == ""
     written = snapshot.read_text()
