@@ -26,7 +26,9 @@ def test_rules_list_shows_builtin_rules_with_severity() -> None:
     run = run_cli("rules", "list")
     assert run.code == 0
     line = next(line for line in run.stdout.splitlines() if line.startswith("vpc-access-missing"))
-    assert "critical" in line
+    assert line.split()[1:3] == ["critical", "pair"]
+    unreachable = next(line for line in run.stdout.splitlines() if line.startswith("sql-private-ip-unreachable"))
+    assert unreachable.split()[2] == "target"  # needs no peer: runs in `driftcheck check`
 
 
 def test_rules_show_prints_condition_fix_and_docs() -> None:

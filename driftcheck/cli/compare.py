@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import typer
 
 from driftcheck.cli.app import (
@@ -16,6 +19,7 @@ from driftcheck.cli.app import (
     ProjectOption,
     RegionOption,
     RulesOption,
+    ServiceArgument,
     TargetArgument,
     app,
     help_text,
@@ -28,7 +32,8 @@ COMPARE_HELP = """Compare a failing TARGET service with healthy BASELINE peers a
 TARGET and BASELINE are service names found under --from, or paths to single-service files.
 Without --from, driftcheck reads the live project (read-only) and SERVICE@latest, SERVICE@last-ready or
 SERVICE@REVISION name revisions. With no BASELINE, every other service is a peer (live: a failed deploy is
-compared with its last ready revision).
+compared with its last ready revision); with no other service, the target is judged on its own, as
+`driftcheck check` does.
 
 [bold]Examples[/bold]
 
@@ -59,19 +64,78 @@ def compare(
     endpoint: EndpointOption = None,
     concurrency: ConcurrencyOption = 16,
 ) -> None:
-    ruleset = load_ruleset(rules)
+    where = _Where(evidence or [], project, region, endpoint, concurrency)
+    _run(target, baselines or [], where, _Report(rules, output_format.value, output, fail_on.value))
+
+
+CHECK_HELP = """Judge one SERVICE on its own, with no peer: the rules that need none, and the platform's stated failure.
+
+For a service with no healthy peer to compare with (the only service of a project, a first deploy), or to
+see what is wrong with a service whatever its peers. `driftcheck compare SERVICE` does the same when the
+evidence holds no other service. SERVICE is a name found under --from, a single-service file, or (without
+--from) a service of the live project, read-only.
+
+[bold]Examples[/bold]
+
+  driftcheck check api --from incident-evidence/
+
+  driftcheck check api.yaml -f json -o api-check.json
+
+  driftcheck check api --project netra-staging --region us-central1
+"""
+
+
+@app.command(cls=Command, help=help_text(CHECK_HELP))
+def check(
+    service: ServiceArgument,
+    evidence: EvidenceOption = None,
+    rules: RulesOption = None,
+    output_format: FormatOption = "table",  # type: ignore[assignment]
+    output: OutputOption = None,
+    fail_on: FailOnOption = "high",  # type: ignore[assignment]
+    project: ProjectOption = None,
+    region: RegionOption = None,
+    endpoint: EndpointOption = None,
+    concurrency: ConcurrencyOption = 16,
+) -> None:
+    where = _Where(evidence or [], project, region, endpoint, concurrency)
+    _run(service, [], where, _Report(rules, output_format.value, output, fail_on.value), alone=True)
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where the services are read: evidence files, else the live project."""
+
+    evidence: list[Path]
+    project: str | None
+    region: list[str] | None
+    endpoint: str | None
+    concurrency: int
+
+
+@dataclass(frozen=True)
+class _Report:
+    rules: list[Path] | None
+    output_format: str
+    output: Path | None
+    fail_on: str
+
+
+def _run(target: str, baselines: list[str], where: _Where, report: _Report, alone: bool = False) -> None:
+    ruleset = load_ruleset(report.rules)
     from driftcheck.jobs.compare import is_local
 
-    if evidence or (baselines and all(map(is_local, [target, *baselines]))):
+    if where.evidence or all(map(is_local, [target, *baselines])):
         from driftcheck.jobs.compare import compare as compare_offline
 
-        result = compare_offline(target, baselines or [], evidence or [], ruleset)
+        result = compare_offline(target, baselines, where.evidence, ruleset, alone=alone)
     else:  # live: imported only here, so an offline run never loads the Google clients
         from driftcheck.jobs.compare_live import LiveOptions, compare_live
         from driftcheck.sources.live.scope import resolve_scope
 
         with progress("fetching") as on_progress:
-            options = LiveOptions(resolve_scope(project, region), endpoint, concurrency, on_progress)
-            result = compare_live(target, baselines or [], options, ruleset)
-    emit(result, output_format.value, output, fail_on.value)
-    raise typer.Exit(exit_code(result, fail_on.value))
+            scope = resolve_scope(where.project, where.region)
+            options = LiveOptions(scope, where.endpoint, where.concurrency, on_progress)
+            result = compare_live(target, baselines, options, ruleset, alone=alone)
+    emit(result, report.output_format, report.output, report.fail_on)
+    raise typer.Exit(exit_code(result, report.fail_on))

@@ -53,7 +53,7 @@ included: the vocabulary each rule is checked against when it loads. A rule that
 @rules_app.command("list", cls=Command, help=help_text(RULES_LIST_HELP))
 def rules_list(rules: RulesOption = None) -> None:
     for rule in load_ruleset(rules).rules:
-        typer.echo(f"{rule.id:32} {rule.severity:9} {rule.title}")
+        typer.echo(f"{rule.id:32} {rule.severity:9} {rule.scope:8} {rule.title}")
 
 
 @rules_app.command("show", cls=Command, help=help_text(RULES_SHOW_HELP))

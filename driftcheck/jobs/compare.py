@@ -9,7 +9,7 @@ from pathlib import Path
 from driftcheck.errors import InputError
 from driftcheck.kinds.document import Document
 from driftcheck.model import Inventory, Service
-from driftcheck.ruleset.evaluate import evaluate
+from driftcheck.ruleset.evaluate import NO_PEER_NOTE, evaluate
 from driftcheck.ruleset.findings import Result
 from driftcheck.ruleset.load import RuleSet
 from driftcheck.ruleset.naming import labels
@@ -24,27 +24,32 @@ from driftcheck.sources.evidence import (
 )
 
 
-def compare(target: str, baselines: list[str], evidence: list[Path], ruleset: RuleSet) -> Result:
-    """TARGET and BASELINE are service names found in the evidence, or paths to single-service files."""
+def compare(
+    target: str, baselines: list[str], evidence: list[Path], ruleset: RuleSet, *, alone: bool = False
+) -> Result:
+    """TARGET and BASELINE are service names found in the evidence, or paths to single-service files. With no
+    BASELINE, every other service in the evidence is a peer; with none there, or `alone`, the target is judged
+    on its own (the rules that need no peer, and its stated failure)."""
     inventory = load_evidence(evidence) if evidence else Inventory()
     target_service = pick(target, inventory)
-    if baselines:
+    if alone:
+        baseline_services = []
+    elif baselines:
         baseline_services = [pick(b, inventory) for b in baselines]
     else:
         baseline_services = [s for name, s in sorted(inventory.services.items()) if s is not target_service]
-        if not baseline_services:
-            raise InputError(
-                f"no baseline: the evidence holds no service other than {target_service.name!r}; "
-                "name a healthy peer, or add its export to --from"
-            )
     aliases = _assumed_project_link([target_service, *baseline_services], inventory)
     if aliases:
         target_service = resolve_service(target_service, aliases)
         baseline_services = [resolve_service(s, aliases) for s in baseline_services]
     result = evaluate(target_service, baseline_services, inventory, ruleset)
-    notes = [f"assumed project {number} is {project}: the compared files name one project by number and by id, "
-             "and nothing in the evidence links the two" for number, project in aliases.items()]
+    notes = [
+        f"assumed project {number} is {project}: the compared files name one project by number and by id, "
+        "and nothing in the evidence links the two"
+        for number, project in aliases.items()
+    ]
     notes += _shared_names(target_service, baseline_services)
+    notes += [] if baseline_services else [NO_PEER_NOTE]
     return dataclasses.replace(result, notes=(*result.notes, *notes))
 
 

@@ -16,7 +16,7 @@ from driftcheck.kinds.service import cloudrun_v2
 from driftcheck.kinds.service.common import add_service
 from driftcheck.model import Inventory, Service
 from driftcheck.redact import redact_text
-from driftcheck.ruleset.evaluate import evaluate
+from driftcheck.ruleset.evaluate import NO_PEER_NOTE, evaluate
 from driftcheck.ruleset.findings import Result
 from driftcheck.ruleset.load import RuleSet
 from driftcheck.sources.live.clients import connect
@@ -35,7 +35,9 @@ class LiveOptions:
     progress: Progress | None = None
 
 
-def compare_live(target: str, baselines: list[str], options: LiveOptions, ruleset: RuleSet) -> Result:
+def compare_live(
+    target: str, baselines: list[str], options: LiveOptions, ruleset: RuleSet, *, alone: bool = False
+) -> Result:
     fetcher = LiveFetcher(
         connect(options.endpoint),
         options.scope.project,
@@ -44,19 +46,23 @@ def compare_live(target: str, baselines: list[str], options: LiveOptions, rulese
         progress=options.progress,
     )
     try:
-        return _compare(fetcher, target, baselines, ruleset)
+        return _compare(fetcher, target, baselines, ruleset, alone)
     finally:
         fetcher.close()
 
 
-def _compare(fetcher: LiveFetcher, target: str, baselines: list[str], ruleset: RuleSet) -> Result:
+def _compare(fetcher: LiveFetcher, target: str, baselines: list[str], ruleset: RuleSet, alone: bool) -> Result:
     specs = [target, *baselines]
     raw = fetcher.services(sorted({spec.split("@", 1)[0] for spec in specs}))  # round 1
     notes: list[str] = []
-    if not baselines:
+    if not baselines and not alone:
         target, baselines, note = _default_baselines(fetcher, target, raw)
         specs = [target, *baselines]
         notes.append(note)
+    if alone:
+        specs = [target]
+    if len(specs) == 1:
+        notes.append(NO_PEER_NOTE)
     services = _services(fetcher, specs, raw)  # round 2, only for revisions
     inventory = Inventory()
     for service in services:
@@ -80,7 +86,7 @@ def _default_baselines(fetcher: LiveFetcher, target: str, raw: dict[str, dict[st
         )
     peers = [item for item in fetcher.list_services() if item["name"] != service["name"]]
     if not peers:
-        raise InputError(f"no baseline given and {name} has no peer in {fetcher.project}/{fetcher.region}")
+        return target, [], f"no baseline given, and {name} has no peer in {fetcher.project}/{fetcher.region}"
     for item in peers:
         raw[item["name"].rsplit("/", 1)[-1]] = item
     names = sorted(item["name"].rsplit("/", 1)[-1] for item in peers)

@@ -36,6 +36,13 @@ class _Hit:
     pair: _Pair
 
 
+# What a report says when the target was judged on its own: a normal case (a service with no healthy peer, or
+# `driftcheck check`), not an error.
+NO_PEER_NOTE = (
+    "no peer was compared: only the rules that judge a service on its own ran, with the platform's stated failure"
+)
+
+
 def evaluate(
     target: Service,
     baselines: list[Service],
