@@ -7,7 +7,8 @@ unknown marker when the evidence does not hold it (never "missing").
 `sql_attached[]` (the instances the service attaches, known or not, as `{connection_name, project, environment,
 resource}`), `sql_known_in_use[]` (the instances in the evidence that it attaches or reaches by a private IP in its
 env, as their metadata), `sql_in_use[]` (every instance it uses: the attached ones, plus those its env reaches by IP,
-as `sql_attached[]` entries), `connector`, `env[]` (`{container, name, value}`), `env_values`,
+as `sql_attached[]` entries), `sql_in_evidence` (the connection name of every instance the evidence holds, what
+a malformed name can be matched against), `connector`, `env[]` (`{container, name, value}`), `env_values`,
 `cloudsql_mentioned` (connection names in env). `member` is the service account as an IAM member.
 `secrets[].via` is `env` (a secretKeyRef), `env-value` (a value the app resolves itself: `sm://S`,
 `projects/P/secrets/S/versions/V`) or `volume`; env ones name their `container`. Traits (ruleset/traits.py), so a
@@ -44,10 +45,17 @@ from driftcheck.ruleset.naming import container_display
 
 _CONNECTOR_PATH = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/connectors/(?P<name>[^/]+)$")
 _CONNECTION_NAME = re.compile(r"\b([a-z][a-z0-9.:-]*[a-z0-9]:[a-z]+-[a-z]+\d+:[a-z][a-z0-9-]*)\b")
+# What an attached name must be to name an instance: PROJECT:REGION:INSTANCE (a domain-scoped project keeps its
+# `example.com:` prefix). Any other (a plain instance name, a path, whitespace) names none: rule
+# cloudsql-instance-name-malformed reports it, and it is no instance to look up. Letter case is not judged.
+_CONNECTION_NAME_FORM = re.compile(
+    r"(?i)(?:[a-z0-9-]+(?:\.[a-z0-9-]+)+:)?[a-z0-9][a-z0-9-]*:[a-z]+-[a-z]+\d+:[a-z0-9][a-z0-9-]*"
+)
 _SECRET_PATH = re.compile(r"^projects/(?P<project>[^/]+)/secrets/(?P<secret>[^/]+)$")
-# RFC 1918 addresses in env values (REDIS_HOST=10.0.0.3): something reached only through the VPC.
+# RFC 1918 addresses in env values (REDIS_HOST=10.0.0.3): something reached only through the VPC. A range
+# (TRUSTED_PROXIES=10.0.0.0/8) is not an address anything connects to.
 _PRIVATE_ADDRESS = re.compile(
-    r"(?<![\d.])(?:10(?:\.\d{1,3}){3}|172\.(?:1[6-9]|2\d|3[01])(?:\.\d{1,3}){2}|192\.168(?:\.\d{1,3}){2})(?![\d.])"
+    r"(?<![\d.])(?:10(?:\.\d{1,3}){3}|172\.(?:1[6-9]|2\d|3[01])(?:\.\d{1,3}){2}|192\.168(?:\.\d{1,3}){2})(?![\d./])"
 )
 
 # A model object as to_plain gives it, with what this module adds (ADDED): mypy sees the dict built here, the
@@ -98,7 +106,7 @@ class Refs(TypedDict):
     """What the service references, joined with the evidence, and its traits (ruleset/traits.py)."""
 
     secrets: list[SecretUse]  # every secret it reads: env secretKeyRefs, env reference values, secret volumes
-    sql_attached: list[SqlUse]  # the Cloud SQL instances it attaches (cloudsql_instances), known or not
+    sql_attached: list[SqlUse]  # the instances it attaches (cloudsql_instances), known or not; a malformed name is none
     env: list[EnvSetting]  # its plain env values, with their variables
     connector: ConnectorPlain | Unknown | None  # its VPC connector; None without one
     env_values: list[str]  # its plain env values alone
@@ -112,6 +120,7 @@ class Refs(TypedDict):
     identity: traits.Identity | None  # its runtime account as a choice; None when the account is not known
     sql_known_in_use: list[SqlPlain]  # the instances in the evidence it attaches or reaches by a private IP in env
     sql_in_use: list[SqlUse]  # every instance it uses: sql_attached, plus those its env reaches by private IP
+    sql_in_evidence: list[str]  # the connection names of every Cloud SQL instance the evidence holds
     resources: dict[str, list[ResourceUse]]  # kind name -> each resource of the kind it references (kinds/)
 
 
@@ -184,7 +193,7 @@ def _container_added(key: str, service: Service) -> ContainerAdded:
 
 
 def _refs(service: Service, inventory: Inventory, env_values: list[str]) -> Refs:
-    attached = [_sql(name, inventory) for name in service.cloudsql_instances]
+    attached = [_sql(name, inventory) for name in service.cloudsql_instances if _CONNECTION_NAME_FORM.fullmatch(name)]
     known_in_use = _sql_known_in_use(service, inventory, env_values)
     return {
         "secrets": _secret_refs(service, inventory),
@@ -202,6 +211,7 @@ def _refs(service: Service, inventory: Inventory, env_values: list[str]) -> Refs
         "identity": traits.identity(service, inventory.project_aliases),
         "sql_known_in_use": known_in_use,
         "sql_in_use": _sql_in_use(attached, known_in_use),
+        "sql_in_evidence": sorted(inventory.sql_instances),
         "resources": {kind.name: _resource_uses(kind, service, inventory) for kind in with_snapshot()},
     }
 

@@ -120,7 +120,8 @@ def test_no_secret_in_junit(tmp_path: Path) -> None:
         root, text = _junit("orders", "catalog", "--from", evidence, fail_on="low")
         assert not [secret for secret in SECRETS if secret in text]
     assert "[REDACTED]" in text  # the last one's findings carry masked credentials in their evidence
-    assert len(_cases(root, "failure")) == 3  # the stated failure, the missing variables (one finding), the account
+    # the stated failure, the missing variables (one finding), DB_HOST's private address with no VPC path, the account
+    assert len(_cases(root, "failure")) == 4
 
 
 def test_output_file_and_help(tmp_path: Path) -> None:
