@@ -50,6 +50,9 @@ included: the vocabulary each rule is checked against when it loads. A rule that
 """
 
 
+_SCOPE_WORDS = {"pair": "target and each baseline", "across": "target and each other service, as caller or callee"}
+
+
 @rules_app.command("list", cls=Command, help=help_text(RULES_LIST_HELP))
 def rules_list(rules: RulesOption = None) -> None:
     for rule in load_ruleset(rules).rules:
@@ -68,7 +71,7 @@ def rules_show(
     typer.echo(f"{rule.id} ({rule.severity})\n{rule.title}\n")
     if rule.description:
         typer.echo(f"{rule.description}\n")
-    typer.echo(f"scope: {rule.scope} ({'target and each baseline' if rule.scope == 'pair' else 'the target alone'})")
+    typer.echo(f"scope: {rule.scope} ({_SCOPE_WORDS.get(rule.scope, 'the target alone')})")
     if rule.match:
         typer.echo(f"matches: {rule.match.path} ({', '.join(rule.match.kinds)})")
     for label, expression in (("for each", rule.for_each), ("keyed by", rule.item_key), ("when", rule.when)):

@@ -25,8 +25,10 @@ dataclasses) as the JSON Schema rules are checked against, so what is built and 
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Any, Literal, TypedDict
+from urllib.parse import urlsplit
 
 from driftcheck.kinds.registry import Kind, with_snapshot
 from driftcheck.model import (
@@ -54,6 +56,7 @@ _CONNECTION_NAME_FORM = re.compile(
 _SECRET_PATH = re.compile(r"^projects/(?P<project>[^/]+)/secrets/(?P<secret>[^/]+)$")
 # RFC 1918 addresses in env values (REDIS_HOST=10.0.0.3): something reached only through the VPC. A range
 # (TRUSTED_PROXIES=10.0.0.0/8) is not an address anything connects to.
+_URLS_ANNOTATION = "run.googleapis.com/urls"  # every URL of the service, as gcloud exports it (a JSON list)
 _PRIVATE_ADDRESS = re.compile(
     r"(?<![\d.])(?:10(?:\.\d{1,3}){3}|172\.(?:1[6-9]|2\d|3[01])(?:\.\d{1,3}){2}|192\.168(?:\.\d{1,3}){2})(?![\d./])"
 )
@@ -122,6 +125,7 @@ class Refs(TypedDict):
     sql_in_use: list[SqlUse]  # every instance it uses: sql_attached, plus those its env reaches by private IP
     sql_in_evidence: list[str]  # the connection names of every Cloud SQL instance the evidence holds
     resources: dict[str, list[ResourceUse]]  # kind name -> each resource of the kind it references (kinds/)
+    own_hosts: list[str]  # the hosts it is called at: its run.app URLs (status, the urls annotation)
 
 
 class ServiceAdded(TypedDict):
@@ -213,7 +217,19 @@ def _refs(service: Service, inventory: Inventory, env_values: list[str]) -> Refs
         "sql_in_use": _sql_in_use(attached, known_in_use),
         "sql_in_evidence": sorted(inventory.sql_instances),
         "resources": {kind.name: _resource_uses(kind, service, inventory) for kind in with_snapshot()},
+        "own_hosts": _own_hosts(service),
     }
+
+
+def _own_hosts(service: Service) -> list[str]:
+    """Where other services call it: the host of each of its URLs (a caller's env names one to reach it)."""
+    urls = [service.status.url] if not isinstance(service.status, Unknown) and service.status.url else []
+    try:
+        listed = json.loads(service.metadata.annotations.get(_URLS_ANNOTATION, "[]"))
+    except json.JSONDecodeError:
+        listed = []
+    urls += [u for u in listed if isinstance(u, str)] if isinstance(listed, list) else []
+    return sorted({host for url in urls if (host := urlsplit(url).hostname)})
 
 
 def _resource_uses(kind: Kind, service: Service, inventory: Inventory) -> list[ResourceUse]:

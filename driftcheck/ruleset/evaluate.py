@@ -76,8 +76,10 @@ def evaluate(
     hits: dict[str, dict[str, list[_Hit]]] = {}  # rule id -> item key -> the hit on each baseline
     unverified: dict[tuple[str, str], Unverified] = {}
     matched_paths: set[str] = set()
+    # inventory and audit rules belong to their jobs; a declared form is no other service to call or be called by
+    skipped = {"inventory", "audit", "across" if drift else "drift"}
     for rule in ruleset.rules:
-        if rule.scope in ("inventory", "audit") or (rule.scope == "drift" and not drift):
+        if rule.scope in skipped:
             continue
         for pair in [solo] if rule.scope in ("target", "status") else pairs:
             for hit in _run(rule, pair, unverified, matched_paths):

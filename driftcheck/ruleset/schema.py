@@ -14,7 +14,7 @@ CHANGE_KINDS = ("added", "removed", "changed")
 # drift job only; inventory: a resource found on one side only (in state but not live, live but not in state);
 # audit: peer-group and environment parity, built by driftcheck/jobs/parity.py from the rule's texts; status: the
 # failure the platform states in the target's status, matched by `status_match` (named groups become `item.*`).
-SCOPES = ("pair", "target", "status", "drift", "inventory", "audit")
+SCOPES = ("pair", "target", "status", "across", "drift", "inventory", "audit")
 _RULE_KEYS = {
     "id",
     "title",
