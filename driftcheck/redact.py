@@ -167,10 +167,15 @@ def is_flag_value(value: str) -> bool:
     return value.lower() in FLAG_WORDS
 
 
+# An absolute path to a file (GOOGLE_APPLICATION_CREDENTIALS=/secrets/sa/key.json): where a credential is, not one.
+# Two segments at least and a file extension, so a base64 string that happens to start with "/" is not taken for one.
+_FILE_PATH = re.compile(r"(?:/[A-Za-z0-9_.@-]{1,64}){2,}\.[A-Za-z0-9]{2,5}")
+
+
 def is_readable_value(name: str, value: str) -> bool:
-    """A value no credential can be, whatever its key: a flag word, or a whole number under a name that counts
-    (MAX_TOKENS=4096; DB_PASSWORD=123456 stays masked)."""
-    if is_flag_value(value):
+    """A value no credential can be, whatever its key: a flag word, a file path, or a whole number under a name
+    that counts (MAX_TOKENS=4096; DB_PASSWORD=123456 stays masked)."""
+    if is_flag_value(value) or _FILE_PATH.fullmatch(value):
         return True
     return value.isdigit() and any(w.upper() in QUANTITY_WORDS for w in _WORD.findall(name))
 

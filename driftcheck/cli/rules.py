@@ -56,7 +56,7 @@ _SCOPE_WORDS = {"pair": "target and each baseline", "across": "target and each o
 @rules_app.command("list", cls=Command, help=help_text(RULES_LIST_HELP))
 def rules_list(rules: RulesOption = None) -> None:
     for rule in load_ruleset(rules).rules:
-        typer.echo(f"{rule.id:32} {rule.severity:9} {rule.scope:8} {rule.title}")
+        typer.echo(f"{rule.id:32} {rule.severity:9} {rule.scope:9} {rule.title}")
 
 
 @rules_app.command("show", cls=Command, help=help_text(RULES_SHOW_HELP))

@@ -151,12 +151,7 @@ def add_cloudsql_instances(args: Args, ref: ServiceRef) -> Parts | None:
     if not new:
         return None
     every, flags = (*ref.cloudsql_instances, *new), tuple(Flag("--add-cloudsql-instances", n, multi=True) for n in new)
-    if ref.v1:
-        path = (Block("template"), Block("metadata"), Block("annotations", is_map=True))
-        return Parts(flags, (Setting(path, literal("run.googleapis.com/cloudsql-instances"), every, joined=","),))
-    volume = (Block("template"), Block("volumes", (("name", literal("cloudsql")),)), Block("cloud_sql_instance"))
-    mount = (*_container(ref, INGRESS_KEY), Block("volume_mounts", (("name", literal("cloudsql")),)))
-    return Parts(flags, (Setting(volume, "instances", every), Setting(mount, "mount_path", literal("/cloudsql"))))
+    return Parts(flags, _instances_settings(every, ref))
 
 
 @on_service
@@ -177,6 +172,30 @@ def remove_cloudsql_instances(args: Args, ref: ServiceRef) -> Parts | None:
         return Parts(flags, (Setting(path, literal("run.googleapis.com/cloudsql-instances"), kept, joined=","),))
     volume = (Block("template"), Block("volumes", (("name", literal("cloudsql")),)), Block("cloud_sql_instance"))
     return Parts(flags, (Setting(volume, "instances", kept),))
+
+
+@on_service
+def set_cloudsql_instances(args: Args, ref: ServiceRef) -> Parts | None:
+    """--set-cloudsql-instances replaces the whole list: the one way to drop a malformed name, which
+    --remove-cloudsql-instances would first rewrite (gcloud reads a plain name as PROJECT:REGION:NAME). Every name
+    given must be a connection name, and the list must change something."""
+    given = args["instances"]
+    names = given.split(",") if isinstance(given, str) else given if isinstance(given, list) else []
+    every = tuple(dict.fromkeys(str(n).strip() for n in names))
+    if not every or not all(_CONNECTION_NAME.fullmatch(n) for n in every) or set(every) == set(ref.cloudsql_instances):
+        return None
+    return Parts((Flag("--set-cloudsql-instances", ",".join(every)),), _instances_settings(every, ref))
+
+
+def _instances_settings(every: tuple[str, ...], ref: ServiceRef) -> tuple[Setting, ...]:
+    """The whole list of attached instances, as Terraform declares it: an annotation (v1), or the Cloud SQL volume
+    and its mount (v2)."""
+    if ref.v1:
+        path = (Block("template"), Block("metadata"), Block("annotations", is_map=True))
+        return (Setting(path, literal("run.googleapis.com/cloudsql-instances"), every, joined=","),)
+    volume = (Block("template"), Block("volumes", (("name", literal("cloudsql")),)), Block("cloud_sql_instance"))
+    mount = (*_container(ref, INGRESS_KEY), Block("volume_mounts", (("name", literal("cloudsql")),)))
+    return (Setting(volume, "instances", every), Setting(mount, "mount_path", literal("/cloudsql")))
 
 
 def _vpc(ref: ServiceRef, attr: str, value: str, annotation: str) -> Setting:
@@ -300,6 +319,39 @@ def set_cpu_throttling(args: Args, ref: ServiceRef) -> Parts | None:
     return Parts((flag,), (Setting(path, "cpu_idle", str(throttled).lower()),))
 
 
+@on_service
+def set_timeout(args: Args, ref: ServiceRef) -> Parts | None:
+    """The request timeout in seconds: v1 Terraform's `timeout_seconds`, v2's duration string."""
+    seconds = number(args["seconds"], 1, 3600)
+    if seconds is None:
+        return None
+    if ref.v1:
+        return Parts((Flag("--timeout", str(seconds)),), (Setting(_template(ref), "timeout_seconds", str(seconds)),))
+    return Parts((Flag("--timeout", str(seconds)),), (Setting(_template(ref), "timeout", literal(f"{seconds}s")),))
+
+
+@on_service
+def set_concurrency(args: Args, ref: ServiceRef) -> Parts | None:
+    count = number(args["count"], 1, 1000)
+    if count is None:
+        return None
+    attr = "container_concurrency" if ref.v1 else "max_instance_request_concurrency"
+    return Parts((Flag("--concurrency", str(count)),), (Setting(_template(ref), attr, str(count)),))
+
+
+@on_service
+def set_http2(args: Args, ref: ServiceRef) -> Parts | None:
+    """End-to-end HTTP/2: the serving port named h2c, or http1. The port is restated: the block is written whole."""
+    enabled = {True: True, False: False, "true": True, "false": False}.get(args["enabled"])
+    if enabled is None:
+        return None
+    key, current = _key(args), ref.container(_key(args))
+    ports = (*_container(ref, key), Block("ports"))
+    settings = [Setting(ports, "name", literal("h2c" if enabled else "http1"))]
+    settings += [Setting(ports, "container_port", str(current.port), keep=True)] if current and current.port else []
+    return Parts((Flag("--use-http2" if enabled else "--no-use-http2", None, key),), tuple(settings))
+
+
 def _scaling(bound: str) -> Build:
     @on_service
     def build(args: Args, ref: ServiceRef) -> Parts | None:
@@ -341,6 +393,9 @@ SERVICE_ACTIONS: dict[str, Action] = {
         "--remove-cloudsql-instances",
         "volumes.cloud_sql_instance",
     ),
+    "set-cloudsql-instances": _service(
+        (Arg("instances", True),), set_cloudsql_instances, "--set-cloudsql-instances", "volumes.cloud_sql_instance"
+    ),
     "set-vpc-connector": _service(
         (Arg("connector", True),), set_vpc_connector, "--vpc-connector", "vpc_access.connector"
     ),
@@ -364,6 +419,11 @@ SERVICE_ACTIONS: dict[str, Action] = {
     "set-cpu-throttling": _service(
         (Arg("throttled", True), _CONTAINER), set_cpu_throttling, "--[no-]cpu-throttling", "resources.cpu_idle"
     ),
+    "set-timeout": _service((Arg("seconds", True),), set_timeout, "--timeout", "template.timeout"),
+    "set-concurrency": _service(
+        (Arg("count", True),), set_concurrency, "--concurrency", "template.max_instance_request_concurrency"
+    ),
+    "set-http2": _service((Arg("enabled", True), _CONTAINER), set_http2, "--[no-]use-http2", "ports.name = h2c"),
     "set-min-instances": _service(
         (Arg("count", True),), _scaling("min"), "--min-instances", "scaling.min_instance_count"
     ),

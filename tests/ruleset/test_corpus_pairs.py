@@ -113,3 +113,22 @@ def test_unrelated_pair_is_said_to_be_no_real_peer(target: str, baseline: str, r
     assert any("share little" in note for note in report["notes"]), report["notes"]
     assert report["peer_likeness"] and max(report["peer_likeness"].values()) < 0.35
     assert not [f["rule"] for f in report["findings"] if f["severity"] in SERIOUS]
+
+
+# Runtime settings (timeout, scaling, concurrency, CPU allocation, protocol) legitimately differ between the files of
+# one service (an export and its deploy file, test and prod): none of these rules may fire on them, at any severity.
+RUNTIME_RULES = {
+    "request-timeout-lower",
+    "cpu-throttling-mismatch",
+    "max-instances-lower",
+    "min-instances-lower",
+    "concurrency-mismatch",
+    "http2-mismatch",
+}
+
+
+@pytest.mark.parametrize(("target", "baseline"), SAME_PAIRS, ids=_ids(SAME_PAIRS))
+def test_same_service_pair_raises_no_runtime_setting_finding(target: str, baseline: str, ruleset: Any) -> None:
+    assert {rule.id for rule in ruleset.rules} >= RUNTIME_RULES  # all loaded: none is silent by absence
+    report = _report(target, baseline, ruleset)
+    assert not [(f["rule"], f["explanation"]) for f in report["findings"] if f["rule"] in RUNTIME_RULES]

@@ -44,6 +44,12 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "env-var-missing": ("scheduler sets REDIS_URL", "worker does not set it"),
     "startup-probe-mismatch": ("http /healthz", "about 15 s", "the default"),
     "execution-environment-mismatch": ("transcoder runs in the first generation", "thumbnailer in the second"),
+    "request-timeout-lower": ("exports-v2 ends a request after 60 s", "exports after 900 s (15 min)", "504"),
+    "cpu-throttling-mismatch": ("notifier-green", "only while it handles a request", "notifier-blue's always"),
+    "max-instances-lower": ("checkout-green runs at most 4 instances", "checkout-blue runs up to 40", "429"),
+    "min-instances-lower": ("search-v2 keeps no instance warm", "search keeps 3 instances warm"),
+    "concurrency-mismatch": ("ocr-v3 sends up to 80 concurrent requests", "ocr-v2 at most 4"),
+    "http2-mismatch": ("quotes's container quotes-1 gets requests as HTTP/1", "quotes-batch's as end-to-end HTTP/2"),
     "env-secret-replaced": (
         "DB_PASSWORD (secret payments-db-password)",
         "STRIPE_API_KEY (secret stripe-api-key)",
@@ -54,6 +60,16 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "PRICING_RULES (secret pricing-rules)",  # a reference value, sm://pricing-rules/7
         "pricing sets them to empty or literal values",
     ),
+    "gen2-required": (
+        "catalog-sync runs in the first-generation execution environment",
+        "Cloud Storage volume catalog (netra-staging-catalog)",
+        "network file systems need the second generation",
+    ),
+    "cloudsql-instance-name-malformed": (
+        '"receipts-pg" (only the instance name; meant: netra-staging:us-central1:receipts-pg)',
+        "PROJECT:REGION:INSTANCE",
+    ),
+    "port-env-mismatch": ("container port 8080", "its env sets SERVER_PORT=8081", "the startup probe fails"),
 }
 # Confirmations: a status message or a cross-resource fact that backs the finding and ranks it higher.
 CONFIRMED: dict[str, str] = {
