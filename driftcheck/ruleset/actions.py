@@ -210,7 +210,9 @@ def set_vpc_connector(args: Args, ref: ServiceRef) -> Parts | None:
     if connector is None:
         return None
     setting = _vpc(ref, "connector", connector, "run.googleapis.com/vpc-access-connector")
-    return Parts((Flag("--vpc-connector", connector),), (setting,))
+    # a service on Direct VPC egress takes a connector only once its network is cleared: one path at a time
+    clear = (Flag("--clear-network"),) if args.get("instead_of_direct") is True else ()
+    return Parts((Flag("--vpc-connector", connector), *clear), (setting,))
 
 
 @on_service
@@ -220,6 +222,7 @@ def set_network(args: Args, ref: ServiceRef) -> Parts | None:
     if network is None:
         return None
     flags = (Flag("--network", network), *((Flag("--subnet", subnet),) if subnet else ()))
+    flags += (Flag("--clear-vpc-connector"),) if args.get("instead_of_connector") is True else ()
     if ref.v1:
         interface = {"network": network, **({"subnetwork": subnet} if subnet else {})}
         return Parts(flags, (_annotation("run.googleapis.com/network-interfaces", json.dumps([interface])),))
@@ -397,10 +400,13 @@ SERVICE_ACTIONS: dict[str, Action] = {
         (Arg("instances", True),), set_cloudsql_instances, "--set-cloudsql-instances", "volumes.cloud_sql_instance"
     ),
     "set-vpc-connector": _service(
-        (Arg("connector", True),), set_vpc_connector, "--vpc-connector", "vpc_access.connector"
+        (Arg("connector", True), Arg("instead_of_direct")), set_vpc_connector, "--vpc-connector", "vpc_access.connector"
     ),
     "set-network": _service(
-        (Arg("network", True), Arg("subnet")), set_network, "--network --subnet", "vpc_access.network_interfaces"
+        (Arg("network", True), Arg("subnet"), Arg("instead_of_connector")),
+        set_network,
+        "--network --subnet",
+        "vpc_access.network_interfaces",
     ),
     "set-vpc-egress": _service((Arg("egress", True),), set_vpc_egress, "--vpc-egress", "vpc_access.egress"),
     "set-ingress": _service((Arg("ingress", True),), set_ingress, "--ingress (not none)", "ingress"),

@@ -124,6 +124,7 @@ RUNTIME_RULES = {
     "min-instances-lower",
     "concurrency-mismatch",
     "http2-mismatch",
+    "vpc-path-kind-mismatch",
 }
 
 

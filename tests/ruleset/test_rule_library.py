@@ -43,6 +43,11 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "resource-limits-lower": ("256 MiB", "1024 MiB"),
     "env-var-missing": ("scheduler sets REDIS_URL", "worker does not set it"),
     "startup-probe-mismatch": ("http /healthz", "about 15 s", "the default"),
+    "vpc-path-kind-mismatch": (
+        "ledger-v2 reaches the VPC through Direct VPC egress on network legacy-vpc",
+        "ledger through connector on network staging-vpc",
+        "ledger-v2 reaches Cloud SQL orders-pg (10.20.0.9) by a private address",
+    ),
     "execution-environment-mismatch": ("transcoder runs in the first generation", "thumbnailer in the second"),
     "request-timeout-lower": ("exports-v2 ends a request after 60 s", "exports after 900 s (15 min)", "504"),
     "cpu-throttling-mismatch": ("notifier-green", "only while it handles a request", "notifier-blue's always"),
