@@ -108,7 +108,7 @@ def render(result: Result, *, color: bool = False, width: int = 120) -> str:
     if not doc["findings"]:
         console.print(Text("No finding."))
     for number, finding in enumerate(doc["findings"], 1):
-        _print_finding(console, number, finding)
+        _print_finding(console, number, finding, peerless=not doc["baselines"])
     if doc["unverified"]:
         console.print(Text("Could not verify", style="bold yellow"))
         for u in doc["unverified"]:
@@ -146,22 +146,22 @@ def _status(status: dict[str, Any], target: str) -> Panel:
     return Panel(Group(*lines), title=title, title_align="left")
 
 
-def _print_finding(console: Console, number: int, finding: dict[str, Any]) -> None:
+def _print_finding(console: Console, number: int, finding: dict[str, Any], peerless: bool) -> None:
     """The why in a panel; the fix below it, never wrapped, so a command copies from the terminal as one line."""
-    console.print(_finding(number, finding))
+    console.print(_finding(number, finding, peerless))
     for kind, command in finding["remediation"].items():
         console.print(Text.assemble(("  fix", "bold"), f" ({kind}): ", command), soft_wrap=True)
     console.print(Text(f"  docs: {finding['docs']} · rule: {finding['rule']}", style="dim"), soft_wrap=True)
 
 
-def _finding(number: int, finding: dict[str, Any]) -> Panel:
+def _finding(number: int, finding: dict[str, Any], peerless: bool) -> Panel:
     parts: list[Any] = [Text(finding["explanation"])]
     for confirmation in finding["confirmations"]:
         parts.append(Text(f"✓ {confirmation}", style="green"))
     if finding["peers"]:
         parts.append(Text(f"peers: {finding['peers']}", style="dim"))
     if finding["evidence"]:
-        parts.append(_evidence(finding["evidence"]))
+        parts.append(_evidence(finding["evidence"], peerless))
     style = SEVERITY_STYLE[finding["severity"]]
     # The rule id is printed under the panel: a long title cut at 80 columns would take it along.
     subject = f"{finding['subject']}: " if finding["subject"] else ""
@@ -171,14 +171,17 @@ def _finding(number: int, finding: dict[str, Any]) -> Panel:
     return Panel(Group(*parts), title=title, title_align="left")
 
 
-def _evidence(evidence: list[dict[str, Any]]) -> Table:
+def _evidence(evidence: list[dict[str, Any]], peerless: bool) -> Table:
+    """What, baseline, target, source; with no peer compared, no baseline column (it would be all dashes)."""
+    peerless = peerless and all(e["baseline"] is None for e in evidence)  # an audit's parity rows have a majority
     table = Table(show_edge=False, expand=True)
     # A source names a file and a field, the longest cell of a row: it gets the most room.
-    for column, ratio in (("what", 3), ("baseline", 3), ("target", 3), ("source", 4)):
+    columns = (("what", 3), *(() if peerless else (("baseline", 3),)), ("target", 3), ("source", 4))
+    for column, ratio in columns:
         table.add_column(column, overflow="fold", ratio=ratio)
     for e in evidence:
-        cells = (display_path(e["path"]), display(e["baseline"]), display(e["target"]), _source(e["source"]))
-        table.add_row(*map(_Cell, cells))
+        sides = (display(e["target"]),) if peerless else (display(e["baseline"]), display(e["target"]))
+        table.add_row(*map(_Cell, (display_path(e["path"]), *sides, _source(e["source"]))))
     return table
 
 

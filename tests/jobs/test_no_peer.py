@@ -49,6 +49,8 @@ def test_check_says_no_peer_in_the_table_too() -> None:
     assert run.code == 1
     assert "no peer was compared" in run.stdout
     assert "private IP" in run.stdout
+    header = next(line for line in run.stdout.splitlines() if " what " in line)
+    assert "target" in header and "baseline" not in header  # no column of dashes for a peer there is not
 
 
 def test_a_healthy_service_alone_has_nothing_serious() -> None:
