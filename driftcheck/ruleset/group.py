@@ -42,13 +42,16 @@ def merged(findings: list[Finding], explanation: str) -> Finding:
 
 
 def fold_explained(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
-    """Each finding whose rule is `explained_by` a rule with a finding here becomes that finding's corroboration."""
+    """Each finding whose rule is `explained_by` a rule with a finding here becomes that finding's corroboration;
+    a status finding also folds into any configuration finding that quotes the same status (it claims to explain
+    it), listed in `explained_by` or not, so a new configuration rule needs no entry in the status rules."""
     kept: list[Finding | None] = list(findings)
     for index, finding in enumerate(kept):
         rule = rules.get(finding.rule) if finding is not None else None
-        if finding is None or rule is None or not rule.explained_by:
+        if finding is None or rule is None or not (rule.explained_by or rule.scope == "status"):
             continue
-        host = _explaining(finding, rule, [(i, f) for i, f in enumerate(kept) if f is not None and i != index])
+        others = [(i, f) for i, f in enumerate(kept) if f is not None and i != index]
+        host = _explaining(finding, rule, others, rules)
         explaining = kept[host] if host is not None else None
         if host is not None and explaining is not None:
             kept[host] = _absorb(explaining, finding, rule)
@@ -56,16 +59,25 @@ def fold_explained(findings: list[Finding], rules: dict[str, Rule]) -> list[Find
     return [f for f in kept if f is not None]
 
 
-def _explaining(finding: Finding, rule: Rule, others: list[tuple[int, Finding]]) -> int | None:
-    """The index of the finding that explains this one best: the most severe, then the first `explained_by` names."""
+def _explaining(finding: Finding, rule: Rule, others: list[tuple[int, Finding]], rules: dict[str, Rule]) -> int | None:
+    """The index of the finding that explains this one best: the most severe, then the first `explained_by` names,
+    then a configuration finding quoting the status."""
+    order = {name: position for position, name in enumerate(rule.explained_by)}
     candidates = [
-        (SEVERITIES.index(f.severity), rule.explained_by.index(f.rule), i)
+        (SEVERITIES.index(f.severity), order.get(f.rule, len(order)), i)
         for i, f in others
-        if f.rule in rule.explained_by
-        and f.subject == finding.subject
+        if f.subject == finding.subject
+        and (f.rule in order or (rule.scope == "status" and _quotes_the_status(f, rules)))
         and (rule.scope != "status" or f.status_quote)  # the platform's words fold only into what quotes them
     ]
     return min(candidates)[2] if candidates else None
+
+
+def _quotes_the_status(finding: Finding, rules: dict[str, Rule]) -> bool:
+    """A configuration finding that quotes the stated failure: what it explains (a status rule's own finding
+    restates the status, it does not explain it)."""
+    own = rules.get(finding.rule)
+    return bool(finding.status_quote) and own is not None and own.scope != "status"
 
 
 def _absorb(host: Finding, folded: Finding, rule: Rule) -> Finding:

@@ -73,3 +73,32 @@ def test_a_user_rule_groups_too(tmp_path: Path) -> None:
     assert finding["items"] == 3
     said = "FEATURE_CACHE_URL is set by a peer. REDIS_URL is set by a peer. SEARCH_URL is set by a peer."
     assert finding["explanation"] == said
+
+
+USER_RULE = """\
+id: my-start-check
+title: Our own start-up check
+severity: medium
+scope: target
+when: 'true'
+status_match: ["failed to start and listen on the port"]
+explanation: '{{ target.label }} fails our own start-up check.'
+docs: https://example.com/runbook
+"""
+
+
+def test_a_rule_quoting_the_stated_failure_explains_it_without_being_listed(tmp_path: Path) -> None:
+    """A configuration rule the status rules do not name (a user's) still takes the platform's words in."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "my-start-check.yaml").write_text(USER_RULE)
+    folder = shutil.copytree(INCIDENT.parent / "incident-single", tmp_path / "single")
+    api = yaml.safe_load((folder / "api.yaml").read_text())  # given its VPC path: no built-in cause is left
+    api["spec"]["template"]["metadata"]["annotations"]["run.googleapis.com/vpc-access-connector"] = "staging-connector"
+    (folder / "api.yaml").write_text(yaml.safe_dump(api))
+    run = run_cli("check", "api", "--from", folder, "--rules", rules, "--format", "json")
+    by_rule = {f["rule"]: f for f in run.json()["findings"]}
+    assert "container-start-failed" not in by_rule and "revision-failed" not in by_rule
+    mine = by_rule["my-start-check"]
+    assert {"container-start-failed", "revision-failed"} <= set(mine["corroborated_by"])
+    assert mine["severity"] == "critical"  # as severe as the failure it explains
