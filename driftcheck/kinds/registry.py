@@ -25,7 +25,11 @@ from driftcheck.model import Inventory, Service, Unknown
 
 
 class EvidenceReader(Protocol):
-    """One shape of evidence file (a module is one): what it is called, whether a document is one, how it loads."""
+    """One shape of evidence file (a module is one): what it is called, whether a document is one, how it loads.
+
+    A reader may also declare `NAMED_BY`, a file-name ending (".project-iam.json"): a document whose content carries
+    no resource name (an IAM policy) then goes to the reader its file name names, before the others are tried, and
+    never to it otherwise (sources/evidence.py)."""
 
     KIND: str
 
@@ -103,13 +107,13 @@ def unregister(name: str) -> None:
 def kinds() -> tuple[Kind, ...]:
     """Every kind, built-in ones first, in the order evidence detection tries them (shapes do not overlap, but the
     order is the order of "expected one of" in errors)."""
-    from driftcheck.kinds import cloudsql, connector, secret, service  # noqa: F401  (each registers itself)
+    from driftcheck.kinds import cloudsql, connector, project_iam, secret, service  # noqa: F401  (each registers itself)
 
     built_in = [_REGISTERED[name] for name in _BUILT_IN]
     return (*built_in, *(kind for kind in _REGISTERED.values() if kind.name not in _BUILT_IN))
 
 
-_BUILT_IN = ("service", "sql_instance", "connector", "secret")
+_BUILT_IN = ("service", "sql_instance", "connector", "secret", "project_iam_policy")
 
 
 def kind_named(name: str) -> Kind:

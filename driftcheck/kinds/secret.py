@@ -72,7 +72,7 @@ def _load_policy(doc: Document, inventory: Inventory) -> None:
     if not name.endswith(IAM_SUFFIX):
         raise InputError(
             "an IAM policy carries no secret name; save `gcloud secrets get-iam-policy SECRET --format=json` "
-            f"as SECRET{IAM_SUFFIX}",
+            f"as SECRET{IAM_SUFFIX} (a project's, from `gcloud projects get-iam-policy`, as PROJECT.project-iam.json)",
             file=doc.label,
         )
     bindings: dict[str, tuple[str, ...]] = {}

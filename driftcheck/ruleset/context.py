@@ -9,7 +9,8 @@ resource}`), `sql_known_in_use[]` (the instances in the evidence that it attache
 env, as their metadata), `sql_in_use[]` (every instance it uses: the attached ones, plus those its env reaches by IP,
 as `sql_attached[]` entries), `sql_in_evidence` (the connection name of every instance the evidence holds, what
 a malformed name can be matched against), `connector`, `env[]` (`{container, name, value}`), `env_values`,
-`cloudsql_mentioned` (connection names in env). `member` is the service account as an IAM member.
+`cloudsql_mentioned` (connection names in env), `project_grants` (the roles its account holds in its project's IAM
+policy, unknown without that policy). `member` is the service account as an IAM member.
 `secrets[].via` is `env` (a secretKeyRef), `env-value` (a value the app resolves itself: `sm://S`,
 `projects/P/secrets/S/versions/V`) or `volume`; env ones name their `container`. Traits (ruleset/traits.py), so a
 rule can tell an ordinary difference between applications or environments from a cause: `images` (container ->
@@ -30,6 +31,7 @@ import re
 from typing import Annotated, Any, Literal, TypedDict
 from urllib.parse import urlsplit
 
+from driftcheck.kinds.project_iam import PROJECT_IAM, ProjectIamPolicy
 from driftcheck.kinds.registry import Kind, with_snapshot
 from driftcheck.model import (
     Connector,
@@ -100,6 +102,16 @@ class EnvSetting(TypedDict):
     value: str
 
 
+class ProjectGrants(TypedDict):
+    """The roles the service account holds in the IAM policy of the service's own project."""
+
+    project: str
+    roles: list[str]  # granted without a condition
+    conditional_roles: list[str]  # granted under a condition: they hold only when it does
+    complete: bool  # False: only some of the policy is known (Terraform member/binding resources), absence proves none
+    source: str | None  # where the policy was read
+
+
 class ResourceUse(TypedDict):
     key: str  # the resource as the service names it
     resource: Any  # the resource as its kind's model has it; unknown when the evidence does not hold it
@@ -126,6 +138,7 @@ class Refs(TypedDict):
     sql_in_evidence: list[str]  # the connection names of every Cloud SQL instance the evidence holds
     resources: dict[str, list[ResourceUse]]  # kind name -> each resource of the kind it references (kinds/)
     own_hosts: list[str]  # the hosts it is called at: its run.app URLs (status, the urls annotation)
+    project_grants: ProjectGrants | Unknown  # its account's roles at project level; unknown without the policy
 
 
 class ServiceAdded(TypedDict):
@@ -218,6 +231,26 @@ def _refs(service: Service, inventory: Inventory, env_values: list[str]) -> Refs
         "sql_in_evidence": sorted(inventory.sql_instances),
         "resources": {kind.name: _resource_uses(kind, service, inventory) for kind in with_snapshot()},
         "own_hosts": _own_hosts(service),
+        "project_grants": _project_grants(service, inventory),
+    }
+
+
+def _project_grants(service: Service, inventory: Inventory) -> ProjectGrants | Unknown:
+    """What the service account holds in its project's policy, when the evidence holds the policy."""
+    if isinstance(service.project, Unknown) or isinstance(service.service_account, Unknown):
+        return Unknown("the service's project or account is not known")
+    project = inventory.project_aliases.get(service.project, service.project)  # a v1 service names a number
+    policy: ProjectIamPolicy | None = inventory.of(PROJECT_IAM.name).get(project)
+    if policy is None:
+        error = inventory.errors.get(f"{PROJECT_IAM.snapshot_key}:{project}")
+        return Unknown(error or f"the IAM policy of project {project} is not in the evidence")
+    member = f"serviceAccount:{service.service_account}"
+    return {
+        "project": policy.project,
+        "roles": policy.roles_of(member),
+        "conditional_roles": policy.conditional_roles_of(member),
+        "complete": policy.complete,
+        "source": policy.provenance.get("bindings"),
     }
 
 

@@ -44,12 +44,20 @@ def load_document(document: Document, inventory: Inventory) -> None:
     _refuse_unsupported(document.data, document.label)
     for data in resources(document.data, document.label, _is_known):
         _refuse_unsupported(data, document.label)
-        kind = next((k for k in readers() if k.matches(data)), None)
+        kind = reader_for(data, document.path.name)
         if kind not in _SCREENS_ITS_OWN:
             _refuse_template(data, document.label)
         if kind is None:
             raise InputError(_unknown_kind_message(data), file=document.label)
         _load(kind, dataclasses.replace(document, data=data), inventory)
+
+
+def reader_for(data: Any, file_name: str) -> EvidenceReader | None:
+    """The reader the file name names (`NAMED_BY`), when its content fits; else the first that matches and names
+    no file ending of its own."""
+    fitting = [k for k in readers() if k.matches(data)]
+    named = [k for k in fitting if (ending := getattr(k, "NAMED_BY", None)) and file_name.endswith(ending)]
+    return next(iter(named), None) or next((k for k in fitting if not getattr(k, "NAMED_BY", None)), None)
 
 
 def _is_known(data: Any) -> bool:
@@ -106,7 +114,8 @@ def resolve_service(service: Service, aliases: dict[str, str]) -> Service:
     if isinstance(vpc.connector, str) and vpc.connector:  # a plan's connector may be Unknown until apply
         vpc = dataclasses.replace(vpc, connector=resolve_path(vpc.connector, aliases))
     containers = {
-        key: c if isinstance(c.env, Unknown)  # an unresolved env stays unknown, never an empty map
+        key: c
+        if isinstance(c.env, Unknown)  # an unresolved env stays unknown, never an empty map
         else dataclasses.replace(c, env={n: _resolve_env(v, project, aliases) for n, v in c.env.items()})
         for key, c in service.containers.items()
     }

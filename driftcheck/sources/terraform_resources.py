@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from driftcheck.errors import InputError
-from driftcheck.kinds import cloudsql
+from driftcheck.kinds import cloudsql, project_iam
 from driftcheck.kinds import connector as connector_kind
 from driftcheck.kinds import secret as secret_kind
 from driftcheck.kinds.service import cloudrun_v2, common, knative
@@ -303,11 +303,64 @@ def _granted(instance: Instance, label: str) -> list[tuple[str, list[str]]]:
         return [(str(attrs.get("role")), [str(attrs.get("member"))])]
     if instance.type.endswith("_binding"):
         return [(str(attrs.get("role")), [str(m) for m in attrs.get("members") or ()])]
+    policy = _policy_data(instance, label)
+    return [(str(b.get("role")), [str(m) for m in b.get("members") or ()]) for b in policy.get("bindings") or ()]
+
+
+def _policy_data(instance: Instance, label: str) -> dict[str, Any]:
     try:
-        policy = json.loads(attrs.get("policy_data") or "{}")
+        policy = json.loads(instance.attributes.get("policy_data") or "{}")
     except json.JSONDecodeError:
         raise InputError("policy_data is not JSON", file=label, where=f"{instance.address}.policy_data") from None
-    return [(str(b.get("role")), [str(m) for m in b.get("members") or ()]) for b in policy.get("bindings") or ()]
+    if not isinstance(policy, dict):
+        raise InputError("policy_data is not a JSON object", file=label, where=f"{instance.address}.policy_data")
+    return policy
+
+
+# --- Project IAM ------------------------------------------------------------------------------------------------
+
+
+def _project_iam(instance: Instance, inventory: Inventory, label: str) -> None:
+    """_member and _binding add to what is known of the project's policy (the rest of it is not in state); _policy
+    is the whole of it. A grant under a `condition` block is kept apart: it holds only when its condition does."""
+    attrs = instance.attributes
+    project = str(attrs.get("project") or "")
+    if not project:
+        raise InputError("no project attribute", file=label, where=f"{instance.address}.project")
+    policies = inventory.of(project_iam.PROJECT_IAM.name)
+    existing = policies.get(project) or project_iam.ProjectIamPolicy(project, label, complete=False)
+    plain, conditional = _project_grants(instance, label)
+    at = f"{label}:{instance.address}.{_PROJECT_IAM_FIELD[instance.type]}"
+    policies[project] = dataclasses.replace(
+        existing,
+        bindings=project_iam.with_grants(existing.bindings, plain),
+        conditional=project_iam.with_grants(existing.conditional, conditional),
+        complete=existing.complete or instance.type == "google_project_iam_policy",
+        provenance={**existing.provenance, "bindings": at},
+    )
+
+
+Granted = list[tuple[str, list[str]]]
+
+
+def _project_grants(instance: Instance, label: str) -> tuple[Granted, Granted]:
+    """(plain grants, conditional grants) of one project IAM resource."""
+    if instance.type == "google_project_iam_policy":
+        policy = project_iam.parse_policy(instance.address, _policy_data(instance, label), label)
+        return list(map(_listed, policy.bindings.items())), list(map(_listed, policy.conditional.items()))
+    grants = _granted(instance, label)
+    return ([], grants) if first(instance.attributes.get("condition")) else (grants, [])
+
+
+def _listed(grant: tuple[str, tuple[str, ...]]) -> tuple[str, list[str]]:
+    return grant[0], list(grant[1])
+
+
+_PROJECT_IAM_FIELD = {
+    "google_project_iam_member": "member",
+    "google_project_iam_binding": "members",
+    "google_project_iam_policy": "policy_data",
+}
 
 
 # --- Cloud SQL, VPC Access --------------------------------------------------------------------------------------
@@ -376,5 +429,6 @@ _LOADERS: dict[str, Callable[[Instance, Inventory, str], None]] = {
     **{kind: _secret_iam for kind in _IAM_FIELD},
     "google_sql_database_instance": _sql_instance,
     "google_vpc_access_connector": _connector,
+    **{kind: _project_iam for kind in _PROJECT_IAM_FIELD},
 }
 MODELLED = frozenset(_LOADERS)

@@ -36,6 +36,7 @@ RUN_REVISIONS = "google.cloud.run.v2.Revisions"
 SECRET_MANAGER = "google.cloud.secretmanager.v1.SecretManagerService"
 SQL_INSTANCES = "google.cloud.sql.v1.SqlInstancesService"
 VPC_ACCESS = "google.cloud.vpcaccess.v1.VpcAccessService"
+PROJECTS = "google.cloud.resourcemanager.v3.Projects"
 
 # The IAM permission each method needs: an injected PERMISSION_DENIED names it, as the real API does.
 PERMISSIONS = {
@@ -53,6 +54,8 @@ PERMISSIONS = {
     "GetConnector": "vpcaccess.connectors.get",
     "ListConnectors": "vpcaccess.connectors.list",
 }
+# Two services share the short name GetIamPolicy: an injected denial of the full name names the project's permission.
+FULL_PERMISSIONS = {f"{PROJECTS}/GetIamPolicy": "resourcemanager.projects.getIamPolicy"}
 _EMPTY_POLICY_ETAG = base64.b64decode("ACAB")  # what Secret Manager returns for a secret with no bindings
 _PAGE_TOKEN = re.compile(r"^page-(\d+)$")
 _PARENT = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)$")
@@ -255,7 +258,7 @@ class FakeGcpServer:
                 if fault is not None and fault.delay:
                     time.sleep(fault.delay)
                 if fault is not None and fault.code is not None:
-                    context.abort(fault.code, fault.message or _message(fault.code, method.name, name))
+                    context.abort(fault.code, fault.message or _message(fault.code, method.name, name, full))
                 try:
                     return method.handle(request)
                 except _Abort as abort:
@@ -346,6 +349,14 @@ class FakeGcpServer:
                 policy_pb2.Policy,
                 lambda r: r.resource,
                 w._get_iam_policy,
+            ),
+            _Method(
+                PROJECTS,
+                "GetIamPolicy",
+                iam_policy_pb2.GetIamPolicyRequest,
+                policy_pb2.Policy,
+                lambda r: r.resource,
+                w._get_project_iam_policy,
             ),
             _Method(
                 SQL_INSTANCES,
@@ -480,6 +491,12 @@ class FakeGcpServer:
         policy = self.world.iam_policies.get(secret.name.rsplit("/", 1)[-1])
         return policy if policy is not None else policy_pb2.Policy(etag=_EMPTY_POLICY_ETAG)
 
+    def _get_project_iam_policy(self, request: iam_policy_pb2.GetIamPolicyRequest) -> policy_pb2.Policy:
+        """A project the world holds no policy for has one with no bindings (the real API denies an unknown one)."""
+        match = _matched(_PROJECT, request.resource, "resource")
+        policy = self.world.project_iam_policies.get(self.world.project_id(match["project"]))
+        return policy if policy is not None else policy_pb2.Policy(version=1, etag=_EMPTY_POLICY_ETAG)
+
     # Cloud SQL
     def _sql_get(self, request: sqladmin_v1.SqlInstancesGetRequest) -> sqladmin_v1.DatabaseInstance:
         if not request.project or not request.instance:
@@ -565,9 +582,10 @@ def _state_filter(expression: str, version: secretmanager_v1.SecretVersion) -> b
     return (version.state.name == match[2]) != bool(match[1])
 
 
-def _message(code: grpc.StatusCode, method: str, name: str) -> str:
+def _message(code: grpc.StatusCode, method: str, name: str, full: str = "") -> str:
     if code == grpc.StatusCode.PERMISSION_DENIED:
-        return f"Permission '{PERMISSIONS.get(method, method)}' denied on resource '{name}' (or it may not exist)."
+        permission = FULL_PERMISSIONS.get(full) or PERMISSIONS.get(method, method)
+        return f"Permission '{permission}' denied on resource '{name}' (or it may not exist)."
     if code == grpc.StatusCode.UNAVAILABLE:
         return "The service is currently unavailable."
     if code == grpc.StatusCode.RESOURCE_EXHAUSTED:

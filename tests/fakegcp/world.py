@@ -2,8 +2,8 @@
 
 Everything is held as the official client types (proto-plus messages; the IAM policy is a raw `policy_pb2.Policy`),
 so what the fake server returns is exactly what the real API would serialize. `World.from_folder` reads a folder of
-exported files and recognizes each by its content, never by its name (except `SECRET.iam.json`, whose content
-carries no secret name).
+exported files and recognizes each by its content, never by its name (except `SECRET.iam.json` and
+`PROJECT.project-iam.json`, whose content carries no resource name).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ CONNECTOR_NAME = re.compile(
     r"^projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/connectors/(?P<connector>[^/]+)$"
 )
 IAM_SUFFIX = ".iam.json"
+PROJECT_IAM_SUFFIX = ".project-iam.json"  # `gcloud projects get-iam-policy PROJECT --format=json`
 _URL_NUMBER = re.compile(r"^https://[^/]+-(?P<number>\d{6,})\.[a-z0-9-]+\.run\.app")
 _SQL_AGENT_NUMBER = re.compile(r"^p(?P<number>\d+)-")
 
@@ -73,6 +74,7 @@ class World:
     - secrets: secret id → secretmanager_v1.Secret (the project in a request is ignored: ids are unique here)
     - secret_versions: secret id → [secretmanager_v1.SecretVersion] (any order; listed newest first)
     - iam_policies: secret id → google.iam.v1 policy_pb2.Policy
+    - project_iam_policies: project id → policy_pb2.Policy (`PROJECT.project-iam.json`)
     - sql_instances: (project id, instance name) → sqladmin_v1.DatabaseInstance
     - connectors: full name `projects/P/locations/R/connectors/C` → vpcaccess_v1.Connector
     - project_numbers: project number → project id, so a request may name a project either way
@@ -83,6 +85,7 @@ class World:
     secrets: dict[str, secretmanager_v1.Secret] = field(default_factory=dict)
     secret_versions: dict[str, list[secretmanager_v1.SecretVersion]] = field(default_factory=dict)
     iam_policies: dict[str, policy_pb2.Policy] = field(default_factory=dict)
+    project_iam_policies: dict[str, policy_pb2.Policy] = field(default_factory=dict)
     sql_instances: dict[tuple[str, str], sqladmin_v1.DatabaseInstance] = field(default_factory=dict)
     connectors: dict[str, vpcaccess_v1.Connector] = field(default_factory=dict)
     project_numbers: dict[str, str] = field(default_factory=dict)
@@ -141,6 +144,12 @@ class World:
         self.iam_policies[secret_id] = policy
         return policy
 
+    def set_project_iam_policy(self, project: str, policy: policy_pb2.Policy | dict[str, Any]) -> policy_pb2.Policy:
+        if isinstance(policy, dict):
+            policy = json_format.ParseDict(policy, policy_pb2.Policy(), ignore_unknown_fields=True)
+        self.project_iam_policies[project] = policy
+        return policy
+
     def add_sql_instance(self, instance: sqladmin_v1.DatabaseInstance) -> sqladmin_v1.DatabaseInstance:
         project = instance.project or instance.connection_name.split(":", 1)[0]
         if not project or not instance.name:
@@ -179,7 +188,8 @@ class World:
 
         Cloud Run v2 Service JSON (REST shape), Cloud Run v2 Revision JSON, `gcloud sql instances describe
         --format=json`, a VPC Access connector, `gcloud secrets describe --format=json`, `gcloud secrets versions
-        list --format=json` (a list) and `SECRET.iam.json` (an IAM policy). API list responses (`{"services": [...]}`)
+        list --format=json` (a list), `SECRET.iam.json` (a secret's IAM policy) and `PROJECT.project-iam.json` (a
+        project's). API list responses (`{"services": [...]}`)
         and plain lists of resources are unwrapped. Any other file raises WorldFileError naming it.
         Explicit revision files win over the revisions synthesized from their service.
         """
@@ -205,6 +215,8 @@ class World:
                     world.add_secret_versions(_json(secretmanager_v1.SecretVersion, v) for v in data)
                 elif kind == "versions_item":
                     world.add_secret_versions([_json(secretmanager_v1.SecretVersion, data)])
+                elif kind == "project_policy":
+                    world.set_project_iam_policy(file.name[: -len(PROJECT_IAM_SUFFIX)], data)
                 elif kind == "policy":
                     world.set_iam_policy(file.name[: -len(IAM_SUFFIX)], data)
         for service in services:  # after the revision files, so that explicit revisions win
@@ -305,6 +317,8 @@ def _kind(data: Any, file: Path | None) -> str | None:
     if VERSION_NAME.match(name):
         return "versions_item"
     is_policy = "etag" in data and set(data) <= {"bindings", "etag", "version", "auditConfigs"}
+    if is_policy and file is not None and file.name.endswith(PROJECT_IAM_SUFFIX):
+        return "project_policy"
     if is_policy and file is not None and file.name.endswith(IAM_SUFFIX):
         return "policy"
     return None

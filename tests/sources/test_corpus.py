@@ -32,7 +32,7 @@ class Outcome:
     @property
     def resources(self) -> int:
         inv = self.inventory
-        return 0 if inv is None else len(inv.services) + len(inv.secrets) + len(inv.sql_instances) + len(inv.connectors)
+        return 0 if inv is None else len(inv.services) + sum(len(found) for found in inv.resources.values())
 
 
 @cache

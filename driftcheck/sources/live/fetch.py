@@ -1,7 +1,8 @@
 """Fetch services and everything they reference, in at most three concurrent rounds of API calls.
 
 Round 1: the named services (or the region's list). Round 2: revisions, when asked for. Last round: every
-secret (versions, IAM policy), Cloud SQL instance and connector the services reference, all at once.
+secret (versions, IAM policy), Cloud SQL instance and connector the services reference, and their projects' IAM
+policies, all at once.
 A failed call is evidence, not an exception: the resource becomes unknown with the API's own words.
 """
 
@@ -27,7 +28,11 @@ from driftcheck.sources.live.clients import CALL_TIMEOUT_S, ApiClients, call_ret
 T = TypeVar("T")
 Progress = Callable[[str], None]
 
-SERVICE, SECRET, SQL, CONNECTOR = map(kind_named, ("service", "secret", "sql_instance", "connector"))
+SERVICE, SECRET, SQL, CONNECTOR, PROJECT_IAM = map(
+    kind_named, ("service", "secret", "sql_instance", "connector", "project_iam_policy")
+)
+# Policy version 3: a conditional grant comes back with its condition (an older version would hide it).
+_POLICY_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -176,6 +181,16 @@ class LiveFetcher:
             lambda: _rest(self.clients.connectors.get_connector(name=path, retry=call_retry(), timeout=CALL_TIMEOUT_S)),
         )
 
+    def _project_iam(self, project: str) -> dict[str, Any] | Failure:
+        request = iam_policy_pb2.GetIamPolicyRequest(resource=f"projects/{project}")
+        request.options.requested_policy_version = _POLICY_VERSION
+        return self._call(
+            PROJECT_IAM.live_read("get"),
+            lambda: json_format.MessageToDict(
+                self.clients.projects.get_iam_policy(request=request, retry=call_retry(), timeout=CALL_TIMEOUT_S)
+            ),
+        )
+
     def _call(self, read: LiveRead, call: Callable[[], T]) -> T | Failure:
         try:
             return call()
@@ -210,6 +225,7 @@ READS: dict[tuple[str, str], Callable[[LiveFetcher, str], Any]] = {
     (SECRET.name, "iam"): LiveFetcher._iam,
     (SQL.name, "get"): LiveFetcher._sql,
     (CONNECTOR.name, "get"): LiveFetcher._connector,
+    (PROJECT_IAM.name, "get"): LiveFetcher._project_iam,
 }
 
 

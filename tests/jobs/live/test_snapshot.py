@@ -23,7 +23,8 @@ WORLD = FIXTURES / "incident-live"
 
 def test_snapshot_records_scope_version_and_fetch_errors(tmp_path: Path) -> None:
     out = tmp_path / "snap.json"
-    with FakeGcpServer(World.from_folder(WORLD), faults={"GetIamPolicy": "PERMISSION_DENIED"}) as server:
+    denied = {("GetIamPolicy", "*/secrets/*"): "PERMISSION_DENIED"}  # the secret's policy, not the project's
+    with FakeGcpServer(World.from_folder(WORLD), faults=denied) as server:
         run = run_cli("snapshot", "--project", "netra-staging", "--region", "us-central1", "--region", "europe-west1",
                       "--endpoint", server.address, "-o", out)
         listed = sorted(server.called("ListServices"))
