@@ -59,6 +59,14 @@ def run_cli(
     return Run(code, stdout.getvalue().decode(), stderr.getvalue().decode())
 
 
+def write_snapshot(folder: Path, project: str, **stored: dict[str, Any]) -> Path:
+    """A driftcheck snapshot of `project` with no service and the given kinds' stored answers, by snapshot key."""
+    path = folder / "snapshot.json"
+    data = {"driftcheck_snapshot": 1, "scope": {"project": project}, "services": [], **stored}
+    path.write_text(json.dumps(data))
+    return path
+
+
 def run_cli_process(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
     """`python -m driftcheck ARGS` in a fresh interpreter, stdin empty. `env`: variables to set on top of this
     process's environment. Output is decoded as written (no newline translation), as `run_cli` returns it."""

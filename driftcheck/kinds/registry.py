@@ -7,7 +7,9 @@ A kind says, in one place, everything a stage needs to know about it:
 - `references`: which resources of the kind a service points at (what the live fetcher reads; rules see each
   under `refs.resources.<kind name>` as `{key, resource}`);
 - `live_reads`: each API read of one resource, with the permission and the role it needs;
-- `terraform_types`: the Terraform resource types that declare it.
+- `terraform_types`: the Terraform resource types that declare it;
+- `absent_on`: the error codes of a read that say the resource does not exist (a fact `from_snapshot` reads back
+  from the stored error), not that it could not be read.
 
 Stages loop over `kinds()` and never name a kind they do not own; tests/kinds/test_registry.py fails when a
 registered kind is not handled by a stage. To add a kind: a module in this package that calls `register(Kind(...))`,
@@ -70,6 +72,7 @@ class Kind:
     references: Callable[[Service], Iterable[str]] = lambda service: ()
     live_reads: tuple[LiveRead, ...] = ()
     terraform_types: tuple[str, ...] = ()
+    absent_on: tuple[str, ...] = ()  # "NOT_FOUND": such a stored error is the resource's absence, not unknown
 
     def live_read(self, part: str) -> LiveRead:
         return next(read for read in self.live_reads if read.part == part)
@@ -80,7 +83,10 @@ class Kind:
         if not isinstance(stored, dict):
             return {}
         if len(self.live_reads) <= 1:
-            return {f"{self.snapshot_key}:{key}": stored["error"]} if "error" in stored else {}
+            error = stored.get("error")
+            if error is None or str(error).startswith(self.absent_on):  # startswith(()) is False
+                return {}
+            return {f"{self.snapshot_key}:{key}": error}
         return {
             f"{self.name} {part}:{key}": value["error"]
             for part, value in stored.items()
@@ -107,13 +113,20 @@ def unregister(name: str) -> None:
 def kinds() -> tuple[Kind, ...]:
     """Every kind, built-in ones first, in the order evidence detection tries them (shapes do not overlap, but the
     order is the order of "expected one of" in errors)."""
-    from driftcheck.kinds import cloudsql, connector, project_iam, secret, service  # noqa: F401  (each registers itself)
+    from driftcheck.kinds import (  # noqa: F401  (each registers itself)
+        cloudsql,
+        connector,
+        project_iam,
+        secret,
+        service,
+        service_account,
+    )
 
     built_in = [_REGISTERED[name] for name in _BUILT_IN]
     return (*built_in, *(kind for kind in _REGISTERED.values() if kind.name not in _BUILT_IN))
 
 
-_BUILT_IN = ("service", "sql_instance", "connector", "secret", "project_iam_policy")
+_BUILT_IN = ("service", "sql_instance", "connector", "secret", "project_iam_policy", "service_account")
 
 
 def kind_named(name: str) -> Kind:

@@ -10,7 +10,9 @@ env, as their metadata), `sql_in_use[]` (every instance it uses: the attached on
 as `sql_attached[]` entries), `sql_in_evidence` (the connection name of every instance the evidence holds, what
 a malformed name can be matched against), `connector`, `env[]` (`{container, name, value}`), `env_values`,
 `cloudsql_mentioned` (connection names in env), `project_grants` (the roles its account holds in its project's IAM
-policy, unknown without that policy). `member` is the service account as an IAM member.
+policy, unknown without that policy), `runtime_account` (its service account as read: whether it exists and is
+disabled; unknown when a read of it failed, null when the evidence holds no word of it). `member` is the service
+account as an IAM member.
 `secrets[].via` is `env` (a secretKeyRef), `env-value` (a value the app resolves itself: `sm://S`,
 `projects/P/secrets/S/versions/V`) or `volume`; env ones name their `container`. Traits (ruleset/traits.py), so a
 rule can tell an ordinary difference between applications or environments from a cause: `images` (container ->
@@ -33,6 +35,7 @@ from urllib.parse import urlsplit
 
 from driftcheck.kinds.project_iam import PROJECT_IAM, ProjectIamPolicy
 from driftcheck.kinds.registry import Kind, with_snapshot
+from driftcheck.kinds.service_account import SERVICE_ACCOUNT, ServiceAccount
 from driftcheck.model import (
     Connector,
     Container,
@@ -112,6 +115,17 @@ class ProjectGrants(TypedDict):
     source: str | None  # where the policy was read
 
 
+class RuntimeAccount(TypedDict):
+    """The service's runtime service account, as the evidence holds it."""
+
+    email: str
+    exists: bool  # False: the API answered NOT_FOUND (deleted, or never created)
+    disabled: bool | Unknown
+    unique_id: str | Unknown  # what `gcloud iam service-accounts undelete` takes
+    project: str | Unknown
+    source: str | None  # where it was read
+
+
 class ResourceUse(TypedDict):
     key: str  # the resource as the service names it
     resource: Any  # the resource as its kind's model has it; unknown when the evidence does not hold it
@@ -139,6 +153,8 @@ class Refs(TypedDict):
     resources: dict[str, list[ResourceUse]]  # kind name -> each resource of the kind it references (kinds/)
     own_hosts: list[str]  # the hosts it is called at: its run.app URLs (status, the urls annotation)
     project_grants: ProjectGrants | Unknown  # its account's roles at project level; unknown without the policy
+    # its service account; unknown when its read failed, null when the evidence has no word of it (not exported)
+    runtime_account: RuntimeAccount | Unknown | None
 
 
 class ServiceAdded(TypedDict):
@@ -232,6 +248,27 @@ def _refs(service: Service, inventory: Inventory, env_values: list[str]) -> Refs
         "resources": {kind.name: _resource_uses(kind, service, inventory) for kind in with_snapshot()},
         "own_hosts": _own_hosts(service),
         "project_grants": _project_grants(service, inventory),
+        "runtime_account": _runtime_account(service, inventory),
+    }
+
+
+def _runtime_account(service: Service, inventory: Inventory) -> RuntimeAccount | Unknown | None:
+    """A read that failed is unknown; an account no export names and nobody read is no evidence at all (null):
+    offline evidence seldom holds one, and a report is not incomplete for lack of it."""
+    email = service.service_account
+    if not isinstance(email, str) or not email:
+        return None
+    account: ServiceAccount | None = inventory.of(SERVICE_ACCOUNT.name).get(email)
+    if account is None:
+        error = inventory.errors.get(f"{SERVICE_ACCOUNT.snapshot_key}:{email}")
+        return Unknown(error) if error else None
+    return {
+        "email": account.email,
+        "exists": account.exists,
+        "disabled": account.disabled,
+        "unique_id": account.unique_id,
+        "project": account.project,
+        "source": account.provenance.get("disabled" if account.exists else "exists", account.origin),
     }
 
 

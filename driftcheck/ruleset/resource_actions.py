@@ -97,6 +97,25 @@ def set_sql_activation_policy(args: Args, ref: ServiceRef | None) -> Parts | Non
     return Parts(commands=commands, snippets=(snippet,))
 
 
+def enable_service_account(args: Args, ref: ServiceRef | None) -> Parts | None:
+    """A disabled service account enabled again; its email names its project."""
+    email = name_like(args["account"])
+    if email is None or "@" not in email:
+        return None
+    snippet = f"google_service_account.{_label(email)}: disabled = false"
+    return Parts(commands=(("gcloud", "iam", "service-accounts", "enable", email),), snippets=(snippet,))
+
+
+def undelete_service_account(args: Args, ref: ServiceRef | None) -> Parts | None:
+    """A deleted service account back, within 30 days of its deletion: only by its unique id. Terraform would
+    create a new account of the same email, with another unique id, which no old grant names."""
+    unique_id = name_like(str(args["unique_id"] or ""))
+    if unique_id is None or not unique_id.isdigit():
+        return None
+    argv = ("gcloud", "iam", "service-accounts", "undelete", unique_id)
+    return Parts(commands=((*argv, *_project_flag(_project(args, ref))),))
+
+
 def describe_service(args: Args, ref: ServiceRef | None) -> Parts | None:
     """A look, not a change: for a difference with no right side to copy (two environments)."""
     name = name_like(args.get("name")) or (ref.name if ref else None)
@@ -140,6 +159,14 @@ RESOURCE_ACTIONS: dict[str, Action] = {
         (Arg("instance", True), Arg("policy", True), Arg("project")),
         set_sql_activation_policy,
         "gcloud sql instances patch --activation-policy; settings.activation_policy",
+    ),
+    "enable-service-account": Action(
+        (Arg("account", True),), enable_service_account, "gcloud iam service-accounts enable; disabled = false"
+    ),
+    "undelete-service-account": Action(
+        (Arg("unique_id", True), Arg("project")),
+        undelete_service_account,
+        "gcloud iam service-accounts undelete UNIQUE_ID",
     ),
     "describe-service": Action(
         (Arg("name"), Arg("region"), Arg("project")), describe_service, "gcloud run services describe --format yaml"

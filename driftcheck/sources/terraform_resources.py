@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from driftcheck.errors import InputError
-from driftcheck.kinds import cloudsql, project_iam
+from driftcheck.kinds import cloudsql, project_iam, service_account
 from driftcheck.kinds import connector as connector_kind
 from driftcheck.kinds import secret as secret_kind
 from driftcheck.kinds.service import cloudrun_v2, common, knative
@@ -421,6 +421,32 @@ def _connector(instance: Instance, inventory: Inventory, label: str) -> None:
     inventory.connectors[parsed.name] = dataclasses.replace(parsed, provenance=provenance)
 
 
+# --- Service accounts ---------------------------------------------------------------------------------------------
+
+
+def _service_account(instance: Instance, inventory: Inventory, label: str) -> None:
+    """The email is computed (unknown in a plan that creates the account), but always ACCOUNT_ID@PROJECT.iam...;
+    `disabled` defaults to false."""
+    attrs = instance.attributes
+    account_id, project = str(attrs.get("account_id") or ""), str(attrs.get("project") or "")
+    email = str(attrs.get("email") or "")
+    if not email or UNKNOWN_MARK in email:
+        if not account_id or not project or UNKNOWN_MARK in account_id + project:
+            raise InputError("no email, nor account_id and project", file=label, where=f"{instance.address}.email")
+        email = f"{account_id}@{project}.iam.gserviceaccount.com"
+    disabled = attrs.get("disabled")
+    data: dict[str, Any] = {"name": f"projects/{project or '-'}/serviceAccounts/{email}", "email": email}
+    data |= {"projectId": project}
+    data |= {"uniqueId": attrs.get("unique_id"), "displayName": attrs.get("display_name")}
+    parsed: service_account.ServiceAccount = resolve_marks(service_account.parse_account(data, label))
+    at = f"{label}:{instance.address}"
+    inventory.of(service_account.SERVICE_ACCOUNT.name)[email] = dataclasses.replace(
+        parsed,
+        disabled=Unknown(AFTER_APPLY) if isinstance(disabled, str) and UNKNOWN_MARK in disabled else disabled is True,
+        provenance={"disabled": f"{at}.disabled", "exists": at},
+    )
+
+
 _LOADERS: dict[str, Callable[[Instance, Inventory, str], None]] = {
     "google_cloud_run_v2_service": _service_v2,
     "google_cloud_run_service": _service_v1,
@@ -430,5 +456,6 @@ _LOADERS: dict[str, Callable[[Instance, Inventory, str], None]] = {
     "google_sql_database_instance": _sql_instance,
     "google_vpc_access_connector": _connector,
     **{kind: _project_iam for kind in _PROJECT_IAM_FIELD},
+    "google_service_account": _service_account,
 }
 MODELLED = frozenset(_LOADERS)

@@ -26,10 +26,18 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import grpc
-from google.cloud import run_v2, secretmanager_v1, sqladmin_v1, vpcaccess_v1
+from google.cloud import iam_admin_v1, run_v2, secretmanager_v1, sqladmin_v1, vpcaccess_v1
 from google.iam.v1 import iam_policy_pb2, policy_pb2
 
-from .world import CONNECTOR_NAME, REVISION_NAME, SECRET_NAME, SERVICE_NAME, VERSION_NAME, World
+from .world import (
+    CONNECTOR_NAME,
+    REVISION_NAME,
+    SECRET_NAME,
+    SERVICE_ACCOUNT_NAME,
+    SERVICE_NAME,
+    VERSION_NAME,
+    World,
+)
 
 RUN_SERVICES = "google.cloud.run.v2.Services"
 RUN_REVISIONS = "google.cloud.run.v2.Revisions"
@@ -37,6 +45,7 @@ SECRET_MANAGER = "google.cloud.secretmanager.v1.SecretManagerService"
 SQL_INSTANCES = "google.cloud.sql.v1.SqlInstancesService"
 VPC_ACCESS = "google.cloud.vpcaccess.v1.VpcAccessService"
 PROJECTS = "google.cloud.resourcemanager.v3.Projects"
+IAM_ADMIN = "google.iam.admin.v1.IAM"
 
 # The IAM permission each method needs: an injected PERMISSION_DENIED names it, as the real API does.
 PERMISSIONS = {
@@ -53,6 +62,7 @@ PERMISSIONS = {
     "List": "cloudsql.instances.list",
     "GetConnector": "vpcaccess.connectors.get",
     "ListConnectors": "vpcaccess.connectors.list",
+    "GetServiceAccount": "iam.serviceAccounts.get",
 }
 # Two services share the short name GetIamPolicy: an injected denial of the full name names the project's permission.
 FULL_PERMISSIONS = {f"{PROJECTS}/GetIamPolicy": "resourcemanager.projects.getIamPolicy"}
@@ -359,6 +369,14 @@ class FakeGcpServer:
                 w._get_project_iam_policy,
             ),
             _Method(
+                IAM_ADMIN,
+                "GetServiceAccount",
+                iam_admin_v1.GetServiceAccountRequest,
+                iam_admin_v1.ServiceAccount,
+                lambda r: r.name,
+                w._get_service_account,
+            ),
+            _Method(
                 SQL_INSTANCES,
                 "Get",
                 sqladmin_v1.SqlInstancesGetRequest,
@@ -496,6 +514,16 @@ class FakeGcpServer:
         match = _matched(_PROJECT, request.resource, "resource")
         policy = self.world.project_iam_policies.get(self.world.project_id(match["project"]))
         return policy if policy is not None else policy_pb2.Policy(version=1, etag=_EMPTY_POLICY_ETAG)
+
+    # IAM: service accounts
+    def _get_service_account(self, request: iam_admin_v1.GetServiceAccountRequest) -> iam_admin_v1.ServiceAccount:
+        """`projects/-/serviceAccounts/EMAIL` (or the account's project); one the world does not hold is deleted or
+        was never created, and the real API says so in these words."""
+        match = _matched(SERVICE_ACCOUNT_NAME, request.name, "name")
+        account = self.world.service_accounts.get(match["account"])
+        if account is None:
+            raise _Abort(grpc.StatusCode.NOT_FOUND, f"Unknown service account {match['account']}")
+        return account
 
     # Cloud SQL
     def _sql_get(self, request: sqladmin_v1.SqlInstancesGetRequest) -> sqladmin_v1.DatabaseInstance:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from google.cloud import run_v2, secretmanager_v1, sqladmin_v1, vpcaccess_v1
+from google.cloud import iam_admin_v1, run_v2, secretmanager_v1, sqladmin_v1, vpcaccess_v1
 from google.iam.v1 import policy_pb2
 from google.protobuf import json_format
 
@@ -29,6 +29,7 @@ VERSION_NAME = re.compile(r"^projects/(?P<project>[^/]+)/secrets/(?P<secret>[^/]
 CONNECTOR_NAME = re.compile(
     r"^projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/connectors/(?P<connector>[^/]+)$"
 )
+SERVICE_ACCOUNT_NAME = re.compile(r"^projects/(?P<project>[^/]+)/serviceAccounts/(?P<account>[^/]+)$")
 IAM_SUFFIX = ".iam.json"
 PROJECT_IAM_SUFFIX = ".project-iam.json"  # `gcloud projects get-iam-policy PROJECT --format=json`
 _URL_NUMBER = re.compile(r"^https://[^/]+-(?P<number>\d{6,})\.[a-z0-9-]+\.run\.app")
@@ -75,6 +76,8 @@ class World:
     - secret_versions: secret id → [secretmanager_v1.SecretVersion] (any order; listed newest first)
     - iam_policies: secret id → google.iam.v1 policy_pb2.Policy
     - project_iam_policies: project id → policy_pb2.Policy (`PROJECT.project-iam.json`)
+    - service_accounts: email → iam_admin_v1.ServiceAccount (`gcloud iam service-accounts describe --format=json`);
+      an email it does not hold answers NOT_FOUND, as a deleted account does
     - sql_instances: (project id, instance name) → sqladmin_v1.DatabaseInstance
     - connectors: full name `projects/P/locations/R/connectors/C` → vpcaccess_v1.Connector
     - project_numbers: project number → project id, so a request may name a project either way
@@ -86,6 +89,7 @@ class World:
     secret_versions: dict[str, list[secretmanager_v1.SecretVersion]] = field(default_factory=dict)
     iam_policies: dict[str, policy_pb2.Policy] = field(default_factory=dict)
     project_iam_policies: dict[str, policy_pb2.Policy] = field(default_factory=dict)
+    service_accounts: dict[str, iam_admin_v1.ServiceAccount] = field(default_factory=dict)
     sql_instances: dict[tuple[str, str], sqladmin_v1.DatabaseInstance] = field(default_factory=dict)
     connectors: dict[str, vpcaccess_v1.Connector] = field(default_factory=dict)
     project_numbers: dict[str, str] = field(default_factory=dict)
@@ -149,6 +153,12 @@ class World:
             policy = json_format.ParseDict(policy, policy_pb2.Policy(), ignore_unknown_fields=True)
         self.project_iam_policies[project] = policy
         return policy
+
+    def add_service_account(self, account: iam_admin_v1.ServiceAccount) -> iam_admin_v1.ServiceAccount:
+        if not account.email or not SERVICE_ACCOUNT_NAME.match(account.name):
+            raise WorldFileError(f"not a service account: {account.name!r} ({account.email!r})")
+        self.service_accounts[account.email] = account
+        return account
 
     def add_sql_instance(self, instance: sqladmin_v1.DatabaseInstance) -> sqladmin_v1.DatabaseInstance:
         project = instance.project or instance.connection_name.split(":", 1)[0]
@@ -215,6 +225,8 @@ class World:
                     world.add_secret_versions(_json(secretmanager_v1.SecretVersion, v) for v in data)
                 elif kind == "versions_item":
                     world.add_secret_versions([_json(secretmanager_v1.SecretVersion, data)])
+                elif kind == "service_account":
+                    world.add_service_account(_json(iam_admin_v1.ServiceAccount, data))
                 elif kind == "project_policy":
                     world.set_project_iam_policy(file.name[: -len(PROJECT_IAM_SUFFIX)], data)
                 elif kind == "policy":
@@ -316,6 +328,8 @@ def _kind(data: Any, file: Path | None) -> str | None:
         return "secret"
     if VERSION_NAME.match(name):
         return "versions_item"
+    if SERVICE_ACCOUNT_NAME.match(name) and "email" in data:
+        return "service_account"
     is_policy = "etag" in data and set(data) <= {"bindings", "etag", "version", "auditConfigs"}
     if is_policy and file is not None and file.name.endswith(PROJECT_IAM_SUFFIX):
         return "project_policy"

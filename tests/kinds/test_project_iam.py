@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from conftest import FIXTURES, run_cli
+from conftest import FIXTURES, run_cli, write_snapshot
 from fakegcp import FakeGcpServer, World
 
 from driftcheck.kinds.project_iam import ProjectIamPolicy
@@ -51,10 +51,7 @@ def test_a_policy_named_for_neither_says_how_to_name_it(tmp_path: Path) -> None:
 
 
 def _snapshot(tmp_path: Path, stored: dict[str, Any]) -> Path:
-    path = tmp_path / "snapshot.json"
-    data = {"driftcheck_snapshot": 1, "scope": {"project": PROJECT}, "services": [], "project_iam_policies": stored}
-    path.write_text(json.dumps(data))
-    return path
+    return write_snapshot(tmp_path, PROJECT, project_iam_policies=stored)
 
 
 def test_a_snapshot_round_trips_and_a_stored_error_is_unknown_not_absent(tmp_path: Path) -> None:

@@ -20,7 +20,8 @@ from typing import Any
 
 import grpc
 from google.api_core import exceptions, retry
-from google.cloud import resourcemanager_v3, run_v2, secretmanager_v1, sqladmin_v1, vpcaccess_v1
+from google.cloud import iam_admin_v1, resourcemanager_v3, run_v2, secretmanager_v1, sqladmin_v1, vpcaccess_v1
+from google.cloud.iam_admin_v1.services.iam.transports import IAMGrpcTransport
 from google.cloud.resourcemanager_v3.services.projects.transports import ProjectsGrpcTransport
 from google.cloud.run_v2.services.revisions.transports import RevisionsGrpcTransport
 from google.cloud.run_v2.services.services.transports import ServicesGrpcTransport
@@ -98,6 +99,7 @@ class ApiClients:
     sql: sqladmin_v1.SqlInstancesServiceClient
     connectors: vpcaccess_v1.VpcAccessServiceClient
     projects: resourcemanager_v3.ProjectsClient  # a project's IAM policy
+    iam: iam_admin_v1.IAMClient  # service accounts
 
 
 def connect(endpoint: str | None = None) -> ApiClients:
@@ -115,9 +117,12 @@ def connect(endpoint: str | None = None) -> ApiClients:
         sql=sqladmin_v1.SqlInstancesServiceClient(credentials=credentials, transport="grpc"),
         connectors=vpcaccess_v1.VpcAccessServiceClient(credentials=credentials, transport="grpc"),
         projects=resourcemanager_v3.ProjectsClient(credentials=credentials, transport="grpc"),
+        iam=iam_admin_v1.IAMClient(credentials=credentials, transport="grpc"),
     )
     # One per API host (revisions is run's too); Any: the transports' base type does not declare grpc_channel.
-    every: tuple[Any, ...] = (clients.services, clients.secrets, clients.sql, clients.connectors, clients.projects)
+    every: tuple[Any, ...] = (
+        clients.services, clients.secrets, clients.sql, clients.connectors, clients.projects, clients.iam
+    )  # fmt: skip
     wait_until_reachable({f"{client.api_endpoint}:443": client.transport.grpc_channel for client in every})
     return clients
 
@@ -168,6 +173,7 @@ def _over_channel(channel: grpc.Channel) -> ApiClients:
         sql=sqladmin_v1.SqlInstancesServiceClient(transport=SqlInstancesServiceGrpcTransport(channel=channel)),
         connectors=vpcaccess_v1.VpcAccessServiceClient(transport=VpcAccessServiceGrpcTransport(channel=channel)),
         projects=resourcemanager_v3.ProjectsClient(transport=ProjectsGrpcTransport(channel=channel)),
+        iam=iam_admin_v1.IAMClient(transport=IAMGrpcTransport(channel=channel)),
     )
 
 

@@ -1,8 +1,8 @@
 """Fetch services and everything they reference, in at most three concurrent rounds of API calls.
 
 Round 1: the named services (or the region's list). Round 2: revisions, when asked for. Last round: every
-secret (versions, IAM policy), Cloud SQL instance and connector the services reference, and their projects' IAM
-policies, all at once.
+secret (versions, IAM policy), Cloud SQL instance, connector and runtime service account the services reference,
+and their projects' IAM policies, all at once.
 A failed call is evidence, not an exception: the resource becomes unknown with the API's own words.
 """
 
@@ -28,8 +28,8 @@ from driftcheck.sources.live.clients import CALL_TIMEOUT_S, ApiClients, call_ret
 T = TypeVar("T")
 Progress = Callable[[str], None]
 
-SERVICE, SECRET, SQL, CONNECTOR, PROJECT_IAM = map(
-    kind_named, ("service", "secret", "sql_instance", "connector", "project_iam_policy")
+SERVICE, SECRET, SQL, CONNECTOR, PROJECT_IAM, SERVICE_ACCOUNT = map(
+    kind_named, ("service", "secret", "sql_instance", "connector", "project_iam_policy", "service_account")
 )
 # Policy version 3: a conditional grant comes back with its condition (an older version would hide it).
 _POLICY_VERSION = 3
@@ -191,6 +191,15 @@ class LiveFetcher:
             ),
         )
 
+    def _service_account(self, email: str) -> dict[str, Any] | Failure:
+        """`projects/-`: the account's own project, whichever it is. NOT_FOUND is stored as the API's answer, and
+        read back as an account that does not exist (the kind's `absent_on`)."""
+        name = f"projects/-/serviceAccounts/{email}"
+        return self._call(
+            SERVICE_ACCOUNT.live_read("get"),
+            lambda: _rest(self.clients.iam.get_service_account(name=name, retry=call_retry(), timeout=CALL_TIMEOUT_S)),
+        )
+
     def _call(self, read: LiveRead, call: Callable[[], T]) -> T | Failure:
         try:
             return call()
@@ -226,6 +235,7 @@ READS: dict[tuple[str, str], Callable[[LiveFetcher, str], Any]] = {
     (SQL.name, "get"): LiveFetcher._sql,
     (CONNECTOR.name, "get"): LiveFetcher._connector,
     (PROJECT_IAM.name, "get"): LiveFetcher._project_iam,
+    (SERVICE_ACCOUNT.name, "get"): LiveFetcher._service_account,
 }
 
 
