@@ -67,6 +67,24 @@ def write_snapshot(folder: Path, project: str, **stored: dict[str, Any]) -> Path
     return path
 
 
+def write_state(folder: Path, *resources: tuple[str, dict[str, Any]]) -> Path:
+    """A terraform.tfstate (format 4) holding one instance of each (type, attributes) given."""
+    listed = [
+        {
+            "mode": "managed",
+            "type": kind,
+            "name": f"r{index}",
+            "provider": 'provider["registry.terraform.io/hashicorp/google"]',
+            "instances": [{"schema_version": 0, "attributes": attributes}],
+        }
+        for index, (kind, attributes) in enumerate(resources)
+    ]
+    state = {"version": 4, "terraform_version": "1.7.5", "serial": 1, "lineage": "0" * 8, "resources": listed}
+    path = folder / "terraform.tfstate"
+    path.write_text(json.dumps(state))
+    return path
+
+
 def run_cli_process(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
     """`python -m driftcheck ARGS` in a fresh interpreter, stdin empty. `env`: variables to set on top of this
     process's environment. Output is decoded as written (no newline translation), as `run_cli` returns it."""

@@ -117,6 +117,7 @@ def kinds() -> tuple[Kind, ...]:
         cloudsql,
         connector,
         project_iam,
+        run_iam,
         secret,
         service,
         service_account,
@@ -126,7 +127,10 @@ def kinds() -> tuple[Kind, ...]:
     return (*built_in, *(kind for kind in _REGISTERED.values() if kind.name not in _BUILT_IN))
 
 
-_BUILT_IN = ("service", "sql_instance", "connector", "secret", "project_iam_policy", "service_account")
+_BUILT_IN = (
+    "service", "sql_instance", "connector", "secret", "project_iam_policy", "service_account",
+    "run_service_iam_policy",
+)
 
 
 def kind_named(name: str) -> Kind:

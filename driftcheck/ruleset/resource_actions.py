@@ -1,6 +1,6 @@
 """Fix actions on what a service depends on (a secret's IAM policy and versions, a Cloud SQL instance, the
-project), a look at the service, and Terraform's own commands. Each builds commands and snippets of its own;
-the resource is named by the action's arguments, its project defaults to the service's."""
+project) and on who may invoke it, a look at the service, and Terraform's own commands. Each builds commands and
+snippets of its own; the resource is named by the action's arguments, its project defaults to the service's."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from driftcheck.ruleset.fixparts import Action, Arg, Args, Parts, ServiceRef, na
 from driftcheck.ruleset.hcl import literal
 
 ACCESSOR = "roles/secretmanager.secretAccessor"
+INVOKER = "roles/run.invoker"
+INVOKER_MEMBERS = ("allUsers", "allAuthenticatedUsers")  # the public ones: a named member is the peer's own caller
 _FULL_SECRET = re.compile(r"projects/[^/]+/secrets/[^/]+")
 _MEMBER = re.compile(r"(serviceAccount|user|group|domain|principal|principalSet):\S+")
 _ROLE = re.compile(r"(roles|projects/[^/]+/roles|organizations/\d+/roles)/[\w.]+")
@@ -71,6 +73,20 @@ def grant_role(args: Args, ref: ServiceRef | None) -> Parts | None:
     argv = ("gcloud", "projects", "add-iam-policy-binding", project, "--member", member, "--role", role)
     attrs = [("project", project), ("role", role), ("member", member)]
     return Parts(commands=(argv,), snippets=(_resource("google_project_iam_member", _label(role, member), attrs),))
+
+
+def grant_invoker(args: Args, ref: ServiceRef | None) -> Parts | None:
+    """Let everyone (or every signed-in account) invoke the service, as its peer does."""
+    member = name_like(args["member"])
+    name = name_like(args.get("service")) or (ref.name if ref else None)
+    if member not in INVOKER_MEMBERS or name is None:
+        return None
+    region = name_like(args.get("region")) or (ref.region if ref else None) or "REGION"
+    project = _project(args, ref)
+    argv = ("gcloud", "run", "services", "add-iam-policy-binding", name, "--region", region, "--member", member)
+    attrs = [("project", project), ("location", region), ("name", name), ("role", INVOKER), ("member", member)]
+    snippet = _resource("google_cloud_run_v2_service_iam_member", _label(name, member), attrs)
+    return Parts(commands=((*argv, "--role", INVOKER, *_project_flag(project)),), snippets=(snippet,))
 
 
 def enable_secret_version(args: Args, ref: ServiceRef | None) -> Parts | None:
@@ -149,6 +165,11 @@ RESOURCE_ACTIONS: dict[str, Action] = {
         (Arg("member", True), Arg("role", True), Arg("project")),
         grant_role,
         "gcloud projects add-iam-policy-binding; google_project_iam_member",
+    ),
+    "grant-invoker": Action(
+        (Arg("member", True), Arg("service"), Arg("region"), Arg("project")),
+        grant_invoker,
+        f"gcloud run services add-iam-policy-binding --role {INVOKER}; google_cloud_run_v2_service_iam_member",
     ),
     "enable-secret-version": Action(
         (Arg("secret", True), Arg("version", True), Arg("project")),

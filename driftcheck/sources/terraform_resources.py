@@ -14,10 +14,10 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from driftcheck.errors import InputError
-from driftcheck.kinds import cloudsql, project_iam, service_account
+from driftcheck.kinds import cloudsql, project_iam, run_iam, service_account
 from driftcheck.kinds import connector as connector_kind
 from driftcheck.kinds import secret as secret_kind
 from driftcheck.kinds.service import cloudrun_v2, common, knative
@@ -329,14 +329,22 @@ def _project_iam(instance: Instance, inventory: Inventory, label: str) -> None:
         raise InputError("no project attribute", file=label, where=f"{instance.address}.project")
     policies = inventory.of(project_iam.PROJECT_IAM.name)
     existing = policies.get(project) or project_iam.ProjectIamPolicy(project, label, complete=False)
+    policies[project] = _with_grants(existing, instance, label, _PROJECT_IAM_FIELD[instance.type])
+
+
+_Policy = TypeVar("_Policy", "project_iam.ProjectIamPolicy", "run_iam.RunServiceIamPolicy")
+
+
+def _with_grants(existing: _Policy, instance: Instance, label: str, field: str) -> _Policy:
+    """The policy with one IAM resource's grants added: _member and _binding add to what is known of it (the rest
+    is not in state), _policy is the whole of it."""
     plain, conditional = _project_grants(instance, label)
-    at = f"{label}:{instance.address}.{_PROJECT_IAM_FIELD[instance.type]}"
-    policies[project] = dataclasses.replace(
+    return dataclasses.replace(
         existing,
         bindings=project_iam.with_grants(existing.bindings, plain),
         conditional=project_iam.with_grants(existing.conditional, conditional),
-        complete=existing.complete or instance.type == "google_project_iam_policy",
-        provenance={**existing.provenance, "bindings": at},
+        complete=existing.complete or instance.type.endswith("_iam_policy"),
+        provenance={**existing.provenance, "bindings": f"{label}:{instance.address}.{field}"},
     )
 
 
@@ -344,8 +352,8 @@ Granted = list[tuple[str, list[str]]]
 
 
 def _project_grants(instance: Instance, label: str) -> tuple[Granted, Granted]:
-    """(plain grants, conditional grants) of one project IAM resource."""
-    if instance.type == "google_project_iam_policy":
+    """(plain grants, conditional grants) of one project (or Cloud Run service) IAM resource."""
+    if instance.type.endswith("_iam_policy"):
         policy = project_iam.parse_policy(instance.address, _policy_data(instance, label), label)
         return list(map(_listed, policy.bindings.items())), list(map(_listed, policy.conditional.items()))
     grants = _granted(instance, label)
@@ -360,6 +368,28 @@ _PROJECT_IAM_FIELD = {
     "google_project_iam_member": "member",
     "google_project_iam_binding": "members",
     "google_project_iam_policy": "policy_data",
+}
+
+
+# --- Cloud Run service IAM ------------------------------------------------------------------------------------
+
+
+def _run_iam(instance: Instance, inventory: Inventory, label: str) -> None:
+    """Who may invoke a service, v2 (`name`) or v1 (`service`), either as a short name or a full path: as the
+    project's policy, _member and _binding add to what is known, _policy is the whole of it."""
+    attrs = instance.attributes
+    service = str(attrs.get("name") or attrs.get("service") or "").rstrip("/").rsplit("/", 1)[-1]
+    if not service:
+        raise InputError("no service name", file=label, where=f"{instance.address}.name")
+    policies = inventory.of(run_iam.RUN_IAM.name)
+    existing = policies.get(service) or run_iam.RunServiceIamPolicy(service, label, complete=False)
+    policies[service] = _with_grants(existing, instance, label, _RUN_IAM_FIELD[instance.type])
+
+
+_RUN_IAM_FIELD = {
+    f"google_cloud_run{version}_service_iam_{part}": field
+    for version in ("_v2", "")
+    for part, field in (("member", "member"), ("binding", "members"), ("policy", "policy_data"))
 }
 
 
@@ -456,6 +486,7 @@ _LOADERS: dict[str, Callable[[Instance, Inventory, str], None]] = {
     "google_sql_database_instance": _sql_instance,
     "google_vpc_access_connector": _connector,
     **{kind: _project_iam for kind in _PROJECT_IAM_FIELD},
+    **{kind: _run_iam for kind in _RUN_IAM_FIELD},
     "google_service_account": _service_account,
 }
 MODELLED = frozenset(_LOADERS)

@@ -65,7 +65,10 @@ PERMISSIONS = {
     "GetServiceAccount": "iam.serviceAccounts.get",
 }
 # Two services share the short name GetIamPolicy: an injected denial of the full name names the project's permission.
-FULL_PERMISSIONS = {f"{PROJECTS}/GetIamPolicy": "resourcemanager.projects.getIamPolicy"}
+FULL_PERMISSIONS = {
+    f"{PROJECTS}/GetIamPolicy": "resourcemanager.projects.getIamPolicy",
+    f"{RUN_SERVICES}/GetIamPolicy": "run.services.getIamPolicy",
+}
 _EMPTY_POLICY_ETAG = base64.b64decode("ACAB")  # what Secret Manager returns for a secret with no bindings
 _PAGE_TOKEN = re.compile(r"^page-(\d+)$")
 _PARENT = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)$")
@@ -311,6 +314,14 @@ class FakeGcpServer:
                 _parent,
                 w._list_services,
             ),
+            _Method(
+                RUN_SERVICES,
+                "GetIamPolicy",
+                iam_policy_pb2.GetIamPolicyRequest,
+                policy_pb2.Policy,
+                lambda r: r.resource,
+                w._get_run_iam_policy,
+            ),
             _Method(RUN_REVISIONS, "GetRevision", run_v2.GetRevisionRequest, run_v2.Revision, _name, w._get_revision),
             _Method(
                 RUN_REVISIONS,
@@ -434,6 +445,14 @@ class FakeGcpServer:
         if service is None:
             raise _not_found_run(match["service"], "SERVICE", match["region"], match["project"])
         return service
+
+    def _get_run_iam_policy(self, request: iam_policy_pb2.GetIamPolicyRequest) -> policy_pb2.Policy:
+        """Who may invoke a service: one the world holds no policy for has none (only the project's roles apply)."""
+        match = _matched(SERVICE_NAME, request.resource, "resource")
+        if self._find(self.world.services, request.resource) is None:
+            raise _not_found_run(match["service"], "SERVICE", match["region"], match["project"])
+        policy = self.world.run_iam_policies.get(match["service"])
+        return policy if policy is not None else policy_pb2.Policy(etag=_EMPTY_POLICY_ETAG)
 
     def _list_services(self, request: run_v2.ListServicesRequest) -> run_v2.ListServicesResponse:
         match = _matched(_PARENT, request.parent, "parent")

@@ -2,8 +2,8 @@
 
 Everything is held as the official client types (proto-plus messages; the IAM policy is a raw `policy_pb2.Policy`),
 so what the fake server returns is exactly what the real API would serialize. `World.from_folder` reads a folder of
-exported files and recognizes each by its content, never by its name (except `SECRET.iam.json` and
-`PROJECT.project-iam.json`, whose content carries no resource name).
+exported files and recognizes each by its content, never by its name (except `SECRET.iam.json`,
+`PROJECT.project-iam.json` and `SERVICE.run-iam.json`, whose content carries no resource name).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ CONNECTOR_NAME = re.compile(
 SERVICE_ACCOUNT_NAME = re.compile(r"^projects/(?P<project>[^/]+)/serviceAccounts/(?P<account>[^/]+)$")
 IAM_SUFFIX = ".iam.json"
 PROJECT_IAM_SUFFIX = ".project-iam.json"  # `gcloud projects get-iam-policy PROJECT --format=json`
+RUN_IAM_SUFFIX = ".run-iam.json"  # `gcloud run services get-iam-policy SERVICE --format=json`
 _URL_NUMBER = re.compile(r"^https://[^/]+-(?P<number>\d{6,})\.[a-z0-9-]+\.run\.app")
 _SQL_AGENT_NUMBER = re.compile(r"^p(?P<number>\d+)-")
 
@@ -76,6 +77,7 @@ class World:
     - secret_versions: secret id → [secretmanager_v1.SecretVersion] (any order; listed newest first)
     - iam_policies: secret id → google.iam.v1 policy_pb2.Policy
     - project_iam_policies: project id → policy_pb2.Policy (`PROJECT.project-iam.json`)
+    - run_iam_policies: service name → policy_pb2.Policy (`SERVICE.run-iam.json`)
     - service_accounts: email → iam_admin_v1.ServiceAccount (`gcloud iam service-accounts describe --format=json`);
       an email it does not hold answers NOT_FOUND, as a deleted account does
     - sql_instances: (project id, instance name) → sqladmin_v1.DatabaseInstance
@@ -89,6 +91,7 @@ class World:
     secret_versions: dict[str, list[secretmanager_v1.SecretVersion]] = field(default_factory=dict)
     iam_policies: dict[str, policy_pb2.Policy] = field(default_factory=dict)
     project_iam_policies: dict[str, policy_pb2.Policy] = field(default_factory=dict)
+    run_iam_policies: dict[str, policy_pb2.Policy] = field(default_factory=dict)
     service_accounts: dict[str, iam_admin_v1.ServiceAccount] = field(default_factory=dict)
     sql_instances: dict[tuple[str, str], sqladmin_v1.DatabaseInstance] = field(default_factory=dict)
     connectors: dict[str, vpcaccess_v1.Connector] = field(default_factory=dict)
@@ -154,6 +157,12 @@ class World:
         self.project_iam_policies[project] = policy
         return policy
 
+    def set_run_iam_policy(self, service: str, policy: policy_pb2.Policy | dict[str, Any]) -> policy_pb2.Policy:
+        if isinstance(policy, dict):
+            policy = json_format.ParseDict(policy, policy_pb2.Policy(), ignore_unknown_fields=True)
+        self.run_iam_policies[service] = policy
+        return policy
+
     def add_service_account(self, account: iam_admin_v1.ServiceAccount) -> iam_admin_v1.ServiceAccount:
         if not account.email or not SERVICE_ACCOUNT_NAME.match(account.name):
             raise WorldFileError(f"not a service account: {account.name!r} ({account.email!r})")
@@ -198,8 +207,8 @@ class World:
 
         Cloud Run v2 Service JSON (REST shape), Cloud Run v2 Revision JSON, `gcloud sql instances describe
         --format=json`, a VPC Access connector, `gcloud secrets describe --format=json`, `gcloud secrets versions
-        list --format=json` (a list), `SECRET.iam.json` (a secret's IAM policy) and `PROJECT.project-iam.json` (a
-        project's). API list responses (`{"services": [...]}`)
+        list --format=json` (a list), `SECRET.iam.json` (a secret's IAM policy) `PROJECT.project-iam.json` (a
+        project's) and `SERVICE.run-iam.json` (a service's). API list responses (`{"services": [...]}`)
         and plain lists of resources are unwrapped. Any other file raises WorldFileError naming it.
         Explicit revision files win over the revisions synthesized from their service.
         """
@@ -227,6 +236,8 @@ class World:
                     world.add_secret_versions([_json(secretmanager_v1.SecretVersion, data)])
                 elif kind == "service_account":
                     world.add_service_account(_json(iam_admin_v1.ServiceAccount, data))
+                elif kind == "run_policy":
+                    world.set_run_iam_policy(file.name[: -len(RUN_IAM_SUFFIX)], data)
                 elif kind == "project_policy":
                     world.set_project_iam_policy(file.name[: -len(PROJECT_IAM_SUFFIX)], data)
                 elif kind == "policy":
@@ -331,6 +342,8 @@ def _kind(data: Any, file: Path | None) -> str | None:
     if SERVICE_ACCOUNT_NAME.match(name) and "email" in data:
         return "service_account"
     is_policy = "etag" in data and set(data) <= {"bindings", "etag", "version", "auditConfigs"}
+    if is_policy and file is not None and file.name.endswith(RUN_IAM_SUFFIX):
+        return "run_policy"
     if is_policy and file is not None and file.name.endswith(PROJECT_IAM_SUFFIX):
         return "project_policy"
     if is_policy and file is not None and file.name.endswith(IAM_SUFFIX):

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from conftest import FIXTURES, run_cli, write_snapshot
+from conftest import FIXTURES, run_cli, write_snapshot, write_state
 from fakegcp import FakeGcpServer, World
 
 from driftcheck.kinds.project_iam import ProjectIamPolicy
@@ -68,29 +68,7 @@ def test_a_snapshot_round_trips_and_a_stored_error_is_unknown_not_absent(tmp_pat
 
 
 def _state(tmp_path: Path, *resources: tuple[str, dict[str, Any]]) -> Path:
-    path = tmp_path / "terraform.tfstate"
-    path.write_text(
-        json.dumps(
-            {
-                "version": 4,
-                "terraform_version": "1.7.5",
-                "serial": 1,
-                "lineage": "00000000-0000-0000-0000-000000000000",
-                "outputs": {},
-                "resources": [
-                    {
-                        "mode": "managed",
-                        "type": kind,
-                        "name": f"r{index}",
-                        "provider": 'provider["registry.terraform.io/hashicorp/google"]',
-                        "instances": [{"schema_version": 0, "attributes": attributes}],
-                    }
-                    for index, (kind, attributes) in enumerate(resources)
-                ],
-            }
-        )
-    )
-    return path
+    return write_state(tmp_path, *resources)
 
 
 def test_terraform_members_and_bindings_are_a_partial_policy(tmp_path: Path) -> None:

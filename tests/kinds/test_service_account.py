@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from conftest import FIXTURES, run_cli, write_snapshot
+from conftest import FIXTURES, run_cli, write_snapshot, write_state
 from fakegcp import FakeGcpServer, World
 
 from driftcheck.kinds.service_account import ServiceAccount
@@ -59,16 +59,7 @@ def test_a_snapshot_round_trips_a_stored_not_found_is_absent_and_a_denial_unknow
 
 
 def _state(tmp_path: Path, attributes: dict[str, Any]) -> Path:
-    path = tmp_path / "terraform.tfstate"
-    resource = {
-        "mode": "managed",
-        "type": "google_service_account",
-        "name": "runner",
-        "provider": 'provider["registry.terraform.io/hashicorp/google"]',
-        "instances": [{"schema_version": 0, "attributes": attributes}],
-    }
-    path.write_text(json.dumps({"version": 4, "terraform_version": "1.7.5", "serial": 1, "resources": [resource]}))
-    return path
+    return write_state(tmp_path, ("google_service_account", attributes))
 
 
 def test_terraform_declares_an_account_with_its_disabled_flag(tmp_path: Path) -> None:
@@ -82,7 +73,7 @@ def test_terraform_declares_an_account_with_its_disabled_flag(tmp_path: Path) ->
     }
     account = accounts(load_evidence([_state(tmp_path, attrs)]))[RUNNER]
     assert account.disabled is True and account.exists is True and account.unique_id == "108273645102938475610"
-    assert account.provenance["disabled"].endswith("google_service_account.runner.disabled")
+    assert account.provenance["disabled"].endswith("google_service_account.r0.disabled")
 
 
 def test_terraform_without_an_email_names_the_account_by_id_and_project(tmp_path: Path) -> None:

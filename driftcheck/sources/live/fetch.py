@@ -2,7 +2,7 @@
 
 Round 1: the named services (or the region's list). Round 2: revisions, when asked for. Last round: every
 secret (versions, IAM policy), Cloud SQL instance, connector and runtime service account the services reference,
-and their projects' IAM policies, all at once.
+their projects' IAM policies and the services' own, all at once.
 A failed call is evidence, not an exception: the resource becomes unknown with the API's own words.
 """
 
@@ -31,6 +31,7 @@ Progress = Callable[[str], None]
 SERVICE, SECRET, SQL, CONNECTOR, PROJECT_IAM, SERVICE_ACCOUNT = map(
     kind_named, ("service", "secret", "sql_instance", "connector", "project_iam_policy", "service_account")
 )
+RUN_IAM = kind_named("run_service_iam_policy")
 # Policy version 3: a conditional grant comes back with its condition (an older version would hide it).
 _POLICY_VERSION = 3
 
@@ -191,6 +192,17 @@ class LiveFetcher:
             ),
         )
 
+    def _run_iam(self, service: str) -> dict[str, Any] | Failure:
+        """Who may invoke the service: its own IAM policy, by its full name."""
+        request = iam_policy_pb2.GetIamPolicyRequest(resource=self._service_path(service))
+        request.options.requested_policy_version = _POLICY_VERSION
+        return self._call(
+            RUN_IAM.live_read("get"),
+            lambda: json_format.MessageToDict(
+                self.clients.services.get_iam_policy(request=request, retry=call_retry(), timeout=CALL_TIMEOUT_S)
+            ),
+        )
+
     def _service_account(self, email: str) -> dict[str, Any] | Failure:
         """`projects/-`: the account's own project, whichever it is. NOT_FOUND is stored as the API's answer, and
         read back as an account that does not exist (the kind's `absent_on`)."""
@@ -236,6 +248,7 @@ READS: dict[tuple[str, str], Callable[[LiveFetcher, str], Any]] = {
     (CONNECTOR.name, "get"): LiveFetcher._connector,
     (PROJECT_IAM.name, "get"): LiveFetcher._project_iam,
     (SERVICE_ACCOUNT.name, "get"): LiveFetcher._service_account,
+    (RUN_IAM.name, "get"): LiveFetcher._run_iam,
 }
 
 
