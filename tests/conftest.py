@@ -85,6 +85,17 @@ def write_state(folder: Path, *resources: tuple[str, dict[str, Any]]) -> Path:
     return path
 
 
+def compare_rule_fixture(folder: Path) -> dict[str, Any]:
+    """A rule fixture's target.yaml against its baseline.yaml, with the folder as evidence: the JSON report."""
+    run = run_cli("compare", folder / "target.yaml", folder / "baseline.yaml", "--from", folder, "--format", "json")
+    assert run.code in (0, 1), run.stderr
+    return dict(run.json())
+
+
+def findings_of(report: dict[str, Any], rule: str) -> list[dict[str, Any]]:
+    return [f for f in report["findings"] if f["rule"] == rule]
+
+
 def run_cli_process(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
     """`python -m driftcheck ARGS` in a fresh interpreter, stdin empty. `env`: variables to set on top of this
     process's environment. Output is decoded as written (no newline translation), as `run_cli` returns it."""

@@ -121,6 +121,7 @@ def kinds() -> tuple[Kind, ...]:
         secret,
         service,
         service_account,
+        subscription,
     )
 
     built_in = [_REGISTERED[name] for name in _BUILT_IN]
@@ -129,7 +130,7 @@ def kinds() -> tuple[Kind, ...]:
 
 _BUILT_IN = (
     "service", "sql_instance", "connector", "secret", "project_iam_policy", "service_account",
-    "run_service_iam_policy",
+    "run_service_iam_policy", "pubsub_subscription",
 )
 
 

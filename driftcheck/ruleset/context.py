@@ -11,8 +11,9 @@ as `sql_attached[]` entries), `sql_in_evidence` (the connection name of every in
 a malformed name can be matched against), `connector`, `env[]` (`{container, name, value}`), `env_values`,
 `cloudsql_mentioned` (connection names in env), `project_grants` (the roles its account holds in its project's IAM
 policy, unknown without that policy), `runtime_account` (its service account as read: whether it exists and is
-disabled; unknown when a read of it failed, null when the evidence holds no word of it). `member` is the service
-account as an IAM member.
+disabled; unknown when a read of it failed, null when the evidence holds no word of it), `pushed_by` (the Pub/Sub
+push subscriptions in the evidence whose endpoint is one of its own hosts, `{name, identity, source}`). `member` is
+the service account as an IAM member.
 `secrets[].via` is `env` (a secretKeyRef), `env-value` (a value the app resolves itself: `sm://S`,
 `projects/P/secrets/S/versions/V`) or `volume`; env ones name their `container`. Traits (ruleset/traits.py), so a
 rule can tell an ordinary difference between applications or environments from a cause: `images` (container ->
@@ -36,6 +37,7 @@ from urllib.parse import urlsplit
 from driftcheck.kinds.project_iam import PROJECT_IAM, ProjectIamPolicy
 from driftcheck.kinds.registry import Kind, with_snapshot
 from driftcheck.kinds.service_account import SERVICE_ACCOUNT, ServiceAccount
+from driftcheck.kinds.subscription import SUBSCRIPTION, PubsubSubscription
 from driftcheck.model import (
     Connector,
     Container,
@@ -126,9 +128,18 @@ class RuntimeAccount(TypedDict):
     source: str | None  # where it was read
 
 
+class PushedBy(TypedDict):
+    """A Pub/Sub push subscription in the evidence that pushes to one of the service's own hosts."""
+
+    name: str  # projects/P/subscriptions/S
+    identity: str | Unknown | None  # the service account whose OIDC token it sends; None: it sends none
+    source: str | None  # where its push identity was read
+
+
 class ResourceUse(TypedDict):
     key: str  # the resource as the service names it
     resource: Any  # the resource as its kind's model has it; unknown when the evidence does not hold it
+    source: str | None  # the file (or API) it was read from; None when the evidence does not hold it
 
 
 class Refs(TypedDict):
@@ -155,6 +166,7 @@ class Refs(TypedDict):
     project_grants: ProjectGrants | Unknown  # its account's roles at project level; unknown without the policy
     # its service account; unknown when its read failed, null when the evidence has no word of it (not exported)
     runtime_account: RuntimeAccount | Unknown | None
+    pushed_by: list[PushedBy]  # the push subscriptions in the evidence whose endpoint is one of its own hosts
 
 
 class ServiceAdded(TypedDict):
@@ -249,7 +261,19 @@ def _refs(service: Service, inventory: Inventory, env_values: list[str]) -> Refs
         "own_hosts": _own_hosts(service),
         "project_grants": _project_grants(service, inventory),
         "runtime_account": _runtime_account(service, inventory),
+        "pushed_by": _pushed_by(service, inventory),
     }
+
+
+def _pushed_by(service: Service, inventory: Inventory) -> list[PushedBy]:
+    """A subscription names the service only by the URL it pushes to: matched on the service's own hosts."""
+    hosts = set(_own_hosts(service))
+    found: dict[str, PubsubSubscription] = inventory.of(SUBSCRIPTION.name)
+    return [
+        {"name": sub.name, "identity": sub.push_identity, "source": sub.provenance.get("push_identity")}
+        for _, sub in sorted(found.items())
+        if sub.push_endpoint in hosts
+    ]
 
 
 def _runtime_account(service: Service, inventory: Inventory) -> RuntimeAccount | Unknown | None:
@@ -309,6 +333,7 @@ def _resource_uses(kind: Kind, service: Service, inventory: Inventory) -> list[R
         {
             "key": key,
             "resource": to_plain(found[key]) if key in found else Unknown(f"{kind.title} {key} is not in the evidence"),
+            "source": getattr(found[key], "origin", None) if key in found else None,
         }
         for key in sorted(set(kind.references(service)))
     ]

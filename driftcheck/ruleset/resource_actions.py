@@ -76,10 +76,13 @@ def grant_role(args: Args, ref: ServiceRef | None) -> Parts | None:
 
 
 def grant_invoker(args: Args, ref: ServiceRef | None) -> Parts | None:
-    """Let everyone (or every signed-in account) invoke the service, as its peer does."""
+    """Let everyone (or every signed-in account) invoke the service, as its peer does, or one service account (a
+    push subscription's identity). Never another named member: a peer's named invokers are its own callers."""
     member = name_like(args["member"])
+    member = member if member in INVOKER_MEMBERS else _member(member)
     name = name_like(args.get("service")) or (ref.name if ref else None)
-    if member not in INVOKER_MEMBERS or name is None:
+    public_or_account = member in INVOKER_MEMBERS or (member or "").startswith("serviceAccount:")
+    if member is None or not public_or_account or name is None:
         return None
     region = name_like(args.get("region")) or (ref.region if ref else None) or "REGION"
     project = _project(args, ref)

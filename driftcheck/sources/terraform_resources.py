@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from driftcheck.errors import InputError
-from driftcheck.kinds import cloudsql, project_iam, run_iam, service_account
+from driftcheck.kinds import cloudsql, project_iam, run_iam, service_account, subscription
 from driftcheck.kinds import connector as connector_kind
 from driftcheck.kinds import secret as secret_kind
 from driftcheck.kinds.service import cloudrun_v2, common, knative
@@ -477,6 +477,33 @@ def _service_account(instance: Instance, inventory: Inventory, label: str) -> No
     )
 
 
+def _subscription(instance: Instance, inventory: Inventory, label: str) -> None:
+    """`name` is the short id (or the full name), `project` the rest of it; `push_config` and its `oidc_token`
+    are one-element lists, rewritten to the API's pushConfig."""
+    attrs = instance.attributes
+    name, project = str(attrs.get("name") or ""), str(attrs.get("project") or "")
+    if not name.startswith("projects/"):
+        if not name or not project:
+            raise InputError("no name and project", file=label, where=f"{instance.address}.name")
+        name = f"projects/{project}/subscriptions/{name}"
+    push = first(attrs.get("push_config"))
+    oidc = first(push.get("oidc_token"))
+    data: dict[str, Any] = {"name": name, "topic": attrs.get("topic")}
+    data["pushConfig"] = {"pushEndpoint": push.get("push_endpoint")}
+    data["pushConfig"]["oidcToken"] = {"serviceAccountEmail": oidc.get("service_account_email")}
+    parsed: subscription.PubsubSubscription = resolve_marks(subscription.parse_subscription(data, label))
+    at = f"{label}:{instance.address}"
+    marked = UNKNOWN_MARK in str(push.get("push_endpoint") or "")
+    inventory.of(subscription.SUBSCRIPTION.name)[parsed.name] = dataclasses.replace(
+        parsed,
+        push_endpoint=Unknown(AFTER_APPLY) if marked else parsed.push_endpoint,
+        provenance={
+            "push_endpoint": f"{at}.push_config[0].push_endpoint",
+            "push_identity": f"{at}.push_config[0].oidc_token[0].service_account_email",
+        },
+    )
+
+
 _LOADERS: dict[str, Callable[[Instance, Inventory, str], None]] = {
     "google_cloud_run_v2_service": _service_v2,
     "google_cloud_run_service": _service_v1,
@@ -488,5 +515,6 @@ _LOADERS: dict[str, Callable[[Instance, Inventory, str], None]] = {
     **{kind: _project_iam for kind in _PROJECT_IAM_FIELD},
     **{kind: _run_iam for kind in _RUN_IAM_FIELD},
     "google_service_account": _service_account,
+    "google_pubsub_subscription": _subscription,
 }
 MODELLED = frozenset(_LOADERS)

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from conftest import FIXTURES, run_cli, write_snapshot, write_state
+from conftest import FIXTURES, compare_rule_fixture, findings_of, run_cli, write_snapshot, write_state
 from fakegcp import FakeGcpServer, World
 
 from driftcheck.kinds.service_account import ServiceAccount
@@ -152,13 +152,11 @@ def _case(tmp_path: Path, account: dict[str, Any] | None, *, snapshot_error: str
 
 
 def _report(folder: Path) -> dict[str, Any]:
-    run = run_cli("compare", folder / "target.yaml", folder / "baseline.yaml", "--from", folder, "--format", "json")
-    assert run.code in (0, 1), run.stderr
-    return dict(run.json())
+    return compare_rule_fixture(folder)
 
 
 def _fired(report: dict[str, Any]) -> list[dict[str, Any]]:
-    return [f for f in report["findings"] if f["rule"] == RULE]
+    return findings_of(report, RULE)
 
 
 def _runner(**changes: Any) -> dict[str, Any]:

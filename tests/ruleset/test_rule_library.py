@@ -77,6 +77,10 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "port-env-mismatch": ("container port 8080", "its env sets SERVER_PORT=8081", "the startup probe fails"),
     "service-account-unusable": ("invoices-runner@netra-staging.iam.gserviceaccount.com, which is disabled",),
     "invoker-binding-missing": ("public-api-canary lets allUsers invoke it", "public-api does not", "403"),
+    "push-identity-cannot-invoke": (
+        "order-events-public-api (as events-push@netra-staging.iam.gserviceaccount.com) pushes to public-api",
+        "403",
+    ),
 }
 # Confirmations: a status message or a cross-resource fact that backs the finding and ranks it higher.
 CONFIRMED: dict[str, str] = {
