@@ -154,13 +154,7 @@ class LiveFetcher:
         )
 
     def _iam(self, secret: str) -> dict[str, Any] | Failure:
-        request = iam_policy_pb2.GetIamPolicyRequest(resource=self._secret_path(secret))
-        return self._call(
-            SECRET.live_read("iam"),
-            lambda: json_format.MessageToDict(
-                self.clients.secrets.get_iam_policy(request=request, retry=call_retry(), timeout=CALL_TIMEOUT_S)
-            ),
-        )
+        return self._policy(SECRET.live_read("iam"), self.clients.secrets.get_iam_policy, self._secret_path(secret))
 
     def _sql(self, connection_name: str) -> dict[str, Any] | Failure:
         project, _, instance = connection_name.split(":", 2) if connection_name.count(":") == 2 else ("", "", "")
@@ -183,25 +177,19 @@ class LiveFetcher:
         )
 
     def _project_iam(self, project: str) -> dict[str, Any] | Failure:
-        request = iam_policy_pb2.GetIamPolicyRequest(resource=f"projects/{project}")
-        request.options.requested_policy_version = _POLICY_VERSION
-        return self._call(
-            PROJECT_IAM.live_read("get"),
-            lambda: json_format.MessageToDict(
-                self.clients.projects.get_iam_policy(request=request, retry=call_retry(), timeout=CALL_TIMEOUT_S)
-            ),
-        )
+        return self._policy(PROJECT_IAM.live_read("get"), self.clients.projects.get_iam_policy, f"projects/{project}")
 
     def _run_iam(self, service: str) -> dict[str, Any] | Failure:
         """Who may invoke the service: its own IAM policy, by its full name."""
-        request = iam_policy_pb2.GetIamPolicyRequest(resource=self._service_path(service))
+        path = self._service_path(service)
+        return self._policy(RUN_IAM.live_read("get"), self.clients.services.get_iam_policy, path)
+
+    def _policy(self, read: LiveRead, get_iam_policy: Callable[..., Any], resource: str) -> dict[str, Any] | Failure:
+        """One IAM policy, as JSON; asked for in version 3, so a conditional grant comes back with its condition."""
+        request = iam_policy_pb2.GetIamPolicyRequest(resource=resource)
         request.options.requested_policy_version = _POLICY_VERSION
-        return self._call(
-            RUN_IAM.live_read("get"),
-            lambda: json_format.MessageToDict(
-                self.clients.services.get_iam_policy(request=request, retry=call_retry(), timeout=CALL_TIMEOUT_S)
-            ),
-        )
+        policy = functools.partial(get_iam_policy, request=request, retry=call_retry(), timeout=CALL_TIMEOUT_S)
+        return self._call(read, lambda: json_format.MessageToDict(policy()))
 
     def _service_account(self, email: str) -> dict[str, Any] | Failure:
         """`projects/-`: the account's own project, whichever it is. NOT_FOUND is stored as the API's answer, and
