@@ -1,4 +1,4 @@
-"""The Cloud Run service IAM policy kind: evidence, snapshot, Terraform, live fetch, and invoker-binding-missing."""
+"""The Cloud Run service IAM policy kind: evidence, snapshot, Terraform, live fetch, and invoker-mismatch."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from driftcheck.kinds.run_iam import RunServiceIamPolicy
 from driftcheck.model import Inventory
 from driftcheck.sources.evidence import load_evidence
 
-RULE_CASE = FIXTURES / "rules" / "invoker-binding-missing"
+RULE_CASE = FIXTURES / "rules" / "invoker-mismatch"
 PROJECT = "netra-staging"
-RULE = "invoker-binding-missing"
+RULE = "invoker-mismatch"
 INVOKER = "roles/run.invoker"
 PUBLIC = {"bindings": [{"role": INVOKER, "members": ["allUsers"]}], "etag": "BwYjQ9xT2rE=", "version": 1}
 
@@ -101,7 +101,7 @@ def test_a_denied_live_read_is_recorded_with_the_role_to_grant(tmp_path: Path) -
     assert error.startswith("PERMISSION_DENIED") and "run.services.getIamPolicy (roles/run.viewer)" in error
 
 
-# --- the rule: invoker-binding-missing ---------------------------------------------------------------------------
+# --- the rule: invoker-mismatch ---------------------------------------------------------------------------
 
 
 def _case(tmp_path: Path, target_policy: dict[str, Any] | None = None, *, drop_target: bool = False) -> Path:

@@ -1,4 +1,4 @@
-"""The service account kind: evidence file, snapshot, Terraform, live fetch, and service-account-unusable."""
+"""The service account kind: evidence file, snapshot, Terraform, live fetch, and service-account-missing."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from driftcheck.model import Inventory, Unknown
 from driftcheck.sources.evidence import load_evidence
 
 EXPORTS = FIXTURES / "service-account"
-RULE_CASE = FIXTURES / "rules" / "service-account-unusable"
+RULE_CASE = FIXTURES / "rules" / "service-account-missing"
 PROJECT = "netra-staging"
 CHECKOUT = "checkout@netra-staging.iam.gserviceaccount.com"  # disabled in its export
 API = "api@netra-staging.iam.gserviceaccount.com"  # the incident's api runs as it
 RUNNER = "invoices-runner@netra-staging.iam.gserviceaccount.com"  # the rule case's target runs as it
-RULE = "service-account-unusable"
+RULE = "service-account-missing"
 
 
 def accounts(inventory: Inventory) -> dict[str, ServiceAccount]:
@@ -129,7 +129,7 @@ def _account(data: dict[str, Any]) -> Any:
     return iam_admin_v1.ServiceAccount.from_json(json.dumps(data), ignore_unknown_fields=True)
 
 
-# --- the rule: service-account-unusable ----------------------------------------------------------------------------
+# --- the rule: service-account-missing ----------------------------------------------------------------------------
 
 
 def _case(tmp_path: Path, account: dict[str, Any] | None, *, snapshot_error: str | None = None) -> Path:

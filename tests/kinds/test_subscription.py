@@ -1,4 +1,4 @@
-"""The Pub/Sub subscription kind: evidence, snapshot, Terraform, refs.pushed_by, and push-identity-cannot-invoke."""
+"""The Pub/Sub subscription kind: evidence, snapshot, Terraform, refs.pushed_by, and push-invoker-missing."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from driftcheck.kinds.subscription import PubsubSubscription
 from driftcheck.model import Inventory, Unknown
 from driftcheck.sources.evidence import load_evidence
 
-RULE_CASE = FIXTURES / "rules" / "push-identity-cannot-invoke"
+RULE_CASE = FIXTURES / "rules" / "push-invoker-missing"
 EXPORT = "order-events-public-api.json"
 PROJECT = "netra-staging"
-RULE = "push-identity-cannot-invoke"
+RULE = "push-invoker-missing"
 SUB = f"projects/{PROJECT}/subscriptions/order-events-public-api"
 IDENTITY = f"events-push@{PROJECT}.iam.gserviceaccount.com"
 HOST = "public-api-x7kq2p4vda-uc.a.run.app"
@@ -71,7 +71,7 @@ def test_a_terraform_subscription_without_a_token_has_no_identity(tmp_path: Path
     assert sub.push_endpoint == HOST and sub.push_identity is None and not isinstance(sub.push_endpoint, Unknown)
 
 
-# --- the rule: push-identity-cannot-invoke -----------------------------------------------------------------------
+# --- the rule: push-invoker-missing -----------------------------------------------------------------------
 
 
 def _case(tmp_path: Path, target_policy: dict[str, Any] | None = None, *, drop_target: bool = False) -> Path:

@@ -75,9 +75,9 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "PROJECT:REGION:INSTANCE",
     ),
     "port-env-mismatch": ("container port 8080", "its env sets SERVER_PORT=8081", "the startup probe fails"),
-    "service-account-unusable": ("invoices-runner@netra-staging.iam.gserviceaccount.com, which is disabled",),
-    "invoker-binding-missing": ("public-api-canary lets allUsers invoke it", "public-api does not", "403"),
-    "push-identity-cannot-invoke": (
+    "service-account-missing": ("invoices-runner@netra-staging.iam.gserviceaccount.com, which is disabled",),
+    "invoker-mismatch": ("public-api-canary lets allUsers invoke it", "public-api does not", "403"),
+    "push-invoker-missing": (
         "order-events-public-api (as events-push@netra-staging.iam.gserviceaccount.com) pushes to public-api",
         "403",
     ),
