@@ -194,6 +194,9 @@ class ServiceMetadata:
     address: str | None = None  # the Terraform resource address, for a service read from state or a plan
     # Canonical path globs a .tf resource's lifecycle.ignore_changes covers: drift there is intended.
     ignore_changes: tuple[str, ...] = ()
+    # The source states the maximum instances; False: it leaves them unset, and `max_instances` holds Cloud Run's
+    # default, which a rule that needs the real cap must not take as stated.
+    max_instances_set: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +262,10 @@ class SqlInstance:
     public_ip: bool | Unknown  # it has a public IP address
     private_ip: str | None  # its private IP address, if any
     private_network: str | None  # projects/P/global/networks/N
+    # its machine tier: db-f1-micro, db-custom-2-7680
+    tier: str | Unknown = field(default_factory=lambda: Unknown("no settings.tier field"))
+    # its max_connections database flag; None: the flag is not set (the tier's default applies)
+    max_connections: int | Unknown | None = field(default_factory=lambda: Unknown("its database flags were not read"))
     provenance: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -153,6 +153,16 @@ EndpointOption = Annotated[
 ConcurrencyOption = Annotated[
     int, typer.Option("--concurrency", metavar="N", min=1, max=256, help="Live run: parallel API calls.")
 ]
+TroubleshootIamOption = Annotated[
+    bool,
+    typer.Option(
+        "--troubleshoot-iam",
+        help="Live run: ask Policy Troubleshooter whether each compared service's account may read its secrets and "
+        "connect to its Cloud SQL instances, and each push identity may invoke it: it also sees folder, "
+        "organization, group and deny policies. Needs roles/iam.securityReviewer (it reads the IAM policies "
+        "involved) and the Policy Troubleshooter API enabled; without them the local answer stands, with a note.",
+    ),
+]
 
 
 HistoryOption = Annotated[

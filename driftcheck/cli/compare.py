@@ -21,10 +21,12 @@ from driftcheck.cli.app import (
     RulesOption,
     ServiceArgument,
     TargetArgument,
+    TroubleshootIamOption,
     app,
     help_text,
 )
 from driftcheck.cli.output import emit, exit_code, progress
+from driftcheck.errors import InputError
 from driftcheck.ruleset.load import load_ruleset
 
 COMPARE_HELP = """Compare a failing TARGET service with healthy BASELINE peers and rank likely root causes.
@@ -63,8 +65,9 @@ def compare(
     region: RegionOption = None,
     endpoint: EndpointOption = None,
     concurrency: ConcurrencyOption = 16,
+    troubleshoot_iam: TroubleshootIamOption = False,
 ) -> None:
-    where = _Where(evidence or [], project, region, endpoint, concurrency)
+    where = _Where(evidence or [], project, region, endpoint, concurrency, troubleshoot_iam)
     _run(target, baselines or [], where, _Report(rules, output_format.value, output, fail_on.value))
 
 
@@ -97,8 +100,9 @@ def check(
     region: RegionOption = None,
     endpoint: EndpointOption = None,
     concurrency: ConcurrencyOption = 16,
+    troubleshoot_iam: TroubleshootIamOption = False,
 ) -> None:
-    where = _Where(evidence or [], project, region, endpoint, concurrency)
+    where = _Where(evidence or [], project, region, endpoint, concurrency, troubleshoot_iam)
     _run(service, [], where, _Report(rules, output_format.value, output, fail_on.value), alone=True)
 
 
@@ -111,6 +115,7 @@ class _Where:
     region: list[str] | None
     endpoint: str | None
     concurrency: int
+    troubleshoot_iam: bool = False  # live only: Policy Troubleshooter answers each access check
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,9 @@ def _run(target: str, baselines: list[str], where: _Where, report: _Report, alon
     if where.evidence or all(map(is_local, [target, *baselines])):
         from driftcheck.jobs.compare import compare as compare_offline
 
+        if where.troubleshoot_iam:
+            raise InputError("--troubleshoot-iam asks the live API: use it without --from and local files")
+
         result = compare_offline(target, baselines, where.evidence, ruleset, alone=alone)
     else:  # live: imported only here, so an offline run never loads the Google clients
         from driftcheck.jobs.compare_live import LiveOptions, compare_live
@@ -135,7 +143,7 @@ def _run(target: str, baselines: list[str], where: _Where, report: _Report, alon
 
         with progress("fetching") as on_progress:
             scope = resolve_scope(where.project, where.region)
-            options = LiveOptions(scope, where.endpoint, where.concurrency, on_progress)
+            options = LiveOptions(scope, where.endpoint, where.concurrency, on_progress, where.troubleshoot_iam)
             result = compare_live(target, baselines, options, ruleset, alone=alone)
     emit(result, report.output_format, report.output, report.fail_on)
     raise typer.Exit(exit_code(result, report.fail_on))

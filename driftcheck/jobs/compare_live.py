@@ -33,6 +33,7 @@ class LiveOptions:
     endpoint: str | None = None
     concurrency: int = 16
     progress: Progress | None = None
+    troubleshoot_iam: bool = False  # ask Policy Troubleshooter about each access check of the compared services
 
 
 def compare_live(
@@ -46,12 +47,14 @@ def compare_live(
         progress=options.progress,
     )
     try:
-        return _compare(fetcher, target, baselines, ruleset, alone)
+        return _compare(fetcher, target, baselines, ruleset, alone, options.troubleshoot_iam)
     finally:
         fetcher.close()
 
 
-def _compare(fetcher: LiveFetcher, target: str, baselines: list[str], ruleset: RuleSet, alone: bool) -> Result:
+def _compare(
+    fetcher: LiveFetcher, target: str, baselines: list[str], ruleset: RuleSet, alone: bool, troubleshoot: bool = False
+) -> Result:
     specs = [target, *baselines]
     raw = fetcher.services(sorted({spec.split("@", 1)[0] for spec in specs}))  # round 1
     notes: list[str] = []
@@ -68,9 +71,32 @@ def _compare(fetcher: LiveFetcher, target: str, baselines: list[str], ruleset: R
     for service in services:
         add_service(inventory, service)
     load_references(fetcher.referenced(services), inventory, "live")  # last round
+    if troubleshoot:  # one more, only when asked: the checks derive from what the last round read
+        notes += troubleshoot_iam(fetcher, services, inventory)
     notes += [f"could not read {resource} ({reason})" for resource, reason in sorted(inventory.errors.items())]
     result = evaluate(services[0], services[1:], inventory, ruleset)
     return dataclasses.replace(result, notes=tuple(notes))
+
+
+def troubleshoot_iam(fetcher: LiveFetcher, services: list[Service], inventory: Inventory) -> list[str]:
+    """Policy Troubleshooter's answer to every access check of the services (kinds/access.py `checks_for`), into the
+    inventory, where the resolver reads them before the local policies. A call that fails leaves the local answer in
+    place: it is said in one note per reason, and kept out of `inventory.errors` (nothing became unknown)."""
+    from driftcheck.kinds.access import checks_for
+    from driftcheck.kinds.troubleshooter import TROUBLESHOOTER
+
+    checks = list(dict.fromkeys(check for service in services for check in checks_for(service, inventory)))
+    load_references(fetcher.troubleshoot(checks), inventory, "live")
+    prefix = f"{TROUBLESHOOTER.snapshot_key}:"
+    failed = {key: inventory.errors.pop(key) for key in sorted(inventory.errors) if key.startswith(prefix)}
+    reasons: dict[str, int] = {}
+    for reason in failed.values():
+        reasons[reason] = reasons.get(reason, 0) + 1
+    return [
+        f"could not ask Policy Troubleshooter about {count} access check{'s' * (count != 1)} ({reason}): "
+        "the IAM policies in the evidence answer them"
+        for reason, count in reasons.items()
+    ]
 
 
 def _default_baselines(fetcher: LiveFetcher, target: str, raw: dict[str, dict[str, Any]]) -> tuple[str, list[str], str]:

@@ -55,6 +55,8 @@ def parse_instance(data: dict[str, Any], origin: str) -> SqlInstance:
         else ("PRIMARY" in addresses if addresses else Unknown("no ipv4Enabled or ipAddresses")),
         private_ip=addresses.get("PRIVATE"),
         private_network=ip_config.get("privateNetwork") or None,
+        tier=settings.get("tier") or Unknown("no settings.tier field"),
+        max_connections=_max_connections(data, origin),
         provenance={
             "database_version": f"{origin}:databaseVersion",
             "state": f"{origin}:state",
@@ -62,8 +64,28 @@ def parse_instance(data: dict[str, Any], origin: str) -> SqlInstance:
             "public_ip": f"{origin}:settings.ipConfiguration.ipv4Enabled",
             "private_ip": f"{origin}:ipAddresses[type=PRIVATE]",
             "private_network": f"{origin}:settings.ipConfiguration.privateNetwork",
+            "tier": f"{origin}:settings.tier",
+            "max_connections": f"{origin}:settings.databaseFlags[name=max_connections]",
         },
     )
+
+
+def _max_connections(data: dict[str, Any], origin: str) -> int | Unknown | None:
+    """The max_connections database flag. An export without databaseFlags sets no flag (gcloud and the API leave
+    the empty list out); without settings at all, nothing is known."""
+    settings = data.get("settings")
+    if not isinstance(settings, dict):
+        return Unknown("no settings field")
+    flags = settings.get("databaseFlags") or []
+    if not isinstance(flags, list):  # a plan's flags known only after apply
+        return Unknown(f"{origin}: its database flags are not a list")
+    flag = next((f for f in flags if isinstance(f, dict) and f.get("name") == "max_connections"), None)
+    if flag is None:
+        return None
+    try:
+        return int(str(flag.get("value")))
+    except ValueError:  # a plan's value known only after apply, or a malformed one: not a limit to count on
+        return Unknown(f"{origin}: the max_connections flag is not a whole number")
 
 
 def _from_snapshot(key: str, stored: Any, origin: str, project: str | Unknown) -> SqlInstance | None:

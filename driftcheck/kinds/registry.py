@@ -7,6 +7,10 @@ A kind says, in one place, everything a stage needs to know about it:
 - `references`: which resources of the kind a service points at (what the live fetcher reads; rules see each
   under `refs.resources.<kind name>` as `{key, resource}`);
 - `live_reads`: each API read of one resource, with the permission and the role it needs;
+- `listed_in` and `listed_for`: for a kind no service names (a push subscription names the service, not the
+  reverse), the live read is a listing (part `list`): one paged call per parent `listed_in` names (a project), of
+  which only the resources `listed_for` relates to the services are stored; a listing that fails is stored under
+  the parent's key as an error, so what it would have held is unknown, never absent;
 - `terraform_types`: the Terraform resource types that declare it;
 - `absent_on`: the error codes of a read that say the resource does not exist (a fact `from_snapshot` reads back
   from the stored error), not that it could not be read.
@@ -18,7 +22,7 @@ listed in `kinds()` below; see README, "Add a resource kind".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -43,7 +47,8 @@ class EvidenceReader(Protocol):
 @dataclass(frozen=True)
 class LiveRead:
     """One API read of one resource. `part` names what it fills in the snapshot: `get` for the resource itself, or a
-    named part of it (a secret's `versions` and `iam`)."""
+    named part of it (a secret's `versions` and `iam`); or `list` (LIST), a listing of a parent's resources of the
+    kind (see `Kind.listed_in`)."""
 
     part: str
     permission: str
@@ -54,6 +59,8 @@ class LiveRead:
         """What to grant when the read is denied: it turns "unknown" into a next step."""
         return f"{self.permission} ({self.role})"
 
+
+LIST = "list"  # the part of a listing read: keyed by the parent listed, it stores each resource kept under its key
 
 # (key, what the snapshot stores for it, origin, the snapshot's project) -> the resource, or None when stored as an
 # error (the error itself is read by `snapshot_errors`)
@@ -73,6 +80,10 @@ class Kind:
     live_reads: tuple[LiveRead, ...] = ()
     terraform_types: tuple[str, ...] = ()
     absent_on: tuple[str, ...] = ()  # "NOT_FOUND": such a stored error is the resource's absence, not unknown
+    # A kind read by listing (a LiveRead of part LIST): the parents whose listing may hold resources related to a
+    # service ("projects/P"), and, given the services, whether one listed resource (the API's JSON) relates to them.
+    listed_in: Callable[[Service], Iterable[str]] = lambda service: ()
+    listed_for: Callable[[Sequence[Service]], Callable[[dict[str, Any]], bool]] = lambda services: lambda raw: True
 
     def live_read(self, part: str) -> LiveRead:
         return next(read for read in self.live_reads if read.part == part)
@@ -117,12 +128,15 @@ def kinds() -> tuple[Kind, ...]:
         cloudsql,
         connector,
         project_iam,
+        redis,
         run_iam,
         secret,
         service,
         service_account,
         subscription,
+        troubleshooter,
     )
+    from driftcheck.kinds.network import firewall, router, subnet, vpc  # noqa: F401
 
     built_in = [_REGISTERED[name] for name in _BUILT_IN]
     return (*built_in, *(kind for kind in _REGISTERED.values() if kind.name not in _BUILT_IN))
@@ -130,7 +144,8 @@ def kinds() -> tuple[Kind, ...]:
 
 _BUILT_IN = (
     "service", "sql_instance", "connector", "secret", "project_iam_policy", "service_account",
-    "run_service_iam_policy", "pubsub_subscription",
+    "run_service_iam_policy", "pubsub_subscription", "iam_troubleshooter",
+    "network", "subnet", "router", "firewall", "redis",
 )
 
 

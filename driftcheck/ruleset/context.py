@@ -12,8 +12,13 @@ a malformed name can be matched against), `connector`, `env[]` (`{container, nam
 `cloudsql_mentioned` (connection names in env), `project_grants` (the roles its account holds in its project's IAM
 policy, unknown without that policy), `runtime_account` (its service account as read: whether it exists and is
 disabled; unknown when a read of it failed, null when the evidence holds no word of it), `pushed_by` (the Pub/Sub
-push subscriptions in the evidence whose endpoint is one of its own hosts, `{name, identity, source}`). `member` is
-the service account as an IAM member.
+push subscriptions in the evidence whose endpoint is one of its own hosts, `{name, identity, source, invoke}`),
+`sql_connect[]` (each instance it attaches or names in env, with `connect`), `service_agent[]` (the roles its Cloud Run
+service agent needs where the evidence holds the policy). `secrets[].access`, `pushed_by[].invoke`,
+`sql_connect[].connect` and `service_agent[].answer` are the permission resolver's answers (kinds/access.py):
+`access` granted/denied/unknown, `denied` (unknown with why, for `needs`), `via`, `read[]` and `unread[]` levels.
+`member` is the service account as an IAM member. `sql_budget[]`: per known instance it uses, the connections
+every service of the evidence that uses it may open at peak, against the instance's limit (ruleset/sqlbudget.py).
 `secrets[].via` is `env` (a secretKeyRef), `env-value` (a value the app resolves itself: `sm://S`,
 `projects/P/secrets/S/versions/V`) or `volume`; env ones name their `container`. Traits (ruleset/traits.py), so a
 rule can tell an ordinary difference between applications or environments from a cause: `images` (container ->
@@ -29,13 +34,13 @@ dataclasses) as the JSON Schema rules are checked against, so what is built and 
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Annotated, Any, Literal, TypedDict
-from urllib.parse import urlsplit
 
+from driftcheck.kinds import access
 from driftcheck.kinds.project_iam import PROJECT_IAM, ProjectIamPolicy
 from driftcheck.kinds.registry import Kind, with_snapshot
+from driftcheck.kinds.service.common import own_hosts
 from driftcheck.kinds.service_account import SERVICE_ACCOUNT, ServiceAccount
 from driftcheck.kinds.subscription import SUBSCRIPTION, PubsubSubscription
 from driftcheck.model import (
@@ -49,7 +54,7 @@ from driftcheck.model import (
     secret_reference,
     to_plain,
 )
-from driftcheck.ruleset import traits
+from driftcheck.ruleset import sqlbudget, traits
 from driftcheck.ruleset.naming import container_display
 
 _CONNECTOR_PATH = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/connectors/(?P<name>[^/]+)$")
@@ -63,7 +68,6 @@ _CONNECTION_NAME_FORM = re.compile(
 _SECRET_PATH = re.compile(r"^projects/(?P<project>[^/]+)/secrets/(?P<secret>[^/]+)$")
 # RFC 1918 addresses in env values (REDIS_HOST=10.0.0.3): something reached only through the VPC. A range
 # (TRUSTED_PROXIES=10.0.0.0/8) is not an address anything connects to.
-_URLS_ANNOTATION = "run.googleapis.com/urls"  # every URL of the service, as gcloud exports it (a JSON list)
 _PRIVATE_ADDRESS = re.compile(
     r"(?<![\d.])(?:10(?:\.\d{1,3}){3}|172\.(?:1[6-9]|2\d|3[01])(?:\.\d{1,3}){2}|192\.168(?:\.\d{1,3}){2})(?![\d./])"
 )
@@ -88,6 +92,7 @@ class SecretUse(TypedDict):
     enabled_versions: list[str]  # enabled version numbers a reference could be pinned to instead, oldest first
     version_state: str | Unknown  # ENABLED, DISABLED, DESTROYED or ABSENT: the version it resolves to
     source: str | None  # the file (or API) the secret's metadata came from
+    access: AccessAnswer  # may its runtime account access the secret's versions (secretmanager.versions.access)
 
 
 class SqlUse(TypedDict):
@@ -128,12 +133,59 @@ class RuntimeAccount(TypedDict):
     source: str | None  # where it was read
 
 
+class PolicyLevel(TypedDict):
+    """One IAM policy level an access answer read, or did not."""
+
+    level: str  # secret, service, project, subnetwork, folder, organization, or troubleshooter (Policy Troubleshooter)
+    name: str  # the resource at that level; "" for folder and organization (which ones is not known)
+    source: str | None  # the file (or API) it was read from; None when not read
+    reason: str | None  # why it was not read
+
+
+class AccessAnswer(TypedDict):
+    """May a member do a permission on a resource, from the IAM policies in the evidence (kinds/access.py)."""
+
+    member: str  # IAM member form: serviceAccount:EMAIL, or allUsers for a caller with no token
+    permission: str  # secretmanager.versions.access, cloudsql.instances.connect, run.routes.invoke...
+    resource: str  # full resource name: //secretmanager.googleapis.com/projects/P/secrets/S
+    access: Literal["granted", "denied", "unknown"]
+    # true: denied, false: granted; unknown (with why) when the policies read cannot tell: what `needs` lists
+    denied: bool | Unknown
+    # the resource's own policy (a secret's, a service's; a project's for a project) was read: true; else unknown
+    own_policy: bool | Unknown
+    via: str | None  # what grants it: "roles/secretmanager.secretAccessor on project P"
+    read: list[PolicyLevel]  # the levels consulted, each with its source
+    unread: list[PolicyLevel]  # the levels not read: folder and organization always
+    why_unknown: list[str]  # what could not be evaluated: a group, a condition, a custom role, a partial policy
+
+
 class PushedBy(TypedDict):
     """A Pub/Sub push subscription in the evidence that pushes to one of the service's own hosts."""
 
     name: str  # projects/P/subscriptions/S
     identity: str | Unknown | None  # the service account whose OIDC token it sends; None: it sends none
     source: str | None  # where its push identity was read
+    # may its pushes (as that identity, or as anyone when it sends no token) invoke the service; unknown identity
+    invoke: AccessAnswer | Unknown
+
+
+class SqlConnect(TypedDict):
+    """A Cloud SQL instance the service connects to, and whether its runtime account may."""
+
+    connection_name: str  # project:region:instance
+    project: str  # the connection name's project, where connect is granted (an instance has no policy of its own)
+    via: Literal["attached", "env"]  # attached (annotation, v2 volume), or named by an env value (a connector library)
+    connect: AccessAnswer  # cloudsql.instances.connect on that project
+
+
+class AgentGrant(TypedDict):
+    """A role the Cloud Run service agent needs, where the evidence holds that project's whole policy."""
+
+    member: str  # serviceAccount:service-NUMBER@serverless-robot-prod.iam.gserviceaccount.com
+    role: str  # roles/run.serviceAgent; roles/vpcaccess.user or roles/compute.networkUser in a Shared VPC host
+    project: str  # where it needs it
+    purpose: str  # "to run the service", "to use connector C", "to use network N"
+    answer: AccessAnswer
 
 
 class ResourceUse(TypedDict):
@@ -161,12 +213,17 @@ class Refs(TypedDict):
     sql_known_in_use: list[SqlPlain]  # the instances in the evidence it attaches or reaches by a private IP in env
     sql_in_use: list[SqlUse]  # every instance it uses: sql_attached, plus those its env reaches by private IP
     sql_in_evidence: list[str]  # the connection names of every Cloud SQL instance the evidence holds
+    # per instance in the evidence it uses: the connections every service using it may open at peak, and its limit
+    sql_budget: list[sqlbudget.SqlBudget]
     resources: dict[str, list[ResourceUse]]  # kind name -> each resource of the kind it references (kinds/)
     own_hosts: list[str]  # the hosts it is called at: its run.app URLs (status, the urls annotation)
     project_grants: ProjectGrants | Unknown  # its account's roles at project level; unknown without the policy
     # its service account; unknown when its read failed, null when the evidence has no word of it (not exported)
     runtime_account: RuntimeAccount | Unknown | None
     pushed_by: list[PushedBy]  # the push subscriptions in the evidence whose endpoint is one of its own hosts
+    sql_connect: list[SqlConnect]  # each instance it attaches or names in env, and may its account connect
+    # what its Cloud Run service agent needs where the evidence holds the policy and the project number
+    service_agent: list[AgentGrant]
 
 
 class ServiceAdded(TypedDict):
@@ -257,11 +314,14 @@ def _refs(service: Service, inventory: Inventory, env_values: list[str]) -> Refs
         "sql_known_in_use": known_in_use,
         "sql_in_use": _sql_in_use(attached, known_in_use),
         "sql_in_evidence": sorted(inventory.sql_instances),
+        "sql_budget": sqlbudget.budgets(service, inventory, _instances_used),
         "resources": {kind.name: _resource_uses(kind, service, inventory) for kind in with_snapshot()},
         "own_hosts": _own_hosts(service),
         "project_grants": _project_grants(service, inventory),
         "runtime_account": _runtime_account(service, inventory),
         "pushed_by": _pushed_by(service, inventory),
+        "sql_connect": _sql_connect(service, inventory),
+        "service_agent": _service_agent(service, inventory),
     }
 
 
@@ -270,7 +330,12 @@ def _pushed_by(service: Service, inventory: Inventory) -> list[PushedBy]:
     hosts = set(_own_hosts(service))
     found: dict[str, PubsubSubscription] = inventory.of(SUBSCRIPTION.name)
     return [
-        {"name": sub.name, "identity": sub.push_identity, "source": sub.provenance.get("push_identity")}
+        {
+            "name": sub.name,
+            "identity": sub.push_identity,
+            "source": sub.provenance.get("push_identity"),
+            "invoke": _invoke(sub.push_identity, service, inventory),
+        }
         for _, sub in sorted(found.items())
         if sub.push_endpoint in hosts
     ]
@@ -316,14 +381,9 @@ def _project_grants(service: Service, inventory: Inventory) -> ProjectGrants | U
 
 
 def _own_hosts(service: Service) -> list[str]:
-    """Where other services call it: the host of each of its URLs (a caller's env names one to reach it)."""
-    urls = [service.status.url] if not isinstance(service.status, Unknown) and service.status.url else []
-    try:
-        listed = json.loads(service.metadata.annotations.get(_URLS_ANNOTATION, "[]"))
-    except json.JSONDecodeError:
-        listed = []
-    urls += [u for u in listed if isinstance(u, str)] if isinstance(listed, list) else []
-    return sorted({host for url in urls if (host := urlsplit(url).hostname)})
+    """Where other services call it: the host of each of its URLs (a caller's env names one to reach it). The
+    live fetch keeps the push subscriptions of these same hosts (kinds/service/common.py)."""
+    return own_hosts(service)
 
 
 def _resource_uses(kind: Kind, service: Service, inventory: Inventory) -> list[ResourceUse]:
@@ -356,14 +416,15 @@ def _secret_refs(service: Service, inventory: Inventory) -> list[SecretUse]:
     for key, container in service.containers.items():
         for name, var in container.env.items():
             if var.secret:
-                refs.append(_secret_ref("env", name, var.secret.secret, var.secret.version, inventory, key))
+                secret_id = var.secret.secret
+                refs.append(_secret_ref("env", name, secret_id, var.secret.version, inventory, key, service))
             elif isinstance(var.value, str) and (named := secret_reference(var.value)):
                 secret_id = _own_secret_id(named.secret, service.project, inventory.project_aliases)
-                refs.append(_secret_ref("env-value", name, secret_id, named.version, inventory, key))
+                refs.append(_secret_ref("env-value", name, secret_id, named.version, inventory, key, service))
     for name, volume in service.volumes.items():
         if volume.kind == "secret" and volume.secret:
             for version in sorted(set(volume.items.values())) or ["latest"]:
-                refs.append(_secret_ref("volume", name, volume.secret, version, inventory))
+                refs.append(_secret_ref("volume", name, volume.secret, version, inventory, None, service))
     return refs
 
 
@@ -382,7 +443,8 @@ def _secret_ref(
     secret_id: str,
     version: str,
     inventory: Inventory,
-    container: str | None = None,
+    container: str | None,
+    service: Service,
 ) -> SecretUse:
     secret = inventory.secrets.get(secret_id)
     return {
@@ -396,6 +458,7 @@ def _secret_ref(
         "enabled_versions": _enabled_versions(secret),
         "version_state": _version_state(secret, version, secret_id),
         "source": secret.origin if secret else None,
+        "access": _secret_access(service, secret_id, inventory),
     }
 
 
@@ -439,7 +502,16 @@ def _resolved_version(secret: Secret | None, version: str) -> str:
 
 
 def _sql_known_in_use(service: Service, inventory: Inventory, env_values: list[str]) -> list[SqlPlain]:
-    """Known instances the service attaches, or reaches by putting an instance's IP address in its env."""
+    return [_sql_plain(i) for i in _instances_used(service, inventory, env_values).values()]
+
+
+def _instances_used(
+    service: Service, inventory: Inventory, env_values: list[str] | None = None
+) -> dict[str, SqlInstance]:
+    """Known instances the service attaches, or reaches by putting an instance's IP address in its env (its plain
+    env values, read here when not given): what every rule, and the connection budget, counts as using one."""
+    if env_values is None:
+        env_values = [e["value"] for e in _env_refs(service)]
     used = {
         name: inventory.sql_instances[name] for name in service.cloudsql_instances if name in inventory.sql_instances
     }
@@ -447,7 +519,7 @@ def _sql_known_in_use(service: Service, inventory: Inventory, env_values: list[s
         addresses = [a for a in (instance.private_ip,) if a]
         if any(a in value for a in addresses for value in env_values):
             used.setdefault(instance.connection_name, instance)
-    return [_sql_plain(i) for i in used.values()]
+    return used
 
 
 def _sql_in_use(attached: list[SqlUse], known_in_use: list[SqlPlain]) -> list[SqlUse]:
@@ -521,3 +593,92 @@ def _connector(service: Service, inventory: Inventory) -> ConnectorPlain | Unkno
     added: ConnectorAdded = {"origin": connector.origin}
     plain.update(added)
     return plain
+
+
+# --- access answers (kinds/access.py): may this member do this, here ---------------------------------------------
+
+
+def _answer(check: access.AccessCheck | None, inventory: Inventory, why: str = "") -> AccessAnswer:
+    """The resolver's answer as rules see it; with no check to ask (an unknown account or project), unknown."""
+    answer = access.may(check, inventory) if check else access.Answer("unknown", why_unknown=(why,))
+    return _answer_plain(check, answer)
+
+
+def _answer_plain(check: access.AccessCheck | None, answer: access.Answer) -> AccessAnswer:
+    why = "; ".join(answer.why_unknown) or "not known"
+    resource = check.resource if check else ""
+    return {
+        "member": check.member if check else "",
+        "permission": check.permission if check else "",
+        "resource": resource,
+        "access": answer.access,
+        "denied": Unknown(why) if answer.access == "unknown" else answer.access == "denied",
+        "own_policy": _own_policy(resource, answer),
+        "via": answer.via,
+        "read": [_level(level) for level in answer.read],
+        "unread": [_level(level) for level in answer.unread],
+        "why_unknown": list(answer.why_unknown),
+    }
+
+
+def _own_policy(resource: str, answer: access.Answer) -> bool | Unknown:
+    """Whether the resource's own policy was read: a grant is most often made there, so a rule may need it."""
+    project_resource = "cloudresourcemanager.googleapis.com" in resource
+    own = [
+        level
+        for level in answer.unread
+        if level.level not in ("folder", "organization") and (level.level != "project" or project_resource)
+    ]
+    if own:
+        return Unknown(own[0].reason or f"the {own[0].level} policy was not read")
+    return True if answer.read else Unknown("; ".join(answer.why_unknown) or "no policy was read")
+
+
+def _level(level: access.Level) -> PolicyLevel:
+    return {"level": level.level, "name": level.name, "source": level.source, "reason": level.reason}
+
+
+def _secret_access(service: Service, secret_id: str, inventory: Inventory) -> AccessAnswer:
+    member = access.runtime_member(service)
+    check = access.secret_check(member, secret_id, service, inventory) if member else None
+    return _answer(check, inventory, "the service's runtime account or project is not known")
+
+
+def _invoke(identity: str | Unknown | None, service: Service, inventory: Inventory) -> AccessAnswer | Unknown:
+    member = access.push_member(identity)
+    if member is None:
+        return Unknown(identity.reason if isinstance(identity, Unknown) else "its push identity is not known")
+    return _answer(access.invoke_check(member, service), inventory, "the service's project or region is not known")
+
+
+def _sql_connect(service: Service, inventory: Inventory) -> list[SqlConnect]:
+    """Each instance it attaches or names in env (a well-formed connection name), and may its account connect."""
+    member = access.runtime_member(service)
+    attached = set(service.cloudsql_instances)
+    return [
+        {
+            "connection_name": name,
+            "project": name.rsplit(":", 2)[0],
+            "via": "attached" if name in attached else "env",
+            "connect": _answer(
+                access.sql_check(member, name, inventory) if member else None,
+                inventory,
+                "the service's runtime account is not known",
+            ),
+        }
+        for name in access.connection_names(service)
+        if _CONNECTION_NAME_FORM.fullmatch(name)
+    ]
+
+
+def _service_agent(service: Service, inventory: Inventory) -> list[AgentGrant]:
+    return [
+        {
+            "member": need.member,
+            "role": need.role,
+            "project": need.project,
+            "purpose": need.purpose,
+            "answer": _answer_plain(need.check, need.answer),
+        }
+        for need in access.agent_needs(service, inventory)
+    ]

@@ -23,7 +23,7 @@ from driftcheck.kinds import secret as secret_kind
 from driftcheck.kinds.service import cloudrun_v2, common, knative
 from driftcheck.kinds.units import last_segment
 from driftcheck.model import Connector, Inventory, Redacted, SecretVersion, Service, SqlInstance, Unknown
-from driftcheck.sources import screening
+from driftcheck.sources import screening, terraform_network
 
 # A string value known only after apply travels through the parsers as this mark and becomes Unknown after.
 UNKNOWN_MARK = common.UNKNOWN_MARK
@@ -408,6 +408,8 @@ def _sql_instance(instance: Instance, inventory: Inventory, label: str) -> None:
         "databaseVersion": attrs.get("database_version") or None,
         "settings": {
             "activationPolicy": settings.get("activation_policy") or None,
+            "tier": settings.get("tier") or None,
+            "databaseFlags": settings.get("database_flags") or None,  # a plan's may be known only after apply
             "ipConfiguration": {
                 "ipv4Enabled": ip_config.get("ipv4_enabled"),
                 "privateNetwork": ip_config.get("private_network") or None,
@@ -433,6 +435,8 @@ def _sql_instance(instance: Instance, inventory: Inventory, label: str) -> None:
             "public_ip": f"{at}.settings[0].ip_configuration[0].ipv4_enabled",
             "private_ip": f"{at}.private_ip_address",
             "private_network": f"{at}.settings[0].ip_configuration[0].private_network",
+            "tier": f"{at}.settings[0].tier",
+            "max_connections": f"{at}.settings[0].database_flags[name=max_connections]",
         },
     )
     inventory.sql_instances[parsed.connection_name] = parsed
@@ -516,5 +520,6 @@ _LOADERS: dict[str, Callable[[Instance, Inventory, str], None]] = {
     **{kind: _run_iam for kind in _RUN_IAM_FIELD},
     "google_service_account": _service_account,
     "google_pubsub_subscription": _subscription,
+    **terraform_network.LOADERS,  # VPC networks, subnets, routers and NAT, firewall rules, Memorystore
 }
 MODELLED = frozenset(_LOADERS)

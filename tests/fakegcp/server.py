@@ -26,7 +26,15 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import grpc
-from google.cloud import iam_admin_v1, run_v2, secretmanager_v1, sqladmin_v1, vpcaccess_v1
+from google import pubsub_v1
+from google.cloud import (
+    iam_admin_v1,
+    policytroubleshooter_iam_v3,
+    run_v2,
+    secretmanager_v1,
+    sqladmin_v1,
+    vpcaccess_v1,
+)
 from google.iam.v1 import iam_policy_pb2, policy_pb2
 
 from .world import (
@@ -46,6 +54,8 @@ SQL_INSTANCES = "google.cloud.sql.v1.SqlInstancesService"
 VPC_ACCESS = "google.cloud.vpcaccess.v1.VpcAccessService"
 PROJECTS = "google.cloud.resourcemanager.v3.Projects"
 IAM_ADMIN = "google.iam.admin.v1.IAM"
+POLICY_TROUBLESHOOTER = "google.cloud.policytroubleshooter.iam.v3.PolicyTroubleshooter"
+PUBSUB_SUBSCRIBER = "google.pubsub.v1.Subscriber"
 
 # The IAM permission each method needs: an injected PERMISSION_DENIED names it, as the real API does.
 PERMISSIONS = {
@@ -63,6 +73,7 @@ PERMISSIONS = {
     "GetConnector": "vpcaccess.connectors.get",
     "ListConnectors": "vpcaccess.connectors.list",
     "GetServiceAccount": "iam.serviceAccounts.get",
+    "ListSubscriptions": "pubsub.subscriptions.list",
 }
 # Two services share the short name GetIamPolicy: an injected denial of the full name names the project's permission.
 FULL_PERMISSIONS = {
@@ -380,6 +391,14 @@ class FakeGcpServer:
                 w._get_project_iam_policy,
             ),
             _Method(
+                POLICY_TROUBLESHOOTER,
+                "TroubleshootIamPolicy",
+                policytroubleshooter_iam_v3.TroubleshootIamPolicyRequest,
+                policytroubleshooter_iam_v3.TroubleshootIamPolicyResponse,
+                _access_tuple,
+                w._troubleshoot_iam_policy,
+            ),
+            _Method(
                 IAM_ADMIN,
                 "GetServiceAccount",
                 iam_admin_v1.GetServiceAccountRequest,
@@ -418,6 +437,14 @@ class FakeGcpServer:
                 vpcaccess_v1.ListConnectorsResponse,
                 _parent,
                 w._list_connectors,
+            ),
+            _Method(
+                PUBSUB_SUBSCRIBER,
+                "ListSubscriptions",
+                pubsub_v1.ListSubscriptionsRequest,
+                pubsub_v1.ListSubscriptionsResponse,
+                lambda r: r.project,
+                w._list_subscriptions,
             ),
         ]
 
@@ -534,6 +561,33 @@ class FakeGcpServer:
         policy = self.world.project_iam_policies.get(self.world.project_id(match["project"]))
         return policy if policy is not None else policy_pb2.Policy(version=1, etag=_EMPTY_POLICY_ETAG)
 
+    # Policy Troubleshooter (deny with faults={"TroubleshootIamPolicy": "PERMISSION_DENIED"})
+    def _troubleshoot_iam_policy(
+        self, request: policytroubleshooter_iam_v3.TroubleshootIamPolicyRequest
+    ) -> policytroubleshooter_iam_v3.TroubleshootIamPolicyResponse:
+        """The world's canned answer for the access tuple; UNKNOWN_INFO for any other, echoing the tuple asked, as
+        the real API answers a caller who may not read every policy involved."""
+        asked = request.access_tuple
+        if not (asked.principal and asked.permission and asked.full_resource_name):
+            raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, "The access tuple needs principal, resource and permission.")
+        answer = self.world.troubleshooter_answers.get((asked.principal, asked.permission, asked.full_resource_name))
+        if answer is not None:
+            return answer
+        v3 = policytroubleshooter_iam_v3
+        unknown = v3.TroubleshootIamPolicyResponse.OverallAccessState.UNKNOWN_INFO
+        return v3.TroubleshootIamPolicyResponse(
+            overall_access_state=unknown,
+            access_tuple=v3.AccessTuple(
+                principal=asked.principal, full_resource_name=asked.full_resource_name, permission=asked.permission
+            ),
+            allow_policy_explanation=v3.AllowPolicyExplanation(
+                allow_access_state=v3.AllowAccessState.ALLOW_ACCESS_STATE_UNKNOWN_INFO
+            ),
+            deny_policy_explanation=v3.DenyPolicyExplanation(
+                deny_access_state=v3.DenyAccessState.DENY_ACCESS_STATE_UNKNOWN_INFO
+            ),
+        )
+
     # IAM: service accounts
     def _get_service_account(self, request: iam_admin_v1.GetServiceAccountRequest) -> iam_admin_v1.ServiceAccount:
         """`projects/-/serviceAccounts/EMAIL` (or the account's project); one the world does not hold is deleted or
@@ -578,6 +632,16 @@ class FakeGcpServer:
         page, token = self._page(items, request.page_size, request.page_token)
         return vpcaccess_v1.ListConnectorsResponse(connectors=page, next_page_token=token)
 
+    # Pub/Sub: a project's subscriptions, by name (deny with faults={("ListSubscriptions", "projects/P"): ...})
+    def _list_subscriptions(self, request: pubsub_v1.ListSubscriptionsRequest) -> pubsub_v1.ListSubscriptionsResponse:
+        match = _matched(_PROJECT, request.project, "project")
+        project = self.world.project_id(match["project"])
+        items = [
+            s for n, s in sorted(self.world.subscriptions.items()) if self.world.project_id(n.split("/")[1]) == project
+        ]
+        page, token = self._page(items, request.page_size, request.page_token)
+        return pubsub_v1.ListSubscriptionsResponse(subscriptions=page, next_page_token=token)
+
 
 class _Unimplemented(grpc.GenericRpcHandler):
     """Last handler: records a method the fake does not serve (then gRPC answers UNIMPLEMENTED)."""
@@ -598,6 +662,12 @@ class _Unimplemented(grpc.GenericRpcHandler):
 
 def _name(request: Any) -> str:
     return str(request.name)
+
+
+def _access_tuple(request: Any) -> str:
+    """A troubleshooter call, recorded as "PRINCIPAL PERMISSION RESOURCE" (a fault's glob may match the resource)."""
+    asked = request.access_tuple
+    return f"{asked.principal} {asked.permission} {asked.full_resource_name}"
 
 
 def _parent(request: Any) -> str:
@@ -631,6 +701,8 @@ def _state_filter(expression: str, version: secretmanager_v1.SecretVersion) -> b
 
 def _message(code: grpc.StatusCode, method: str, name: str, full: str = "") -> str:
     if code == grpc.StatusCode.PERMISSION_DENIED:
+        if method == "TroubleshootIamPolicy":  # it needs no permission of its own: what Google answers as a rule
+            return "The caller does not have permission"
         permission = FULL_PERMISSIONS.get(full) or PERMISSIONS.get(method, method)
         return f"Permission '{permission}' denied on resource '{name}' (or it may not exist)."
     if code == grpc.StatusCode.UNAVAILABLE:

@@ -1,4 +1,5 @@
-"""The fake project's contents: Cloud Run services and revisions, secrets, Cloud SQL instances, VPC connectors.
+"""The fake project's contents: Cloud Run services and revisions, secrets, Cloud SQL instances, VPC connectors, Pub/Sub
+subscriptions.
 
 Everything is held as the official client types (proto-plus messages; the IAM policy is a raw `policy_pb2.Policy`),
 so what the fake server returns is exactly what the real API would serialize. `World.from_folder` reads a folder of
@@ -16,7 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from google.cloud import iam_admin_v1, run_v2, secretmanager_v1, sqladmin_v1, vpcaccess_v1
+from google import pubsub_v1
+from google.cloud import (
+    iam_admin_v1,
+    policytroubleshooter_iam_v3,
+    run_v2,
+    secretmanager_v1,
+    sqladmin_v1,
+    vpcaccess_v1,
+)
 from google.iam.v1 import policy_pb2
 from google.protobuf import json_format
 
@@ -30,6 +39,7 @@ CONNECTOR_NAME = re.compile(
     r"^projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/connectors/(?P<connector>[^/]+)$"
 )
 SERVICE_ACCOUNT_NAME = re.compile(r"^projects/(?P<project>[^/]+)/serviceAccounts/(?P<account>[^/]+)$")
+SUBSCRIPTION_NAME = re.compile(r"^projects/(?P<project>[^/]+)/subscriptions/(?P<subscription>[^/]+)$")
 IAM_SUFFIX = ".iam.json"
 PROJECT_IAM_SUFFIX = ".project-iam.json"  # `gcloud projects get-iam-policy PROJECT --format=json`
 RUN_IAM_SUFFIX = ".run-iam.json"  # `gcloud run services get-iam-policy SERVICE --format=json`
@@ -56,7 +66,7 @@ _TEMPLATE_TO_REVISION = (
     "node_selector",
     "gpu_zonal_redundancy_disabled",
 )
-_LIST_KEYS = ("services", "revisions", "secrets", "versions", "items", "connectors")
+_LIST_KEYS = ("services", "revisions", "secrets", "versions", "items", "connectors", "subscriptions")
 
 
 class WorldFileError(ValueError):
@@ -82,6 +92,8 @@ class World:
       an email it does not hold answers NOT_FOUND, as a deleted account does
     - sql_instances: (project id, instance name) → sqladmin_v1.DatabaseInstance
     - connectors: full name `projects/P/locations/R/connectors/C` → vpcaccess_v1.Connector
+    - subscriptions: full name `projects/P/subscriptions/S` → pubsub_v1.Subscription (`gcloud pubsub subscriptions
+      describe S --format=json`), listed per project
     - project_numbers: project number → project id, so a request may name a project either way
     """
 
@@ -95,7 +107,13 @@ class World:
     service_accounts: dict[str, iam_admin_v1.ServiceAccount] = field(default_factory=dict)
     sql_instances: dict[tuple[str, str], sqladmin_v1.DatabaseInstance] = field(default_factory=dict)
     connectors: dict[str, vpcaccess_v1.Connector] = field(default_factory=dict)
+    subscriptions: dict[str, pubsub_v1.Subscription] = field(default_factory=dict)
     project_numbers: dict[str, str] = field(default_factory=dict)
+    # (principal email, permission, full resource name) → Policy Troubleshooter's canned answer; an access tuple it
+    # does not hold is answered UNKNOWN_INFO (what the real API says when the caller may not read every policy)
+    troubleshooter_answers: dict[tuple[str, str, str], policytroubleshooter_iam_v3.TroubleshootIamPolicyResponse] = (
+        field(default_factory=dict)
+    )
 
     # Building ---------------------------------------------------------------------------------------------
     def add_service(self, service: run_v2.Service, *, synthesize_revisions: bool = True) -> run_v2.Service:
@@ -185,6 +203,22 @@ class World:
         self.connectors[connector.name] = connector
         return connector
 
+    def add_subscription(self, subscription: pubsub_v1.Subscription) -> pubsub_v1.Subscription:
+        if not SUBSCRIPTION_NAME.match(subscription.name):
+            raise WorldFileError(f"not a Pub/Sub subscription name: {subscription.name!r}")
+        self.subscriptions[subscription.name] = subscription
+        return subscription
+
+    def add_troubleshooter_answer(
+        self, answer: policytroubleshooter_iam_v3.TroubleshootIamPolicyResponse
+    ) -> policytroubleshooter_iam_v3.TroubleshootIamPolicyResponse:
+        """A canned answer, for the access tuple it carries (a v3 TroubleshootIamPolicyResponse)."""
+        asked = answer.access_tuple
+        if not (asked.principal and asked.permission and asked.full_resource_name):
+            raise WorldFileError("a troubleshooter answer needs its accessTuple: principal, permission, resource")
+        self.troubleshooter_answers[(asked.principal, asked.permission, asked.full_resource_name)] = answer
+        return answer
+
     # Lookups used by the server -----------------------------------------------------------------------------
     def project_id(self, project: str) -> str:
         """The project id for an id or a number the world knows."""
@@ -206,11 +240,11 @@ class World:
         """Every *.json / *.yaml / *.yml file under `path` (recursively, hidden folders included), by content:
 
         Cloud Run v2 Service JSON (REST shape), Cloud Run v2 Revision JSON, `gcloud sql instances describe
-        --format=json`, a VPC Access connector, `gcloud secrets describe --format=json`, `gcloud secrets versions
-        list --format=json` (a list), `SECRET.iam.json` (a secret's IAM policy) `PROJECT.project-iam.json` (a
-        project's) and `SERVICE.run-iam.json` (a service's). API list responses (`{"services": [...]}`)
-        and plain lists of resources are unwrapped. Any other file raises WorldFileError naming it.
-        Explicit revision files win over the revisions synthesized from their service.
+        --format=json`, a VPC Access connector, `gcloud pubsub subscriptions describe --format=json`, `gcloud
+        secrets describe --format=json`, `gcloud secrets versions list --format=json` (a list), `SECRET.iam.json`
+        (a secret's IAM policy) `PROJECT.project-iam.json` (a project's) and `SERVICE.run-iam.json` (a service's).
+        API list responses (`{"services": [...]}`) and plain lists of resources are unwrapped. Any other file raises
+        WorldFileError naming it. Explicit revision files win over the revisions synthesized from their service.
         """
         world = cls()
         root = Path(path)
@@ -228,12 +262,17 @@ class World:
                     world.add_sql_instance(_json(sqladmin_v1.DatabaseInstance, data))
                 elif kind == "connector":
                     world.add_connector(_json(vpcaccess_v1.Connector, data))
+                elif kind == "subscription":
+                    world.add_subscription(_json(pubsub_v1.Subscription, data))
                 elif kind == "secret":
                     world.add_secret(_json(secretmanager_v1.Secret, data))
                 elif kind == "versions":
                     world.add_secret_versions(_json(secretmanager_v1.SecretVersion, v) for v in data)
                 elif kind == "versions_item":
                     world.add_secret_versions([_json(secretmanager_v1.SecretVersion, data)])
+                elif kind == "troubleshooter":
+                    answer = _json(policytroubleshooter_iam_v3.TroubleshootIamPolicyResponse, data)
+                    world.add_troubleshooter_answer(answer)
                 elif kind == "service_account":
                     world.add_service_account(_json(iam_admin_v1.ServiceAccount, data))
                 elif kind == "run_policy":
@@ -335,12 +374,16 @@ def _kind(data: Any, file: Path | None) -> str | None:
         return "sql"
     if CONNECTOR_NAME.match(name):
         return "connector"
+    if SUBSCRIPTION_NAME.match(name) and "topic" in data:
+        return "subscription"
     if SECRET_NAME.match(name):
         return "secret"
     if VERSION_NAME.match(name):
         return "versions_item"
     if SERVICE_ACCOUNT_NAME.match(name) and "email" in data:
         return "service_account"
+    if "overallAccessState" in data and isinstance(data.get("accessTuple"), dict):
+        return "troubleshooter"  # a Policy Troubleshooter v3 answer (TroubleshootIamPolicyResponse)
     is_policy = "etag" in data and set(data) <= {"bindings", "etag", "version", "auditConfigs"}
     if is_policy and file is not None and file.name.endswith(RUN_IAM_SUFFIX):
         return "run_policy"

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from conftest import FIXTURES, run_cli, write_snapshot, write_state
+from conftest import FIXTURES, compare_rule_fixture, run_cli, write_snapshot, write_state
 from fakegcp import FakeGcpServer, World
 
 from driftcheck.kinds.project_iam import ProjectIamPolicy
@@ -163,11 +163,19 @@ def test_without_the_project_policy_the_rule_fires_as_before(tmp_path: Path) -> 
 def test_a_project_policy_without_the_grant_says_it_was_read(tmp_path: Path) -> None:
     policy = json.loads(POLICY.read_text())
     policy["bindings"] = [b for b in policy["bindings"] if CHECKOUT not in b["members"]]
+    (finding,) = _access_denied(_rule_case(tmp_path, policy))
+    assert f"Nor does it hold one in the IAM policy of project {NUMBER}" in finding["explanation"]
+    assert "folder and organization policies were not read" in finding["explanation"]
+
+
+def test_a_grant_only_under_a_condition_could_not_be_verified_not_a_finding(tmp_path: Path) -> None:
+    policy = json.loads(POLICY.read_text())
+    policy["bindings"] = [b for b in policy["bindings"] if CHECKOUT not in b["members"]]
     policy["bindings"].append(
         {"role": ACCESSOR, "members": [CHECKOUT], "condition": {"title": "t", "expression": "true"}}
     )
-    (finding,) = _access_denied(_rule_case(tmp_path, policy))
-    assert (
-        f"Nor does it hold one in the IAM policy of project {NUMBER} except under a condition ({ACCESSOR})"
-        in (finding["explanation"])
-    )
+    folder = _rule_case(tmp_path, policy)
+    assert _access_denied(folder) == []
+    report = compare_rule_fixture(folder)
+    (reason,) = [u["reason"] for u in report["unverified"] if u["rule"] == "secret-access-denied"]
+    assert f"{ACCESSOR} on project {NUMBER} is granted only under a condition" in reason

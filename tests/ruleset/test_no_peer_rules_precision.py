@@ -1,5 +1,6 @@
-"""gen2-required, cloudsql-instance-name-malformed and port-env-mismatch: rules that need no peer, run in every
-compare, so they must be right when they speak and silent otherwise.
+"""gen2-required, cloudsql-instance-name-malformed, port-env-mismatch and cloudsql-connection-budget (its fixture
+cases are in test_connection_budget_rule.py): rules that need no peer, run in every compare, so they must be right
+when they speak and silent otherwise.
 
 Silent on the real public configurations of ../shared/corpus (every valid single service judged alone, every
 same-service pair; skipped when the corpus is not beside this checkout), and on each rule's own fixture changed
@@ -21,7 +22,12 @@ from test_corpus_pairs import SAME_PAIRS
 from driftcheck.ruleset.fixes import ContainerRef, FixAction, ServiceRef, render
 
 RULES = FIXTURES / "rules"
-NO_PEER_RULES = ("gen2-required", "cloudsql-instance-name-malformed", "port-env-mismatch")
+NO_PEER_RULES = (
+    "gen2-required",
+    "cloudsql-instance-name-malformed",
+    "port-env-mismatch",
+    "cloudsql-connection-budget",
+)
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside this checkout")
 Edit = Callable[[dict[str, Any]], None]
 

@@ -28,6 +28,12 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "cloudsql-connection-missing": ("netra-staging:us-central1:reports-mysql", "does not attach it"),
     "cloudsql-instance-mismatch": ("billing-pg-old", "netra-staging:us-central1:billing-pg is not attached to billing"),
     "cloudsql-instance-unavailable": ("analytics-pg", "activation policy NEVER"),
+    "cloudsql-connection-budget": (
+        "may open up to 520 connections at peak, and it accepts at most 300 (its max_connections flag)",
+        "orders 500 (50 instances x 10 connections: DB_POOL_SIZE=10)",
+        "reports 20 (2 instances x 10 connections: DB_POOL_SIZE=10)",  # another service on the same instance
+        "MySQL error 1040, Too many connections",
+    ),
     "db-engine-mismatch": ("DATABASE_URL speaks mysql", "DB_PORT speaks mysql", "POSTGRES_15"),
     "secret-access-denied": (
         "checkout@netra-staging.iam.gserviceaccount.com",
@@ -80,6 +86,15 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "push-invoker-missing": (
         "order-events-public-api (as events-push@netra-staging.iam.gserviceaccount.com) pushes to public-api",
         "403",
+    ),
+    "cloudsql-client-role-missing": (
+        "catalog connects to Cloud SQL netra-staging:us-central1:shop-postgres (attached)",
+        "no role granting cloudsql.instances.connect in the IAM policy of project netra-staging",
+        "The folder and organization policies were not read",
+    ),
+    "service-agent-role-missing": (
+        "service-123456789012@serverless-robot-prod.iam.gserviceaccount.com, holds no roles/run.serviceAgent",
+        "in the IAM policy of project netra-staging",
     ),
 }
 # Confirmations: a status message or a cross-resource fact that backs the finding and ranks it higher.

@@ -131,6 +131,7 @@ def parse_service(data: dict[str, Any], origin: str) -> Service:
             created=data.get("createTime"),
             updated=data.get("updateTime"),
             deployer=data.get("client"),
+            max_instances_set=scaling.get("maxInstanceCount") is not None,
         ),
         provenance=_provenance(raw_containers),
     )

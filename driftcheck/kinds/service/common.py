@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import sys
 from typing import Any
+from urllib.parse import urlsplit
 
 from driftcheck.errors import InputError
 from driftcheck.kinds.units import cpu_cores, last_segment, memory_bytes, to_int
@@ -43,6 +45,21 @@ def aliases_from_urls(service: Service, urls: list[str]) -> dict[str, str]:
         if match and match["service"] == service.name:
             found[match["number"]] = service.project
     return found
+
+
+URLS_ANNOTATION = "run.googleapis.com/urls"  # every URL of the service, as gcloud exports it (a JSON list)
+
+
+def own_hosts(service: Service) -> list[str]:
+    """Where others call the service: the host of each of its URLs (its status URL, the urls annotation). A caller's
+    env names one to reach it, and a push subscription pushes to one (rules and the live fetch match on these)."""
+    urls = [service.status.url] if not isinstance(service.status, Unknown) and service.status.url else []
+    try:
+        listed = json.loads(service.metadata.annotations.get(URLS_ANNOTATION, "[]"))
+    except json.JSONDecodeError:
+        listed = []
+    urls += [u for u in listed if isinstance(u, str)] if isinstance(listed, list) else []
+    return sorted({host for url in urls if (host := urlsplit(url).hostname)})
 
 
 def service_account(raw: object, project: str | Unknown) -> str | Unknown:

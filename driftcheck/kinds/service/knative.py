@@ -147,6 +147,7 @@ def parse_service(data: dict[str, Any], origin: str) -> Service:
             # an unquoted timestamp parses as a datetime; the model holds text
             created=str(meta["creationTimestamp"]) if meta.get("creationTimestamp") else None,
             deployer=annotations.get("run.googleapis.com/client-name"),
+            max_instances_set="autoscaling.knative.dev/maxScale" in t_annotations,
         ),
         provenance=_provenance(t_spec.get("containers") or []),
     )

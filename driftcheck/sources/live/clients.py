@@ -19,9 +19,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+from google import pubsub_v1
 from google.api_core import exceptions, retry
-from google.cloud import iam_admin_v1, resourcemanager_v3, run_v2, secretmanager_v1, sqladmin_v1, vpcaccess_v1
+from google.cloud import (
+    iam_admin_v1,
+    policytroubleshooter_iam_v3,
+    resourcemanager_v3,
+    run_v2,
+    secretmanager_v1,
+    sqladmin_v1,
+    vpcaccess_v1,
+)
 from google.cloud.iam_admin_v1.services.iam.transports import IAMGrpcTransport
+from google.cloud.policytroubleshooter_iam_v3.services.policy_troubleshooter.transports import (
+    PolicyTroubleshooterGrpcTransport,
+)
 from google.cloud.resourcemanager_v3.services.projects.transports import ProjectsGrpcTransport
 from google.cloud.run_v2.services.revisions.transports import RevisionsGrpcTransport
 from google.cloud.run_v2.services.services.transports import ServicesGrpcTransport
@@ -30,6 +42,7 @@ from google.cloud.secretmanager_v1.services.secret_manager_service.transports im
 )
 from google.cloud.sqladmin_v1.services.sql_instances_service.transports import SqlInstancesServiceGrpcTransport
 from google.cloud.vpcaccess_v1.services.vpc_access_service.transports import VpcAccessServiceGrpcTransport
+from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
 
 from driftcheck.errors import DriftcheckError, InputError
 from driftcheck.escape import printable
@@ -100,6 +113,9 @@ class ApiClients:
     connectors: vpcaccess_v1.VpcAccessServiceClient
     projects: resourcemanager_v3.ProjectsClient  # a project's IAM policy
     iam: iam_admin_v1.IAMClient  # service accounts
+    subscriptions: pubsub_v1.SubscriberClient  # a project's Pub/Sub subscriptions (those pushing to a service)
+    # --troubleshoot-iam only; not waited for in connect(): a run without the flag never calls its host
+    troubleshooter: policytroubleshooter_iam_v3.PolicyTroubleshooterClient
 
 
 def connect(endpoint: str | None = None) -> ApiClients:
@@ -118,10 +134,15 @@ def connect(endpoint: str | None = None) -> ApiClients:
         connectors=vpcaccess_v1.VpcAccessServiceClient(credentials=credentials, transport="grpc"),
         projects=resourcemanager_v3.ProjectsClient(credentials=credentials, transport="grpc"),
         iam=iam_admin_v1.IAMClient(credentials=credentials, transport="grpc"),
+        subscriptions=pubsub_v1.SubscriberClient(credentials=credentials, transport="grpc"),
+        troubleshooter=policytroubleshooter_iam_v3.PolicyTroubleshooterClient(
+            credentials=credentials, transport="grpc"
+        ),
     )
     # One per API host (revisions is run's too); Any: the transports' base type does not declare grpc_channel.
     every: tuple[Any, ...] = (
-        clients.services, clients.secrets, clients.sql, clients.connectors, clients.projects, clients.iam
+        clients.services, clients.secrets, clients.sql, clients.connectors, clients.projects, clients.iam,
+        clients.subscriptions,
     )  # fmt: skip
     wait_until_reachable({f"{client.api_endpoint}:443": client.transport.grpc_channel for client in every})
     return clients
@@ -174,6 +195,10 @@ def _over_channel(channel: grpc.Channel) -> ApiClients:
         connectors=vpcaccess_v1.VpcAccessServiceClient(transport=VpcAccessServiceGrpcTransport(channel=channel)),
         projects=resourcemanager_v3.ProjectsClient(transport=ProjectsGrpcTransport(channel=channel)),
         iam=iam_admin_v1.IAMClient(transport=IAMGrpcTransport(channel=channel)),
+        subscriptions=pubsub_v1.SubscriberClient(transport=SubscriberGrpcTransport(channel=channel)),
+        troubleshooter=policytroubleshooter_iam_v3.PolicyTroubleshooterClient(
+            transport=PolicyTroubleshooterGrpcTransport(channel=channel)
+        ),
     )
 
 

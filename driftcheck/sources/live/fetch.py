@@ -2,7 +2,8 @@
 
 Round 1: the named services (or the region's list). Round 2: revisions, when asked for. Last round: every
 secret (versions, IAM policy), Cloud SQL instance, connector and runtime service account the services reference,
-their projects' IAM policies and the services' own, all at once.
+their projects' IAM policies and the services' own, and each project's Pub/Sub subscriptions (a listing, of which
+those pushing to the services are kept), all at once.
 A failed call is evidence, not an exception: the resource becomes unknown with the API's own words.
 """
 
@@ -19,8 +20,10 @@ from google.iam.v1 import iam_policy_pb2
 from google.protobuf import json_format
 
 from driftcheck.errors import InputError
-from driftcheck.kinds.registry import LiveRead, kind_named, with_snapshot
+from driftcheck.kinds.access import AccessCheck
+from driftcheck.kinds.registry import LIST, Kind, LiveRead, kind_named, with_snapshot
 from driftcheck.kinds.service import cloudrun_v2
+from driftcheck.kinds.troubleshooter import TROUBLESHOOT, TROUBLESHOOTER, principal_of
 from driftcheck.kinds.units import last_segment
 from driftcheck.model import Service
 from driftcheck.sources.live.clients import CALL_TIMEOUT_S, ApiClients, call_retry
@@ -32,6 +35,7 @@ SERVICE, SECRET, SQL, CONNECTOR, PROJECT_IAM, SERVICE_ACCOUNT = map(
     kind_named, ("service", "secret", "sql_instance", "connector", "project_iam_policy", "service_account")
 )
 RUN_IAM = kind_named("run_service_iam_policy")
+SUBSCRIPTION = kind_named("pubsub_subscription")
 # Policy version 3: a conditional grant comes back with its condition (an older version would hide it).
 _POLICY_VERSION = 3
 
@@ -131,8 +135,23 @@ class LiveFetcher:
             keys = sorted({key for service in services for key in kind.references(service)})
             for read in kind.live_reads:
                 make = READS[kind.name, read.part]
+                if read.part == LIST:  # one paged listing per parent, of which what relates to the services is kept
+                    parents = sorted({parent for service in services for parent in kind.listed_in(service)})
+                    listing = functools.partial(self._kept, kind, make, services=services)
+                    calls.update({(kind.name, LIST, parent): functools.partial(listing, parent) for parent in parents})
+                    continue
                 calls.update({(kind.name, read.part, key): functools.partial(make, self, key) for key in keys})
         return {key: self.pool.submit(call) for key, call in calls.items()}
+
+    def _kept(
+        self, kind: Kind, make: Callable[[LiveFetcher, str], Any], parent: str, *, services: list[Service]
+    ) -> dict[str, dict[str, Any]] | Failure:
+        """The resources of one listing that the kind relates to the services, by key; or why the listing failed."""
+        listed = make(self, parent)
+        if isinstance(listed, Failure):
+            return listed
+        keep = kind.listed_for(services)
+        return {key: raw for key, raw in listed.items() if keep(raw)}
 
     # Calls -----------------------------------------------------------------------------------------------
     def _get_service(self, path: str) -> dict[str, Any] | Failure:
@@ -191,6 +210,19 @@ class LiveFetcher:
         policy = functools.partial(get_iam_policy, request=request, retry=call_retry(), timeout=CALL_TIMEOUT_S)
         return self._call(read, lambda: json_format.MessageToDict(policy()))
 
+    def _subscriptions(self, project: str) -> dict[str, dict[str, Any]] | Failure:
+        """Every Pub/Sub subscription of `projects/P`, by full name: the pager follows next_page_token to the end,
+        one paged call per project."""
+        return self._call(
+            SUBSCRIPTION.live_read(LIST),
+            lambda: {
+                subscription.name: _rest(subscription)
+                for subscription in self.clients.subscriptions.list_subscriptions(
+                    project=project, retry=call_retry(), timeout=CALL_TIMEOUT_S
+                )
+            },
+        )
+
     def _service_account(self, email: str) -> dict[str, Any] | Failure:
         """`projects/-`: the account's own project, whichever it is. NOT_FOUND is stored as the API's answer, and
         read back as an account that does not exist (the kind's `absent_on`)."""
@@ -198,6 +230,32 @@ class LiveFetcher:
         return self._call(
             SERVICE_ACCOUNT.live_read("get"),
             lambda: _rest(self.clients.iam.get_service_account(name=name, retry=call_retry(), timeout=CALL_TIMEOUT_S)),
+        )
+
+    # With --troubleshoot-iam: one more round, once the last has read what the checks derive from ---------------
+    def troubleshoot(self, checks: Iterable[AccessCheck]) -> dict[str, Any]:
+        """Policy Troubleshooter's answer to each access check, concurrently, in snapshot shape: {snapshot key:
+        {"MEMBER PERMISSION RESOURCE": the v3 answer, or {"error": reason}}}. A member it cannot be asked about (a
+        group, allUsers) is not asked: the local answer stands for it."""
+        asked = {check.key: check for check in checks if principal_of(check.member)}
+        results = self._parallel(sorted(asked), lambda key: self._troubleshoot(asked[key]))
+        stored = {key: {"error": r.reason()} if isinstance(r, Failure) else r for key, r in results.items()}
+        return {str(TROUBLESHOOTER.snapshot_key): stored}
+
+    def _troubleshoot(self, check: AccessCheck) -> dict[str, Any] | Failure:
+        from google.cloud import policytroubleshooter_iam_v3 as v3
+
+        access = v3.AccessTuple(
+            principal=principal_of(check.member), full_resource_name=check.resource, permission=check.permission
+        )
+        request = v3.TroubleshootIamPolicyRequest(access_tuple=access)
+        return self._call(
+            TROUBLESHOOT,
+            lambda: _rest(
+                self.clients.troubleshooter.troubleshoot_iam_policy(
+                    request=request, retry=call_retry(), timeout=CALL_TIMEOUT_S
+                )
+            ),
         )
 
     def _call(self, read: LiveRead, call: Callable[[], T]) -> T | Failure:
@@ -237,6 +295,7 @@ READS: dict[tuple[str, str], Callable[[LiveFetcher, str], Any]] = {
     (PROJECT_IAM.name, "get"): LiveFetcher._project_iam,
     (SERVICE_ACCOUNT.name, "get"): LiveFetcher._service_account,
     (RUN_IAM.name, "get"): LiveFetcher._run_iam,
+    (SUBSCRIPTION.name, LIST): LiveFetcher._subscriptions,
 }
 
 
@@ -294,7 +353,9 @@ def snapshot_parts(results: dict[tuple[str, str, str], Any]) -> dict[str, Any]:
         kind = kind_named(name)
         value = {"error": result.reason()} if isinstance(result, Failure) else result
         stored = parts[kind.snapshot_key or ""]
-        if len(kind.live_reads) == 1:
+        if part == LIST and not isinstance(result, Failure):  # a listing: each resource kept, under its own key
+            stored.update(value)
+        elif len(kind.live_reads) == 1:
             stored[key] = value
         else:
             stored.setdefault(key, {})[part] = value

@@ -15,7 +15,16 @@ from driftcheck.sources.terraform_hcl.paths import within
 from driftcheck.sources.terraform_hcl.unknowns import covered, mark_unresolved
 
 _CLOUD_RUN = frozenset({"google_cloud_run_v2_service", "google_cloud_run_service"})
-_REFERENCED = frozenset({"google_vpc_access_connector", "google_sql_database_instance"})
+# What a service points at, each with the attributes its key is built from (a network is global: no region).
+_REFERENCED = {
+    "google_vpc_access_connector": ("name", "project", "region"),
+    "google_sql_database_instance": ("name", "project", "region"),
+    "google_compute_network": ("name", "project"),
+    "google_compute_subnetwork": ("name", "project", "region"),
+    "google_compute_router": ("name", "project", "region"),
+    "google_compute_firewall": ("name", "project"),
+    "google_redis_instance": ("name", "project", "region"),
+}
 
 
 def load_instance(found: TfInstance, inventory: Inventory) -> None:
@@ -32,23 +41,27 @@ def load_instance(found: TfInstance, inventory: Inventory) -> None:
 
 
 def _load_referenced(found: TfInstance, inventory: Inventory) -> None:
-    """A connector or Cloud SQL instance the services point at; only when its name, project and region are known."""
+    """A connector, Cloud SQL instance, network resource or Memorystore instance the services point at; only when
+    the attributes its key is built from (name, project, region) are known."""
     address, values = found.instance.address, found.instance.attributes
-    missing = [k for k in ("name", "project", "region") if k in found.unresolved or not values.get(k)]
+    needed = _REFERENCED[found.instance.type]
+    missing = [k for k in needed if k in found.unresolved or not values.get(k)]
     if missing:
         inventory.errors[address] = f"{where(found.file, found.line)}: {', '.join(missing)} not known from the .tf"
         return
     own = Inventory()
     terraform_resources.load_instances([found.instance], own, str(found.file))
     prefix = f"{found.file}:{address}."
-    for collection in (own.connectors, own.sql_instances):
+    for kind, collection in own.resources.items():
         for key, resource in collection.items():
             fields = {c: f.removeprefix(prefix) for c, f in resource.provenance.items()}
             resource = mark_unresolved(resource, fields, found.unresolved)
             at = f"{found.file}:{found.line}" if found.line else f"{found.file}:{address}"
-            state = Unknown("a .tf declares no state (READY, RUNNABLE...); export the resource with gcloud")
-            located = dataclasses.replace(resource, state=state, provenance=dict.fromkeys(resource.provenance, at))
-            getattr(inventory, "connectors" if collection is own.connectors else "sql_instances")[key] = located
+            located = dataclasses.replace(resource, provenance=dict.fromkeys(resource.provenance, at))
+            if "state" in {f.name for f in dataclasses.fields(resource)}:
+                state = Unknown("a .tf declares no state (READY, RUNNABLE...); export the resource with gcloud")
+                located = dataclasses.replace(located, state=state)
+            inventory.of(kind)[key] = located
 
 
 def _finish(service: Service, found: TfInstance) -> Service:

@@ -33,6 +33,9 @@ _LOCATION = {
     "google_cloud_run_service": "location",
     "google_vpc_access_connector": "region",
     "google_sql_database_instance": "region",
+    "google_compute_subnetwork": "region",
+    "google_compute_router": "region",
+    "google_redis_instance": "region",
 }
 
 # Unresolved values the parsers validate (enums, quantities, numbers) or read as blocks are left out; any other
@@ -68,6 +71,18 @@ _LEFT_OUT = frozenset(
         "ipv4_enabled",
         "activation_policy",
         "database_version",
+        # the network kinds' (kinds/network/, kinds/redis.py): ranges, numbers, enums and booleans they check
+        "ip_cidr_range",
+        "private_ip_google_access",
+        "auto_create_subnetworks",
+        "mtu",
+        "priority",
+        "direction",
+        "source_ranges",
+        "destination_ranges",
+        "host",
+        "connect_mode",
+        "auth_enabled",
     }
     | SINGLE_BLOCKS
     | LIST_BLOCKS
