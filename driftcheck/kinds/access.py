@@ -228,7 +228,7 @@ def project_resource(project: str) -> str:
 def may(check: AccessCheck, inventory: Inventory) -> Answer:
     """Whether `check.member` holds `check.permission` on `check.resource`, as far as the evidence tells."""
     answered = inventory.of(TROUBLESHOOTER).get(check.key)
-    if answered is not None:
+    if answered is not None and not getattr(answered, "blind", False):
         return _troubleshooter_answer(answered)
     policies, unread = _levels(check.resource, inventory)
     unread += [Level(level, "") for level in _ALWAYS_UNREAD]

@@ -59,6 +59,9 @@ class TroubleshooterAnswer:
     access: Access
     explanation: str  # short: "granted through roles/secretmanager.secretAccessor on projects/p"
     origin: str
+    # UNKNOWN_INFO: the caller could not read every policy involved, so the answer knows less than the evidence
+    # may; the local answer then stands (an unknown condition, UNKNOWN_CONDITIONAL, is a real answer)
+    blind: bool = False
 
     @property
     def key(self) -> str:
@@ -121,6 +124,7 @@ def parse_answer(data: dict[str, Any], origin: str) -> TroubleshooterAnswer:
         access=access,
         explanation=_explanation(access, state, data),
         origin=origin,
+        blind=state == "UNKNOWN_INFO",
     )
 
 

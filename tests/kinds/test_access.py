@@ -169,6 +169,24 @@ def test_a_policy_troubleshooter_answer_for_exactly_the_check_wins() -> None:
     assert [(level.level, level.source) for level in answer.read] == [("troubleshooter", "ts.json")]
 
 
+def test_a_troubleshooter_that_could_not_read_every_policy_leaves_the_local_answer() -> None:
+    """UNKNOWN_INFO says the caller lacked reads, not that access is in doubt: it must not hide a local grant."""
+    from driftcheck.kinds import troubleshooter
+
+    check = AccessCheck(SA, access.SECRET_ACCESS, SECRET)
+    inventory = _inventory([{"role": ACCESSOR, "members": [SA]}], {})
+    inventory.of(access.TROUBLESHOOTER)[check.key] = troubleshooter.parse_answer(
+        {
+            "overallAccessState": "UNKNOWN_INFO",
+            "accessTuple": {"principal": SA.split(":", 1)[1], "fullResourceName": SECRET, "permission": check.permission},
+        },
+        "ts.json",
+    )
+    answer = may(check, inventory)
+    assert answer.access == "granted"
+    assert "troubleshooter" not in [level.level for level in answer.read]
+
+
 def test_the_service_agent_number_comes_from_the_evidence_or_is_unknown() -> None:
     inventory = Inventory(project_aliases={"123456789012": PROJECT})
     assert access.project_number(PROJECT, inventory) == "123456789012"
