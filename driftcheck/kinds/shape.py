@@ -13,7 +13,9 @@ from dataclasses import field as dataclass_field
 from typing import Any
 
 from driftcheck.errors import InputError
-from driftcheck.kinds.service.common import UNKNOWN_MARK
+
+# A string a Terraform plan knows only after apply travels through the parsers as this mark (terraform_resources).
+UNKNOWN_MARK = "\x00unknown\x00"
 
 Shape = Mapping[str, type]
 _NAMES = {dict: "a mapping", list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from driftcheck.errors import InputError
 from driftcheck.kinds import redis
 from driftcheck.kinds.network import compute, firewall, router, subnet, vpc
-from driftcheck.kinds.service.common import UNKNOWN_MARK
+from driftcheck.kinds.shape import UNKNOWN_MARK
 from driftcheck.model import Inventory, Unknown
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from driftcheck.errors import InputError
-from driftcheck.kinds import cloudsql, project_iam, run_iam, service_account, subscription
+from driftcheck.kinds import cloudsql, project_iam, run_iam, service_account, shape, subscription
 from driftcheck.kinds import connector as connector_kind
 from driftcheck.kinds import secret as secret_kind
 from driftcheck.kinds.service import cloudrun_v2, common, knative
@@ -26,7 +26,7 @@ from driftcheck.model import Connector, Inventory, Redacted, SecretVersion, Serv
 from driftcheck.sources import screening, terraform_network
 
 # A string value known only after apply travels through the parsers as this mark and becomes Unknown after.
-UNKNOWN_MARK = common.UNKNOWN_MARK
+UNKNOWN_MARK = shape.UNKNOWN_MARK
 AFTER_APPLY = "known after apply"
 NOTHING_MODELLED = "no Cloud Run, Secret Manager, Cloud SQL or VPC Access resources in this state"
 # MaxItems-1 blocks: a one-element list in Terraform, an object in the API.

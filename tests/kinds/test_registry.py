@@ -1,6 +1,6 @@
 """The kind registry: every registered kind is handled by every stage, and a new kind needs one module.
 
-A toy kind (a Memorystore Redis instance), declared in this module alone, flows through evidence loading and a
+A toy kind (a Filestore instance, which driftcheck does not model), declared in this module alone, flows through evidence loading and a
 snapshot round trip without any other module naming it.
 """
 
@@ -69,50 +69,50 @@ _NAME = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/in
 
 
 @dataclass(frozen=True)
-class RedisInstance:
+class FilestoreInstance:
     name: str
     host: str | Unknown
     state: str | Unknown
     origin: str
 
 
-def _parse(data: dict[str, Any], origin: str) -> RedisInstance:
+def _parse(data: dict[str, Any], origin: str) -> FilestoreInstance:
     state = data.get("state") or Unknown("no state field")
-    return RedisInstance(str(data["name"]), data.get("host") or Unknown("no host field"), state, origin)
+    return FilestoreInstance(str(data["name"]), data.get("host") or Unknown("no host field"), state, origin)
 
 
-class _RedisReader:
-    KIND = "Memorystore Redis instance (gcloud redis instances describe)"
+class _FilestoreReader:
+    KIND = "Filestore instance (gcloud filestore instances describe)"
 
     def matches(self, data: Any) -> bool:
-        return isinstance(data, dict) and bool(_NAME.match(str(data.get("name", "")))) and "redisVersion" in data
+        return isinstance(data, dict) and bool(_NAME.match(str(data.get("name", "")))) and "fileShares" in data
 
     def load(self, doc: Document, inventory: Inventory) -> None:
         instance = _parse(doc.data, doc.label)
-        inventory.of("redis_instance")[instance.name] = instance
+        inventory.of("filestore_instance")[instance.name] = instance
 
 
-def _from_snapshot(key: str, stored: Any, origin: str, project: str | Unknown) -> RedisInstance | None:
-    return None if "error" in stored else _parse(stored, f"{origin}#redis:{key}")
+def _from_snapshot(key: str, stored: Any, origin: str, project: str | Unknown) -> FilestoreInstance | None:
+    return None if "error" in stored else _parse(stored, f"{origin}#filestore:{key}")
 
 
 def _reached_by(service: Service) -> list[str]:
-    """A service reaches an instance whose path it names in an env value (REDIS_INSTANCE=projects/...)."""
+    """A service reaches an instance whose path it names in an env value (FILESTORE_INSTANCE=projects/...)."""
     values = (v.value for c in service.containers.values() for v in c.env.values())
     return [value for value in values if isinstance(value, str) and _NAME.match(value)]
 
 
 TOY = Kind(
-    name="redis_instance",
-    title="Memorystore Redis instance",
-    model=RedisInstance,
-    readers=(_RedisReader(),),
-    snapshot_key="redis_instances",
+    name="filestore_instance",
+    title="Filestore instance",
+    model=FilestoreInstance,
+    readers=(_FilestoreReader(),),
+    snapshot_key="filestore_instances",
     from_snapshot=_from_snapshot,
     references=_reached_by,
 )
-REDIS = "projects/acme-staging/locations/us-central1/instances/cache"
-EXPORT = {"name": REDIS, "host": "10.20.0.5", "port": 6379, "redisVersion": "REDIS_7_0", "state": "READY"}
+FILESTORE = "projects/acme-staging/locations/us-central1-a/instances/shared-files"
+EXPORT = {"name": FILESTORE, "host": "10.20.0.5", "fileShares": [{"name": "share1", "capacityGb": "1024"}], "state": "READY"}
 
 
 @pytest.fixture
@@ -124,15 +124,15 @@ def toy_kind() -> Iterator[Kind]:
 
 def test_a_toy_kind_is_read_from_an_evidence_folder(toy_kind: Kind, tmp_path: Path) -> None:
     folder = shutil.copytree(INCIDENT, tmp_path / "evidence")
-    (folder / "cache.redis.json").write_text(json.dumps(EXPORT))
+    (folder / "shared-files.filestore.json").write_text(json.dumps(EXPORT))
     inventory = load_evidence([folder])
-    (instance,) = inventory.of("redis_instance").values()
-    assert instance == RedisInstance(REDIS, "10.20.0.5", "READY", str(folder / "cache.redis.json"))
+    (instance,) = inventory.of("filestore_instance").values()
+    assert instance == FilestoreInstance(FILESTORE, "10.20.0.5", "READY", str(folder / "shared-files.filestore.json"))
     assert len(inventory.services) == 2  # the other kinds load as before
 
 
 def test_a_toy_kind_without_registration_is_not_evidence(tmp_path: Path) -> None:
-    (tmp_path / "cache.redis.json").write_text(json.dumps(EXPORT))
+    (tmp_path / "shared-files.filestore.json").write_text(json.dumps(EXPORT))
     with pytest.raises(Exception, match="not a known kind of evidence"):
         load_evidence([tmp_path])
 
@@ -142,29 +142,29 @@ def test_a_toy_kind_round_trips_through_a_snapshot(toy_kind: Kind, tmp_path: Pat
         "driftcheck_snapshot": 1,
         "scope": {"project": "acme-staging", "regions": ["us-central1"]},
         "services": [],
-        "redis_instances": {REDIS: EXPORT, f"{REDIS}-b": {"error": "PERMISSION_DENIED: redis.instances.get"}},
+        "filestore_instances": {FILESTORE: EXPORT, f"{FILESTORE}-b": {"error": "PERMISSION_DENIED: file.instances.get"}},
     }
     path = tmp_path / "snapshot.json"
     path.write_text(json.dumps(snapshot))
     inventory = load_evidence([path])
-    expected = RedisInstance(REDIS, "10.20.0.5", "READY", f"{path}#redis:{REDIS}")
-    assert inventory.of("redis_instance") == {REDIS: expected}
+    expected = FilestoreInstance(FILESTORE, "10.20.0.5", "READY", f"{path}#filestore:{FILESTORE}")
+    assert inventory.of("filestore_instance") == {FILESTORE: expected}
     # unknown, never absent: the instance that could not be read is named with the API's words
-    assert inventory.errors == {f"redis_instances:{REDIS}-b": "PERMISSION_DENIED: redis.instances.get"}
+    assert inventory.errors == {f"filestore_instances:{FILESTORE}-b": "PERMISSION_DENIED: file.instances.get"}
 
 
 RULE = """\
-id: redis-not-ready
-title: The target's Redis instance is not ready
+id: filestore-not-ready
+title: The target's Filestore instance is not ready
 severity: high
-description: The Memorystore instance the target names is not READY.
+description: The Filestore instance the target names is not READY.
 scope: target
 when: >-
-  target.refs.resources.redis_instance.exists(r, !is_unknown(r.resource) && r.resource.state != "READY")
+  target.refs.resources.filestore_instance.exists(r, !is_unknown(r.resource) && r.resource.state != "READY")
 explanation: >-
-  {{ target.label }} reaches {{ join(target.refs.resources.redis_instance.map(r, r.key), ", ") }}, which is
-  {{ join(target.refs.resources.redis_instance.map(r, r.resource.state), ", ") }}.
-docs: https://cloud.google.com/memorystore/docs/redis
+  {{ target.label }} reaches {{ join(target.refs.resources.filestore_instance.map(r, r.key), ", ") }}, which is
+  {{ join(target.refs.resources.filestore_instance.map(r, r.resource.state), ", ") }}.
+docs: https://cloud.google.com/filestore/docs
 """
 
 
@@ -172,22 +172,22 @@ def test_a_toy_kind_reaches_a_users_rule_and_the_report(toy_kind: Kind, tmp_path
     """The service names the instance in an env value; the rule sees it under refs.resources, as any kind."""
     folder = shutil.copytree(INCIDENT, tmp_path / "evidence")
     api = yaml.safe_load((folder / "api.yaml").read_text())
-    api["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "REDIS_INSTANCE", "value": REDIS})
+    api["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "FILESTORE_INSTANCE", "value": FILESTORE})
     (folder / "api.yaml").write_text(yaml.safe_dump(api))
-    (folder / "cache.redis.json").write_text(json.dumps({**EXPORT, "state": "MAINTENANCE"}))
+    (folder / "shared-files.filestore.json").write_text(json.dumps({**EXPORT, "state": "MAINTENANCE"}))
     rules = tmp_path / "rules"
     rules.mkdir()
-    (rules / "redis-not-ready.yaml").write_text(RULE)
+    (rules / "filestore-not-ready.yaml").write_text(RULE)
     result = compare("api", ["auth"], [folder], load_ruleset([rules]))
     report = json.loads(reporter("json")(result))
-    (finding,) = [f for f in report["findings"] if f["rule"] == "redis-not-ready"]
-    assert f"reaches {REDIS}, which is MAINTENANCE" in finding["explanation"]
+    (finding,) = [f for f in report["findings"] if f["rule"] == "filestore-not-ready"]
+    assert f"reaches {FILESTORE}, which is MAINTENANCE" in finding["explanation"]
     assert finding["severity"] == "high"
 
 
 def test_a_service_that_names_no_instance_sees_an_empty_list(toy_kind: Kind, tmp_path: Path) -> None:
     rules = tmp_path / "rules"
     rules.mkdir()
-    (rules / "redis-not-ready.yaml").write_text(RULE)
+    (rules / "filestore-not-ready.yaml").write_text(RULE)
     result = compare("api", ["auth"], [INCIDENT], load_ruleset([rules]))
-    assert not [f for f in result.findings if f.rule == "redis-not-ready"]
+    assert not [f for f in result.findings if f.rule == "filestore-not-ready"]

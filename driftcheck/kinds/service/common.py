@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from driftcheck.errors import InputError
+from driftcheck.kinds.shape import UNKNOWN_MARK
 from driftcheck.kinds.units import cpu_cores, last_segment, memory_bytes, to_int
 from driftcheck.model import Container, Inventory, NetworkInterface, Probe, Redacted, Service, Unknown
 from driftcheck.redact import redact_env_value
@@ -20,8 +21,6 @@ DEFAULT_PORT = 8080
 GPU = "nvidia.com/gpu"
 # Cloud Run's default startup probe; a service that shows it is the same as one that does not declare a probe.
 DEFAULT_STARTUP = {"kind": "tcp", "timeout_s": 240, "period_s": 240, "failure_threshold": 1, "initial_delay_s": 0}
-# A string a Terraform plan knows only after apply travels through the parsers as this mark (terraform_resources).
-UNKNOWN_MARK = "\x00unknown\x00"
 _DETERMINISTIC_URL = re.compile(r"^https://(?P<service>.+)-(?P<number>\d{6,})\.(?P<region>[a-z0-9-]+)\.run\.app/?$")
 
 
