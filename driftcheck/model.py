@@ -243,10 +243,13 @@ class Secret:
     versions: dict[str, SecretVersion] | Unknown = field(
         default_factory=lambda: Unknown("no `gcloud secrets versions list` output in evidence")
     )
-    bindings: dict[str, tuple[str, ...]] | Unknown = field(  # role -> members
+    bindings: dict[str, tuple[str, ...]] | Unknown = field(  # role -> members, plain grants
         default_factory=lambda: Unknown("no `gcloud secrets get-iam-policy` output in evidence")
     )
     provenance: dict[str, str] = field(default_factory=dict)
+    # role -> members granted only under a condition (they hold only when it does); read with `bindings`: when that
+    # is unknown, the whole policy is
+    conditional: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +287,8 @@ class Connector:
     state: str | Unknown  # READY, ERROR...
     origin: str
     provenance: dict[str, str] = field(default_factory=dict)
+    # its /28 range in the network (what its traffic leaves from); unknown when the export holds none (a subnet)
+    ip_cidr_range: str | Unknown = field(default_factory=lambda: Unknown("no ipCidrRange field"))
 
 
 @dataclass

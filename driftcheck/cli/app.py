@@ -137,6 +137,19 @@ FailOnOption = Annotated[
         "--fail-on", metavar="SEVERITY", help=f"Exit 1 on a finding at or above: {', '.join(SEVERITIES)}, none."
     ),
 ]
+BaselineFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--baseline-file",
+        metavar="FILE",
+        help="Known findings (JSON, from --update-baseline): all are reported, only a new one fails the run; one "
+        "listed but no longer found is reported fixed.",
+    ),
+]
+UpdateBaselineOption = Annotated[
+    bool,
+    typer.Option("--update-baseline", help="Write --baseline-file from this run's findings, and exit 0."),
+]
 ProjectOption = Annotated[str | None, typer.Option("--project", metavar="PROJECT", help="Live run: the project.")]
 RegionOption = Annotated[
     list[str] | None, typer.Option("--region", metavar="REGION", help="Live run: the Cloud Run region.")
@@ -170,7 +183,7 @@ HistoryOption = Annotated[
     typer.Option(
         "--history",
         metavar="LOCATION",
-        help="Snapshot history store: a folder or gs://BUCKET/PREFIX (history and audit default to "
-        "~/.local/share/driftcheck/history).",
+        help="Snapshot history store: a folder or gs://BUCKET/PREFIX. history and audit default to "
+        "~/.local/share/driftcheck/history",
     ),
 ]

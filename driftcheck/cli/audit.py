@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from driftcheck.cli.app import (
+    BaselineFileOption,
     Command,
     ConcurrencyOption,
     EndpointOption,
@@ -21,10 +22,11 @@ from driftcheck.cli.app import (
     RegionOption,
     RulesOption,
     Severity,
+    UpdateBaselineOption,
     app,
     help_text,
 )
-from driftcheck.cli.output import Verdict, emit, progress, verdict, written
+from driftcheck.cli.output import UPDATED, Verdict, emit, progress, update_baseline, verdict, with_baseline, written
 from driftcheck.errors import DriftcheckError
 from driftcheck.escape import printable
 from driftcheck.ruleset.load import load_ruleset
@@ -107,10 +109,13 @@ def audit(
     endpoint: EndpointOption = None,
     concurrency: ConcurrencyOption = 16,
     rules: RulesOption = None,
+    baseline_file: BaselineFileOption = None,
+    update: UpdateBaselineOption = False,
 ) -> None:
     from driftcheck.jobs.audit import CollectOptions, analyse, check_drift, collect
     from driftcheck.jobs.shards import Shard, write_partial
 
+    _check_baseline_options(baseline_file, update)  # before any fetch
     config = _config(config_path, project, region)
     ruleset = load_ruleset(rules)  # before any fetch: a broken rule file should not cost a night's API calls
     shard = Shard.parse(shard_text) if shard_text else Shard.from_environment()
@@ -141,8 +146,10 @@ def audit(
         typer.echo(printable(said), err=True)
         _store(collected, options)
         return
-    result = analyse(config, collected, ruleset, _today(), drift_checks)
-    reported = _report(result, config, output_format.value, output, fail_on, strict)
+    result = with_baseline(analyse(config, collected, ruleset, _today(), drift_checks), baseline_file, update)
+    reported = _report(result, config, output_format.value, output, fail_on, strict, update)
+    if update and baseline_file is not None:
+        update_baseline(result, baseline_file)
     _store(collected, options)  # after the report: a run that fails before it loses no change
     _finish(result, config, reported, strict, webhook)
 
@@ -178,11 +185,14 @@ def merge(
     strict: StrictOption = False,
     webhook: WebhookOption = None,
     rules: RulesOption = None,
+    baseline_file: BaselineFileOption = None,
+    update: UpdateBaselineOption = False,
 ) -> None:
     from driftcheck.jobs.audit import analyse
     from driftcheck.jobs.config import load_config
     from driftcheck.jobs.shards import check_against, read_partials, stale_partials
 
+    _check_baseline_options(baseline_file, update)
     found, missing = read_partials(partials)
     if config_path is None and found[0].config == ONE_OFF:
         raise DriftcheckError("the partials come from an audit without a configuration: pass --config FILE")
@@ -196,7 +206,16 @@ def merge(
         unread={**result.unread, **missing},
         notes=(*result.notes, *stale_partials(collected), *(f"{shard}: {why}" for shard, why in missing.items())),
     )
-    _finish(result, config, _report(result, config, output_format.value, output, fail_on, strict), strict, webhook)
+    result = with_baseline(result, baseline_file, update)
+    reported = _report(result, config, output_format.value, output, fail_on, strict, update)
+    if update and baseline_file is not None:
+        update_baseline(result, baseline_file)
+    _finish(result, config, reported, strict, webhook)
+
+
+def _check_baseline_options(baseline_file: Path | None, update: bool) -> None:
+    if update and baseline_file is None:
+        raise DriftcheckError("--update-baseline needs --baseline-file FILE (the file to write)")
 
 
 def _config(path: Path | None, projects: list[str] | None, regions: list[str] | None) -> Any:
@@ -229,7 +248,13 @@ def _today() -> date:
 
 
 def _report(
-    result: Any, config: Any, output_format: str, output: Path | None, fail_on: Severity | None, strict: bool
+    result: Any,
+    config: Any,
+    output_format: str,
+    output: Path | None,
+    fail_on: Severity | None,
+    strict: bool,
+    update: bool = False,
 ) -> tuple[int, str, list[str]]:
     """The report (stdout or -o) and the config's outputs: the exit code the findings call for, the threshold
     that decided it, and where the report went."""
@@ -238,6 +263,8 @@ def _report(
 
     threshold = fail_on.value if fail_on is not None else config.fail_on
     said = verdict(result, threshold, None if fail_on is not None else f"fail_on = {threshold} in the configuration")
+    if update:  # writing the baseline file: the findings are accepted, not judged
+        said = Verdict(0, UPDATED)
     if strict and result.unread:
         said = Verdict(INCOMPLETE_EXIT, f"--strict: {len(result.unread)} resources could not be read")
     emit(result, output_format, output, threshold, said)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from driftcheck.cli.app import (
     BaselineArgument,
+    BaselineFileOption,
     Command,
     ConcurrencyOption,
     EndpointOption,
@@ -19,13 +21,13 @@ from driftcheck.cli.app import (
     ProjectOption,
     RegionOption,
     RulesOption,
-    ServiceArgument,
     TargetArgument,
     TroubleshootIamOption,
+    UpdateBaselineOption,
     app,
     help_text,
 )
-from driftcheck.cli.output import emit, exit_code, progress
+from driftcheck.cli.output import UPDATED, Verdict, emit, exit_code, progress, update_baseline, with_baseline
 from driftcheck.errors import InputError
 from driftcheck.ruleset.load import load_ruleset
 
@@ -49,6 +51,9 @@ compared with its last ready revision); with no other service, the target is jud
 
   driftcheck compare api@latest api@last-ready \\
       --project netra-staging --region us-central1
+
+  driftcheck compare api auth --from evidence/ \\
+      --baseline-file .driftcheck-baseline.json
 """
 
 
@@ -66,9 +71,12 @@ def compare(
     endpoint: EndpointOption = None,
     concurrency: ConcurrencyOption = 16,
     troubleshoot_iam: TroubleshootIamOption = False,
+    baseline_file: BaselineFileOption = None,
+    update: UpdateBaselineOption = False,
 ) -> None:
     where = _Where(evidence or [], project, region, endpoint, concurrency, troubleshoot_iam)
-    _run(target, baselines or [], where, _Report(rules, output_format.value, output, fail_on.value))
+    report = _Report(rules, output_format.value, output, fail_on.value, baseline_file, update)
+    _run(target, baselines or [], where, report)
 
 
 CHECK_HELP = """Judge one SERVICE on its own, with no peer: the rules that need none, and the platform's stated failure.
@@ -85,12 +93,29 @@ evidence holds no other service. SERVICE is a name found under --from, a single-
   driftcheck check api.yaml -f json -o api-check.json
 
   driftcheck check api --project netra-staging --region us-central1
+
+  driftcheck check --files service.yaml infra/run.tf     # pre-commit: each file's services
 """
+
+ServicesArgument = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="SERVICE", help="The service to judge: a name under --from, or a file; with --files, the files."
+    ),
+]
+FilesOption = Annotated[
+    bool,
+    typer.Option(
+        "--files",
+        help="Each SERVICE is a file (Cloud Run YAML or JSON, a .tf file read with its folder): judge every Cloud "
+        "Run service it declares, and skip a file that declares none (pre-commit passes every changed file).",
+    ),
+]
 
 
 @app.command(cls=Command, help=help_text(CHECK_HELP))
 def check(
-    service: ServiceArgument,
+    services: ServicesArgument,
     evidence: EvidenceOption = None,
     rules: RulesOption = None,
     output_format: FormatOption = "table",  # type: ignore[assignment]
@@ -101,9 +126,37 @@ def check(
     endpoint: EndpointOption = None,
     concurrency: ConcurrencyOption = 16,
     troubleshoot_iam: TroubleshootIamOption = False,
+    baseline_file: BaselineFileOption = None,
+    update: UpdateBaselineOption = False,
+    files: FilesOption = False,
 ) -> None:
     where = _Where(evidence or [], project, region, endpoint, concurrency, troubleshoot_iam)
-    _run(service, [], where, _Report(rules, output_format.value, output, fail_on.value), alone=True)
+    report = _Report(rules, output_format.value, output, fail_on.value, baseline_file, update)
+    if files:
+        _check_files([Path(s) for s in services], where, report)
+    if len(services) != 1:
+        raise InputError(f"check takes one SERVICE, not {len(services)} (with --files, any number of files)")
+    _run(services[0], [], where, report, alone=True)
+
+
+def _check_files(paths: list[Path], where: _Where, report: _Report) -> None:
+    """Pre-commit: one report per service the files declare, each judged on its own; the worst exit code."""
+    if report.output is not None or report.output_format not in ("table", "markdown"):
+        raise InputError("--files prints one report per service: use --format table or markdown, without -o")
+    if report.update_baseline or where.troubleshoot_iam:
+        raise InputError("--files judges files as they are: --update-baseline and --troubleshoot-iam do not apply")
+    from driftcheck.jobs.compare import check_files
+
+    results, skipped = check_files(paths, where.evidence, load_ruleset(report.rules))
+    code = 0
+    for result in results:
+        result = with_baseline(result, report.baseline_file)
+        emit(result, report.output_format, None, report.fail_on)
+        code = max(code, exit_code(result, report.fail_on))
+    read = len(paths) - len(skipped)
+    checked = f"checked {len(results)} service{'s' * (len(results) != 1)} in {read} file{'s' * (read != 1)}"
+    typer.echo(f"driftcheck: {checked}; skipped {len(skipped)} that declare no Cloud Run service", err=True)
+    raise typer.Exit(code)
 
 
 @dataclass(frozen=True)
@@ -124,9 +177,13 @@ class _Report:
     output_format: str
     output: Path | None
     fail_on: str
+    baseline_file: Path | None = None  # --baseline-file: only a finding not in it fails the run
+    update_baseline: bool = False  # --update-baseline: write it from the findings instead, exit 0
 
 
 def _run(target: str, baselines: list[str], where: _Where, report: _Report, alone: bool = False) -> None:
+    if report.update_baseline and report.baseline_file is None:  # before any fetch
+        raise InputError("--update-baseline needs --baseline-file FILE (the file to write)")
     ruleset = load_ruleset(report.rules)
     from driftcheck.jobs.compare import is_local
 
@@ -145,5 +202,10 @@ def _run(target: str, baselines: list[str], where: _Where, report: _Report, alon
             scope = resolve_scope(where.project, where.region)
             options = LiveOptions(scope, where.endpoint, where.concurrency, on_progress, where.troubleshoot_iam)
             result = compare_live(target, baselines, options, ruleset, alone=alone)
+    result = with_baseline(result, report.baseline_file, report.update_baseline)
+    if report.update_baseline and report.baseline_file is not None:
+        emit(result, report.output_format, report.output, report.fail_on, Verdict(0, UPDATED))
+        update_baseline(result, report.baseline_file)
+        raise typer.Exit(0)
     emit(result, report.output_format, report.output, report.fail_on)
     raise typer.Exit(exit_code(result, report.fail_on))

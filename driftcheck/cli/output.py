@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -13,10 +14,58 @@ from driftcheck.ruleset.findings import SEVERITIES, Result
 
 
 def exit_code(result: Result, fail_on: str) -> int:
+    """1 when a finding is at or above `fail_on`; with a baseline file, only a new finding counts."""
     if fail_on == "none":
         return 0
     threshold = SEVERITIES.index(fail_on)
-    return 1 if any(SEVERITIES.index(f.severity) <= threshold for f in result.findings) else 0
+    findings = result.findings
+    if result.findings_baseline is not None:
+        from driftcheck.report.baseline import gating
+
+        findings = gating(result)
+    return 1 if any(SEVERITIES.index(f.severity) <= threshold for f in findings) else 0
+
+
+UPDATED = "--update-baseline"  # what decides the exit code (0) of a run that writes its baseline file
+
+
+def with_baseline(result: Result, path: Path | None, update: bool = False) -> Result:
+    """The result judged against the baseline file at `path`. With `update` the file may be missing (the first
+    one), and a bad one is replaced, said in one warning line."""
+    if path is None:
+        if update:
+            from driftcheck.errors import InputError
+
+            raise InputError("--update-baseline needs --baseline-file FILE (the file to write)")
+        return result
+    from driftcheck.errors import InputError
+    from driftcheck.report import baseline
+
+    if update and not path.exists():
+        return result
+    try:
+        known = baseline.read(path)
+    except InputError as problem:
+        if not update:
+            raise
+        from driftcheck.escape import printable
+
+        print(f"driftcheck: warning: {printable(str(problem))}; writing it anew", file=sys.stderr)
+        return result
+    return dataclasses.replace(result, findings_baseline=known)
+
+
+def update_baseline(result: Result, path: Path) -> None:
+    """Write the baseline file from the run's findings, and say so in one stderr line."""
+    from driftcheck.escape import printable
+    from driftcheck.fileio import write_atomic
+    from driftcheck.report import baseline
+
+    write_atomic(path, baseline.render(result, result.findings_baseline))
+    count = len(result.findings)
+    changed = baseline.summary(result)
+    since = f" (against the previous file: {changed})" if changed else ""
+    print(printable(f"wrote {path}: {count} finding{'s' * (count != 1)} known{since}; exit 0"), file=sys.stderr)
 
 
 @dataclass(frozen=True)
@@ -60,6 +109,10 @@ def written(result: Result, output: Path, said: Verdict) -> str:
     if result.unverified:
         counts.append(f"{len(result.unverified)} not verified")
     summary = ", ".join(counts) or "no finding"
+    if result.findings_baseline is not None:
+        from driftcheck.report.baseline import summary as against
+
+        summary += f" ({against(result)})"
     return f"wrote {printable(str(output))}: {summary}; exit {said.code} ({said.decided_by})"
 
 

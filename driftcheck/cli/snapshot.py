@@ -16,6 +16,7 @@ from driftcheck.cli.app import (
     HistoryOption,
     ProjectOption,
     RegionOption,
+    TroubleshootIamOption,
     app,
     help_text,
 )
@@ -27,6 +28,8 @@ SNAPSHOT_HELP = """Fetch every service of the region(s) and what they reference 
 
 `--from FILE` then accepts the snapshot wherever it accepts an evidence folder. The write is atomic. With
 --history the snapshot is also stored in a history store (then -o is optional); `driftcheck history` reads it.
+With --troubleshoot-iam it also holds Policy Troubleshooter's answer to each access check of its services, which
+a compare of it then weighs as a live compare with the flag does.
 
 [bold]Examples[/bold]
 
@@ -49,6 +52,7 @@ def snapshot(
     region: RegionOption = None,
     endpoint: EndpointOption = None,
     concurrency: ConcurrencyOption = 16,
+    troubleshoot_iam: TroubleshootIamOption = False,
     history_location: HistoryOption = None,
     keep: Annotated[
         int | None, typer.Option("--keep", min=1, metavar="N", help="With --history: keep only the newest N.")
@@ -69,7 +73,8 @@ def snapshot(
     if history_location is None and (keep is not None or keep_days is not None):
         raise DriftcheckError("--keep and --keep-days apply to a history store: add --history DIR|gs://BUCKET/PREFIX")
     with progress("fetching") as on_progress:
-        data = take_snapshot(LiveOptions(resolve_scope(project, region), endpoint, concurrency, on_progress))
+        options = LiveOptions(resolve_scope(project, region), endpoint, concurrency, on_progress, troubleshoot_iam)
+        data = take_snapshot(options)
     scrubbed = scrubbed_snapshot(data)
     errors = len(data["errors"])
     summary = f"{len(data['services'])} services" + (f", {errors} fetch errors" if errors else "")

@@ -19,9 +19,11 @@ from driftcheck.sources.evidence import (
     documents_at,
     load_document,
     load_evidence,
+    reader_for,
     resolve_project_numbers,
     resolve_service,
 )
+from driftcheck.sources.unwrap import resources
 
 
 def compare(
@@ -51,6 +53,46 @@ def compare(
     notes += _shared_names(target_service, baseline_services)
     notes += [] if baseline_services else [NO_PEER_NOTE]
     return dataclasses.replace(result, notes=(*result.notes, *notes))
+
+
+def check_files(paths: list[Path], evidence: list[Path], ruleset: RuleSet) -> tuple[list[Result], list[Path]]:
+    """Pre-commit (`check --files`): every Cloud Run service each file declares, judged on its own, with the rest of
+    `evidence`; and the files that declare none (any other YAML or .tf file a hook passes), skipped. A YAML or JSON
+    file is read alone; a .tf file with its folder (its variables and tfvars), for the services it declares."""
+    results, skipped = [], []
+    for path in paths:
+        specs = _tf_services(path) if path.suffix == ".tf" else _file_services(path)
+        if not specs:
+            skipped.append(path)
+        for spec, more_evidence in specs:
+            results.append(compare(spec, [], [*more_evidence, *evidence], ruleset, alone=True))
+    return results, skipped
+
+
+def _file_services(path: Path) -> list[tuple[str, list[Path]]]:
+    """The one service of a file by its path; several by name, with the file as evidence; none: not a service file
+    (a document of no known kind is another tool's YAML, not a mistake)."""
+
+    def known(data: object) -> bool:
+        return reader_for(data, path.name) is not None
+
+    own = Inventory()
+    for document in read_documents(path, stand_alone=known):
+        if any(map(known, resources(document.data, document.label, known))):
+            load_document(document, own)
+    if len(own.services) == 1:
+        return [(str(path), [])]
+    return [(name, [path]) for name in sorted(own.services)]
+
+
+def _tf_services(path: Path) -> list[tuple[str, list[Path]]]:
+    if "google_cloud_run" not in path.read_text(encoding="utf-8", errors="replace"):
+        return []  # variables.tf, a network module: nothing to judge, and no need to parse the folder
+    from driftcheck.sources import terraform_hcl
+
+    declared = terraform_hcl.load_tf_dir(path.parent)
+    mine = [s for s in declared.services.values() if Path(s.origin).resolve() == path.resolve()]
+    return [(f"{path.parent}/#{s.metadata.address}", []) for s in mine]
 
 
 def _shared_names(target: Service, baselines: list[Service]) -> list[str]:

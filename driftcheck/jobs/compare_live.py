@@ -1,4 +1,4 @@
-"""The compare job against the live APIs: fetch in at most three rounds, then the same rules as offline.
+"""The compare job against the live APIs: fetch in bounded rounds (sources/live/fetch.py), then the rules of offline.
 
 Kept apart from jobs/compare.py so an offline run never imports the Google clients.
 """
@@ -70,7 +70,11 @@ def _compare(
     inventory = Inventory()
     for service in services:
         add_service(inventory, service)
-    load_references(fetcher.referenced(services), inventory, "live")  # last round
+    for body in raw.values():  # a deterministic URL names the project's number, as a snapshot's services do
+        cloudrun_v2.learn_project_number(body, parse_services([body])[0], inventory)
+    # last round; read back as a snapshot of the fetcher's project is, so live and its snapshot read the same
+    scope = {"scope": {"project": fetcher.project}}
+    load_references({**fetcher.referenced(services), **scope}, inventory, "live")
     if troubleshoot:  # one more, only when asked: the checks derive from what the last round read
         notes += troubleshoot_iam(fetcher, services, inventory)
     notes += [f"could not read {resource} ({reason})" for resource, reason in sorted(inventory.errors.items())]
@@ -136,7 +140,8 @@ def _services(fetcher: LiveFetcher, specs: list[str], raw: dict[str, dict[str, A
 
 
 def take_snapshot(options: LiveOptions) -> dict[str, Any]:
-    """Every service of the scope's regions and what they reference, in two concurrent rounds."""
+    """Every service of the scope's regions and what they reference, in concurrent rounds: the listing, then the
+    references and, a round later each, what those name on the services' paths (sources/live/fetch.py)."""
     data = take_snapshots([options.scope], options)[options.scope.project]
     listing = [reason for resource, reason in data["errors"].items() if resource.startswith("services in ")]
     if listing:  # a one-project snapshot that cannot list its services holds nothing worth writing
@@ -169,7 +174,8 @@ def take_snapshots(
         queued = {scope.project: _queue_references(scope, fetchers, listed) for scope in scopes}
         snapshots = {}
         for scope in scopes:
-            snapshots[scope.project] = data = _project_snapshot(scope, queued[scope.project], listed)
+            data = _project_snapshot(scope, queued[scope.project], listed, options.troubleshoot_iam)
+            snapshots[scope.project] = data
             if on_snapshot is not None:
                 on_snapshot(scope.project, data)
         return snapshots
@@ -185,6 +191,7 @@ class _Queued:
     fetcher: LiveFetcher
     futures: dict[tuple[str, str, str], Future[Any]]  # (kind, part, resource)
     raw_services: list[dict[str, Any]]
+    services: list[Service]  # parsed: what the later rounds read is on their paths
 
 
 def _queue_references(
@@ -193,30 +200,50 @@ def _queue_references(
     keys = [(scope.project, region) for region in scope.regions]
     raw_services = [s for key in keys if not isinstance(listed[key], Failure) for s in listed[key]]
     fetcher = fetchers[keys[0]]
-    return _Queued(fetcher, fetcher.submit_referenced(parse_services(raw_services)), raw_services)
+    services = parse_services(raw_services)
+    return _Queued(fetcher, fetcher.submit_referenced(services), raw_services, services)
 
 
-def _project_snapshot(scope: Scope, queued: _Queued, listed: dict[tuple[str, str], Any]) -> dict[str, Any]:
+def _project_snapshot(
+    scope: Scope, queued: _Queued, listed: dict[tuple[str, str], Any], troubleshoot: bool = False
+) -> dict[str, Any]:
     from datetime import UTC, datetime
 
     from driftcheck import __version__
     from driftcheck.sources.snapshot_file import FORMAT_VERSION, MARKER
 
-    parts = queued.fetcher.gather(queued.futures)
+    parts = queued.fetcher.gather(queued.futures, queued.services)
     listing_errors = {
         f"services in {region}": listed[(scope.project, region)].reason()
         for region in scope.regions
         if isinstance(listed[(scope.project, region)], Failure)
     }
-    return {
+    data = {
         MARKER: FORMAT_VERSION,
         "tool": {"name": "driftcheck", "version": __version__},
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "scope": {"project": scope.project, "regions": list(scope.regions)},
         "services": queued.raw_services,
         **parts,
-        "errors": {**listing_errors, **fetch_errors(parts)},
     }
+    if troubleshoot:  # one more round, as a compare asks it: the answers are stored, a failed call as its error
+        data.update(_troubleshoot_snapshot(queued.fetcher, data))
+    return {**data, "errors": {**listing_errors, **fetch_errors(data)}}
+
+
+def _troubleshoot_snapshot(fetcher: LiveFetcher, data: dict[str, Any]) -> dict[str, Any]:
+    """Policy Troubleshooter's answer to every access check of the snapshot's services, read back from the snapshot
+    as a compare of it would read them (kinds/access.py `checks_for`), in snapshot shape."""
+    from driftcheck.kinds.access import checks_for
+    from driftcheck.sources.snapshot_file import load_by_region
+
+    checks = [
+        check
+        for inventory in load_by_region(data, "live").values()
+        for service in inventory.services.values()
+        for check in checks_for(service, inventory)
+    ]
+    return fetcher.troubleshoot(list(dict.fromkeys(checks)))
 
 
 def scrubbed_snapshot(data: dict[str, Any]) -> dict[str, Any]:

@@ -377,8 +377,8 @@ def _secret_policy(project: str, secret_id: str, inventory: Inventory) -> _Polic
     if isinstance(secret.bindings, Unknown):
         return Level("secret", name, reason=secret.bindings.reason)
     source = secret.provenance.get("bindings", secret.origin)
-    # A secret's policy file keeps no conditions apart (kinds/secret.py): every binding is read as plain.
-    return _Policy(Level("secret", name, source=source), dict(secret.bindings), {}, True)
+    # A grant under a condition is kept apart (kinds/secret.py): only under a condition, so unknown, as a project's.
+    return _Policy(Level("secret", name, source=source), dict(secret.bindings), dict(secret.conditional), True)
 
 
 def _run_policy(service: str, inventory: Inventory) -> _Policy | Level:

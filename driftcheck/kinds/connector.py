@@ -33,7 +33,13 @@ def parse_connector(data: dict[str, Any], origin: str) -> Connector:
         network=str(network).rsplit("/", 1)[-1] if network else Unknown("no network field"),
         state=data.get("state") or Unknown("no state field"),
         origin=origin,
-        provenance={"state": f"{origin}:state", "network": f"{origin}:network", "region": f"{origin}:name"},
+        provenance={
+            "state": f"{origin}:state",
+            "network": f"{origin}:network",
+            "region": f"{origin}:name",
+            "ip_cidr_range": f"{origin}:ipCidrRange",
+        },
+        ip_cidr_range=str(data["ipCidrRange"]) if data.get("ipCidrRange") else Unknown("no ipCidrRange field"),
     )
 
 

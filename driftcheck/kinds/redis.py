@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,7 +21,7 @@ from urllib.parse import urlsplit
 from driftcheck.errors import InputError
 from driftcheck.kinds.document import Document
 from driftcheck.kinds.network import compute
-from driftcheck.kinds.registry import Kind, register
+from driftcheck.kinds.registry import LIST, Kind, LiveRead, register
 from driftcheck.kinds.shape import compile_shape
 from driftcheck.model import Inventory, Service, Unknown
 
@@ -165,7 +166,7 @@ def _from_snapshot(key: str, stored: Any, origin: str, project: str | Unknown) -
     return None if "error" in stored else parse_instance(stored, f"{origin}#redis:{key}")
 
 
-def _reached_by(service: Service) -> tuple[str, ...]:
+def reached_by(service: Service) -> tuple[str, ...]:
     """The hosts its plain env values name (see `host_in`)."""
     found = []
     for container in service.containers.values():
@@ -177,6 +178,18 @@ def _reached_by(service: Service) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _listed_in(service: Service, inventory: Inventory) -> tuple[str, ...]:
+    """Where an instance it names may be: its own project and region (`projects/P/locations/R`)."""
+    known = isinstance(service.project, str) and isinstance(service.region, str) and reached_by(service)
+    return (f"projects/{service.project}/locations/{service.region}",) if known else ()
+
+
+def _hosts_of(services: Sequence[Service], inventory: Inventory) -> Callable[[dict[str, Any]], bool]:
+    """Whether a listed instance (the API's JSON) is one whose host a service names."""
+    hosts = {host for service in services for host in reached_by(service)}
+    return lambda raw: raw.get("host") in hosts
+
+
 REDIS = register(
     Kind(
         name="redis",
@@ -186,7 +199,13 @@ REDIS = register(
         key=lambda instance: str(instance.key),
         snapshot_key="redis_instances",
         from_snapshot=_from_snapshot,
-        references=_reached_by,
+        references=reached_by,
+        # A service names an instance by its host, not by its name: the live read lists the instances of its
+        # project and region (one paged ListInstances), keeping those whose host a service names.
+        # roles/redis.viewer: read-only on instances, no AUTH string (redis.instances.getAuthString is not in it)
+        live_reads=(LiveRead(LIST, "redis.instances.list", "roles/redis.viewer"),),
+        listed_in=_listed_in,
+        listed_for=_hosts_of,
         terraform_types=("google_redis_instance",),
     )
 )

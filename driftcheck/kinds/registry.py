@@ -6,11 +6,18 @@ A kind says, in one place, everything a stage needs to know about it:
 - `snapshot_key` and `from_snapshot`: where a driftcheck snapshot stores the API's answer, and how it reads back;
 - `references`: which resources of the kind a service points at (what the live fetcher reads; rules see each
   under `refs.resources.<kind name>` as `{key, resource}`);
+- `references_in`: which resources of the kind are on a service's path though only other resources name them (a
+  connector's network, the routers and firewall rules of that network), given the inventory read so far. Rules see
+  them with `references`; the live fetch asks again after each round with what that round read, so a later round
+  reads what an earlier one found (connector, then its network, routers and firewalls), until nothing new is named
+  (at most `PATH_ROUNDS` more rounds, sources/live/fetch.py);
 - `live_reads`: each API read of one resource, with the permission and the role it needs;
 - `listed_in` and `listed_for`: for a kind no service names (a push subscription names the service, not the
-  reverse), the live read is a listing (part `list`): one paged call per parent `listed_in` names (a project), of
-  which only the resources `listed_for` relates to the services are stored; a listing that fails is stored under
-  the parent's key as an error, so what it would have held is unknown, never absent;
+  reverse; a firewall rule names its network), the live read is a listing (part `list`): one paged call per parent
+  `listed_in` names (a project, a region), of which only the resources `listed_for` relates to the services are
+  stored; both are given the inventory read so far, as `references_in` is (the firewall rules of the networks on
+  the services' paths); a listing that fails is stored under the parent's key as an error, so what it would have
+  held is unknown, never absent (rules see it as an unknown entry keyed by the parent);
 - `terraform_types`: the Terraform resource types that declare it;
 - `absent_on`: the error codes of a read that say the resource does not exist (a fact `from_snapshot` reads back
   from the stored error), not that it could not be read.
@@ -77,13 +84,23 @@ class Kind:
     snapshot_key: str | None = None  # None for services: a snapshot lists them apart, as the subject
     from_snapshot: SnapshotReader | None = None
     references: Callable[[Service], Iterable[str]] = lambda service: ()
+    # The resources of the kind on the service's path that other resources name (the inventory read so far holds
+    # them): a connector's network, the routers of that network in the service's region.
+    references_in: Callable[[Service, Inventory], Iterable[str]] = lambda service, inventory: ()
     live_reads: tuple[LiveRead, ...] = ()
     terraform_types: tuple[str, ...] = ()
     absent_on: tuple[str, ...] = ()  # "NOT_FOUND": such a stored error is the resource's absence, not unknown
     # A kind read by listing (a LiveRead of part LIST): the parents whose listing may hold resources related to a
-    # service ("projects/P"), and, given the services, whether one listed resource (the API's JSON) relates to them.
-    listed_in: Callable[[Service], Iterable[str]] = lambda service: ()
-    listed_for: Callable[[Sequence[Service]], Callable[[dict[str, Any]], bool]] = lambda services: lambda raw: True
+    # service ("projects/P"), and, given the services, whether one listed resource (the API's JSON) relates to them;
+    # both given the inventory read so far.
+    listed_in: Callable[[Service, Inventory], Iterable[str]] = lambda service, inventory: ()
+    listed_for: Callable[[Sequence[Service], Inventory], Callable[[dict[str, Any]], bool]] = (
+        lambda services, inventory: lambda raw: True
+    )
+
+    def referenced(self, service: Service, inventory: Inventory) -> tuple[str, ...]:
+        """Every resource of the kind on the service's path: those it names, and those the inventory says."""
+        return tuple(sorted({*self.references(service), *self.references_in(service, inventory)}))
 
     def live_read(self, part: str) -> LiveRead:
         return next(read for read in self.live_reads if read.part == part)

@@ -1,6 +1,7 @@
 """Secret Manager metadata from gcloud: `secrets describe`, `secrets versions list`, `secrets get-iam-policy`.
 
-Only metadata: driftcheck never reads a secret payload.
+Only metadata: driftcheck never reads a secret payload. A secret's IAM policy is parsed as a project's is
+(kinds/project_iam.py): a grant under a condition is kept apart (`conditional`), never read as a plain grant.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from typing import Any
 
 from driftcheck.errors import InputError
+from driftcheck.kinds import project_iam
 from driftcheck.kinds.document import Document
 from driftcheck.kinds.registry import Kind, LiveRead, register
 from driftcheck.kinds.units import last_segment
@@ -75,20 +77,16 @@ def _load_policy(doc: Document, inventory: Inventory) -> None:
             f"as SECRET{IAM_SUFFIX} (a project's, from `gcloud projects get-iam-policy`, as PROJECT.project-iam.json)",
             file=doc.label,
         )
-    bindings: dict[str, tuple[str, ...]] = {}
-    for index, binding in enumerate(doc.data.get("bindings") or ()):
-        if "role" not in binding:
-            raise InputError("binding has no role", file=doc.label, where=f"bindings[{index}]")
-        members = bindings.get(binding["role"], ()) + tuple(str(m) for m in binding.get("members") or ())
-        bindings[binding["role"]] = tuple(sorted(set(members)))
     secret_id = name[: -len(IAM_SUFFIX)]
+    policy = project_iam.parse_policy(secret_id, doc.data, doc.label)  # a conditional grant kept apart, as there
     merge(
         inventory,
         secret_id,
         Unknown("not in the IAM policy file"),
         doc.label,
         {"bindings": "bindings"},
-        bindings=bindings,
+        bindings=policy.bindings,
+        conditional=policy.conditional,
     )
 
 
@@ -120,8 +118,8 @@ def _from_snapshot(secret_id: str, stored: Any, origin: str, project: str | Unkn
     if isinstance(iam, dict) and "error" in iam:
         secret = dataclasses.replace(secret, bindings=Unknown(iam["error"]))
     elif isinstance(iam, dict):
-        bindings = {b["role"]: tuple(sorted(b.get("members", ()))) for b in iam.get("bindings", ())}
-        secret = dataclasses.replace(secret, bindings=bindings)
+        policy = project_iam.parse_policy(secret_id, iam, origin)
+        secret = dataclasses.replace(secret, bindings=policy.bindings, conditional=policy.conditional)
     return secret
 
 

@@ -69,13 +69,13 @@ def _from_snapshot(key: str, stored: Any, origin: str, scope: str | Unknown) -> 
     return None if "error" in stored else parse_subscription(stored, f"{origin}#pubsub_subscription:{key}")
 
 
-def _listed_in(service: Service) -> tuple[str, ...]:
+def _listed_in(service: Service, inventory: Inventory) -> tuple[str, ...]:
     """The project whose subscriptions may push to the service (one it can be called at, by a URL)."""
     known = isinstance(service.project, str) and service.project and own_hosts(service)
     return (f"projects/{service.project}",) if known else ()
 
 
-def _pushing_to(services: Sequence[Service]) -> Callable[[dict[str, Any]], bool]:
+def _pushing_to(services: Sequence[Service], inventory: Inventory) -> Callable[[dict[str, Any]], bool]:
     """Whether a listed subscription (the API's JSON) pushes to one of the services' own hosts: what rules match it
     on (refs.pushed_by). A pull subscription, or one pushing elsewhere, is not kept."""
     hosts = {host for service in services for host in own_hosts(service)}

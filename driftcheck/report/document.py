@@ -4,9 +4,18 @@ Schema (stable; fields are only ever added), written out with types in report-sc
 tests/report/test_json_schema.py holds the output to:
 {"schema_version", "tool", "target", "baselines", "status", "findings": [{"rule", "subject", "severity", "title",
  "explanation", "confirmations", "peers", "evidence": [{"path", "baseline", "target", "source": {"baseline",
- "target"}}], "remediation": {"gcloud", "terraform"}, "docs", "status_quote", "items", "corroborated_by", "fix"}],
+ "target"}}], "remediation": {"gcloud", "terraform"}, "docs", "status_quote", "items", "corroborated_by", "fix",
+ "fingerprint", "baseline"}],
  "unverified": [{"rule", "title", "reason", "hint"}], "other_differences": [...], "changes": [{"service", "before",
- "after", "path", "kind", "from", "to"}], "notes", "peer_likeness", "incomplete"}
+ "after", "path", "kind", "from", "to"}], "notes", "peer_likeness", "incomplete", "baseline": {"file", "counts":
+ {"new", "known", "fixed"}, "new", "known", "fixed": [{"rule", "subject", "reason", "fingerprint"}]} | null,
+ "paths": [{"service", "kind", "destination", "address", "port", "named_by", "state", "breaks_at", "line",
+ "hops": [{"kind", "label", "state", "detail", "evidence", "export"}]}]}
+- `paths`: how the target, then each baseline, reaches each dependency over the network (driftcheck/paths/): each
+  hop verified, broken (with the fields read) or unknown (with the export that would decide it); facts, not findings.
+- `fingerprint`: a finding's identity across runs (report/fingerprint.py), as SARIF's partialFingerprints carry it.
+- `baseline` (`--baseline-file`): on a finding, "new" or "known" (listed in the file), null with no file; at the
+  top, the file and its findings by state: new, known, and fixed (listed, no longer found), as the file's entries.
 - `status_quote`: the words of the target's stated failure a finding explains (those rank first); `items`: how
   many hits of its rule one finding stands for; `corroborated_by`: rules folded into it (ruleset/group.py).
 - `peer_likeness`: baseline -> 0..1, how alike it is to the target (driftcheck/compare/likeness.py); empty in drift.
@@ -29,8 +38,10 @@ from driftcheck.compare.diff import Change
 from driftcheck.compare.timeline_change import TimelineChange
 from driftcheck.kinds.service.common import INGRESS_KEY
 from driftcheck.model import Redacted, Unknown, to_plain
+from driftcheck.paths import NetworkPath
 from driftcheck.redact import MASK, is_credential_key, is_readable_value, redact_tree
-from driftcheck.ruleset.findings import Evidence, Finding, Result
+from driftcheck.report.fingerprint import fingerprints, subject_of
+from driftcheck.ruleset.findings import Evidence, Finding, FindingsBaseline, KnownFinding, Result
 
 SCHEMA_VERSION = 1
 # Model field names that read as credentials but name a reference (`env.X.secret`, `secrets`), never a value.
@@ -58,9 +69,48 @@ def build(result: Result) -> dict[str, Any]:
         "located_at": result.located_at,
         "peer_likeness": dict(result.peer_likeness),
         "incomplete": result.incomplete,
+        "paths": [_path(p) for p in result.paths],
     }
     redacted: dict[str, Any] = redact_tree(document)
+    _mark_known(redacted, result.findings_baseline)
     return redacted
+
+
+def _mark_known(document: dict[str, Any], known: FindingsBaseline | None) -> None:
+    """Each finding's fingerprint (what SARIF and a baseline file carry: report/fingerprint.py, from the redacted
+    paths they show); with a baseline file, whether the finding is new or known, and what it lists that no longer
+    occurs (fixed)."""
+    findings = document["findings"]
+    for finding, fingerprint in zip(findings, fingerprints(findings, document["target"]), strict=True):
+        finding["fingerprint"] = fingerprint
+        finding["baseline"] = None
+    document["baseline"] = None
+    if known is None:
+        return
+    listed = {entry.fingerprint: _entry(entry) for entry in known.known}
+    lists: dict[str, list[dict[str, str]]] = {"new": [], "known": [], "fixed": []}
+    for finding in findings:
+        fingerprint = finding["fingerprint"]
+        finding["baseline"] = "known" if fingerprint in listed else "new"
+        lists[finding["baseline"]].append(listed.get(fingerprint) or baseline_entry(finding, document["target"]))
+    occurring = {finding["fingerprint"] for finding in findings}
+    lists["fixed"] = [entry for fingerprint, entry in listed.items() if fingerprint not in occurring]
+    counts = {state: len(entries) for state, entries in lists.items()}
+    document["baseline"] = {"file": known.file, "counts": counts, **lists}
+
+
+def baseline_entry(finding: dict[str, Any], target: str) -> dict[str, str]:
+    """A finding as a baseline file lists it: rule, subject, a short reason (its title), fingerprint."""
+    return {
+        "rule": finding["rule"],
+        "subject": subject_of(finding, target),
+        "reason": finding["title"],
+        "fingerprint": finding["fingerprint"],
+    }
+
+
+def _entry(known: KnownFinding) -> dict[str, str]:
+    return {"rule": known.rule, "subject": known.subject, "reason": known.reason, "fingerprint": known.fingerprint}
 
 
 def _finding(finding: Finding) -> dict[str, Any]:
@@ -79,6 +129,32 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "items": finding.items,
         "corroborated_by": list(finding.corroborated_by),
         "fix": [{"action": a.action, "args": _value(a.args)} for a in finding.fix],
+    }
+
+
+def _path(path: NetworkPath) -> dict[str, Any]:
+    """A network path as the reports show it: its line, and each hop with its state and what decided it."""
+    return {
+        "service": path.service,
+        "kind": path.kind,
+        "destination": path.destination,
+        "address": path.address,
+        "port": path.port,
+        "named_by": list(path.named_by),
+        "state": path.state,
+        "breaks_at": path.breaks_at,
+        "line": path.line,
+        "hops": [
+            {
+                "kind": hop.kind,
+                "label": hop.label,
+                "state": hop.state,
+                "detail": hop.detail,
+                "evidence": list(hop.evidence),
+                "export": hop.export,
+            }
+            for hop in path.hops
+        ],
     }
 
 

@@ -98,6 +98,7 @@ def render(result: Result) -> str:
         *_notes(doc["notes"]),
         *_status(doc["status"], doc["target"], bool(doc["baselines"])),
         *_findings(doc["findings"]),
+        *_known(doc["baseline"]),
         *_unverified(doc["unverified"]),
         *_others(doc["other_differences"]),
         *_changes(doc["changes"]),
@@ -114,6 +115,16 @@ def _banner(doc: dict[str, Any]) -> list[str]:
         return []
     text = "Incomplete: some checks could not be verified (see “Could not verify” below)."
     return [f'<div class="banner" role="alert">{_e(text)}</div>']
+
+
+def _known(section: dict[str, Any] | None) -> list[str]:
+    """--baseline-file: the counts, and what it listed that is no longer found."""
+    if not section:
+        return []
+    counts = section["counts"]
+    said = f"{counts['new']} new, {counts['known']} known, {counts['fixed']} fixed"
+    fixed = [f"<li>fixed: {_e(e['subject'])}: {_e(e['reason'])} ({_e(e['rule'])})</li>" for e in section["fixed"]]
+    return [f"<p>baseline {_e(section['file'])}: {_e(said)}</p>", *(["<ul>", *fixed, "</ul>"] if fixed else [])]
 
 
 def _notes(notes: list[str]) -> list[str]:

@@ -9,7 +9,8 @@ report takes the run's `--fail-on` (default high):
   it is about (an audit, which covers many), class `driftcheck.TARGET`:
   - at or above `--fail-on`: a `<failure type="SEVERITY" message="TITLE">` whose text is the explanation, the
     evidence (both values and their sources) and the fix;
-  - below it: a passing testcase with the same text in `<system-out>`, so a low finding is seen but not red;
+  - below it, or known (listed in the `--baseline-file`): a passing testcase with the same text in `<system-out>`,
+    so a low or known finding is seen but not red;
 - one skipped testcase per check that could not be verified, `RULE (could not verify)`, with the reason and hint:
   not checked is neither a pass nor a failure;
 - when no finding fails the run, one passing testcase `no failing finding`, so a clean run still counts one test
@@ -40,7 +41,8 @@ def render(result: Result, fail_on: str = "high") -> str:
     _properties(suite, doc, fail_on)
     failures = 0
     for finding in doc["findings"]:
-        failures += _finding(suite, finding, doc["target"], _fails(finding["severity"], fail_on))
+        fails = _fails(finding["severity"], fail_on) and finding["baseline"] != "known"  # known: never fails
+        failures += _finding(suite, finding, doc["target"], fails)
     for unverified in doc["unverified"]:
         _unverified(suite, unverified, doc["target"])
     if not failures:

@@ -1,4 +1,9 @@
-"""`--format markdown`: a report to paste into an incident document.
+"""`--format markdown`: a report to paste into an incident document or post on a pull request.
+
+Read on a phone as well as a desktop: a one-line verdict first (`❌ 1 new finding (high) · 3 known · 1 fixed`: the
+findings that decide the gate, `--fail-on` deciding the mark; known and fixed with a baseline file); each finding's
+heading says new or known when a baseline file is used; evidence and other differences are lists inside collapsible
+`<details>` blocks, never wide tables.
 
 Evidence is data, never markup: names, paths, sources and commands are code spans (a fence longer than any
 backtick they hold), every other value has its Markdown characters escaped (no HTML such as `<script>`, no image
@@ -14,7 +19,7 @@ from typing import Any
 from driftcheck.escape import printable_tree
 from driftcheck.report import document
 from driftcheck.report.document import change_cells, display, display_path, snapshot_pairs
-from driftcheck.ruleset.findings import Result
+from driftcheck.ruleset.findings import SEVERITIES, Result
 
 # Markdown's inline markup: a `]` only where it would end a link, an image or a link definition (`](`, `][`, `]:`),
 # so `[REDACTED]` reads as written; `_` only where it can open or close emphasis (`_x_`, not `private_ranges_only`).
@@ -22,10 +27,26 @@ _MARKUP = re.compile(r"[\\`*<>|~]|\](?=[(\[:])|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z]
 _BACKTICKS = re.compile(r"`+")
 
 
-def render(result: Result) -> str:
+def _paths(paths: list[dict[str, Any]]) -> list[str]:
+    """Each network path on one line (✓ verified, ✗ broken, ? unknown), then what breaks it or cannot be told."""
+    if not paths:
+        return []
+    lines = ["## Network paths (✓ verified, ✗ broken, (?) not in the evidence)", ""]
+    for path in paths:
+        lines.append(f"- {_text(path['line'])}")
+        for hop in path["hops"]:
+            if hop["state"] == "broken":
+                lines.append(f"  - ✗ {_text(hop['label'])}: {_text(hop['detail'])}")
+            elif hop["state"] == "unknown":
+                export = f" (export: {_code(hop['export'])})" if hop["export"] else ""
+                lines.append(f"  - (?) {_text(hop['label'])}: {_text(hop['detail'])}{export}")
+    return [*lines, ""]
+
+
+def render(result: Result, fail_on: str = "high") -> str:
     doc = printable_tree(document.build(result))
     compared = f" compared with {_names(doc['baselines'])}" if doc["baselines"] else ""  # an audit: none
-    lines = [f"# driftcheck: {_code(doc['target'])}{compared}", ""]
+    lines = [_verdict(doc, fail_on), "", f"# driftcheck: {_code(doc['target'])}{compared}", ""]
     lines += [*(f"> {_text(note)}" for note in doc["notes"]), ""] if doc["notes"] else []
     if doc["baselines"] or doc["status"].get("known"):
         lines += _status(doc["status"], doc["target"])
@@ -36,6 +57,12 @@ def render(result: Result) -> str:
         lines += ["No finding.", ""]
     for number, finding in enumerate(doc["findings"], 1):
         lines += _finding(number, finding)
+    lines += _paths(doc["paths"])
+    if doc["baseline"] and doc["baseline"]["fixed"]:
+        lines += [f"## Fixed: listed in {_code(doc['baseline']['file'])}, no longer found", ""]
+        fixed = doc["baseline"]["fixed"]
+        lines += [f"- {_code(e['subject'])}: {_text(e['reason'])} ({_code(e['rule'])})" for e in fixed]
+        lines.append("")
     if doc["unverified"]:
         lines += ["## Could not verify", ""]
         lines += [
@@ -44,12 +71,12 @@ def render(result: Result) -> str:
         ]
         lines.append("")
     if doc["other_differences"]:
-        lines += ["## Other differences (no rule matched)", "", "| path | baseline | target |", "|---|---|---|"]
-        lines += [
-            f"| {_code(display_path(c['path']), cell=True)} | {_cells(*change_cells(c['baseline'], c['target']))} |"
-            for c in doc["other_differences"]
-        ]
-        lines.append("")
+        count = len(doc["other_differences"])
+        lines += ["## Other differences (no rule matched)", "", *_open(f"{count} difference{'s' * (count != 1)}")]
+        for c in doc["other_differences"]:
+            before, after = change_cells(c["baseline"], c["target"])
+            lines.append(f"- {_code(display_path(c['path']))}: baseline {_text(before)}, target {_text(after)}")
+        lines += [*_close(), ""]
     if doc["changes"]:
         lines += _changes(doc["changes"])
     if doc["incomplete"]:
@@ -81,23 +108,55 @@ def _status(status: dict[str, Any], target: str) -> list[str]:
     return [*lines, ""]
 
 
+def _verdict(doc: dict[str, Any], fail_on: str) -> str:
+    """`❌ 1 new finding (high) · 3 known · 1 fixed`: the findings that decide the gate (with a baseline file, the new
+    ones), ❌ when one is at or above --fail-on."""
+    known = doc["baseline"]
+    deciding = [f for f in doc["findings"] if f["baseline"] != "known"]
+    fails = fail_on != "none" and any(SEVERITIES.index(f["severity"]) <= SEVERITIES.index(fail_on) for f in deciding)
+    found = [f["severity"] for f in deciding]
+    severities = ", ".join(f"{found.count(s)} {s}" if len(set(found)) > 1 else s for s in SEVERITIES if s in found)
+    noun = "new finding" if known else "finding"
+    said = f"{len(found)} {noun}{'s' * (len(found) != 1)} ({severities})" if found else f"no {noun}"
+    parts = [f"{'❌' if fails else '✅'} {said}"]
+    if known:
+        parts += [f"{known['counts']['known']} known", f"{known['counts']['fixed']} fixed"]
+    if doc["unverified"]:
+        parts.append(f"{len(doc['unverified'])} not verified")
+    return " · ".join(parts)
+
+
 def _finding(number: int, finding: dict[str, Any]) -> list[str]:
     heading = f"{_subject(finding)}{_text(finding['title'])} ({_code(finding['rule'])})"
-    lines = [f"### {number}. [{finding['severity'].upper()}] {heading}", "", _text(finding["explanation"]), ""]
+    state = f", {finding['baseline']}" if finding["baseline"] else ""  # with a baseline file: new or known
+    lines = [f"### {number}. [{finding['severity'].upper()}{state}] {heading}", "", _text(finding["explanation"]), ""]
     lines += [f"- confirmed: {_text(c)}" for c in finding["confirmations"]]
     if finding["peers"]:
         lines.append(f"- peers: {_text(finding['peers'])}")
     if finding["evidence"]:
-        lines += ["", "| what | baseline | target | source |", "|---|---|---|---|"]
+        lines += ["", *_open(f"Evidence ({len(finding['evidence'])})")]
         for e in finding["evidence"]:
-            source = "; ".join(f"{side}: {_code(s, cell=True)}" for side, s in e["source"].items() if s)
-            cells = _cells(display(e["baseline"]), display(e["target"]))
-            lines.append(f"| {_code(display_path(e['path']), cell=True)} | {cells} | {source} |")
+            lines.append(f"- {_code(display_path(e['path']))}: {_sides(e['baseline'], e['target'])}")
+            lines += [f"  - {side}: {_code(s)}" for side, s in e["source"].items() if s]
+        lines += _close()
     lines.append("")
     for kind, command in finding["remediation"].items():
         lines.append(f"**Fix ({_text(kind)}):** {_code(command)}  ")
     lines += [f"Docs: {finding['docs']}", ""]
     return lines
+
+
+def _sides(baseline: Any, target: Any) -> str:
+    return f"baseline {_text(display(baseline))}, target {_text(display(target))}"
+
+
+def _open(summary: str) -> list[str]:
+    """A collapsible block: GitHub, GitLab and most viewers render Markdown inside it after a blank line."""
+    return ["<details>", f"<summary>{_text(summary)}</summary>", ""]
+
+
+def _close() -> list[str]:
+    return ["", "</details>"]
 
 
 def _subject(finding: dict[str, Any]) -> str:
@@ -109,11 +168,10 @@ def _changes(changes: list[dict[str, Any]]) -> list[str]:
     lines = ["## Changes since the previous snapshot", ""]
     for (before, after), group in snapshot_pairs(changes):
         lines += [f"Between the snapshots of {before} and {after}:", ""]
-        lines += ["| service | path | from | to |", "|---|---|---|---|"]
         for c in group:
-            service = _code(c["service"], cell=True) if c["service"] else "—"
-            path = _code(display_path(c["path"]), cell=True)
-            lines.append(f"| {service} | {path} | {_cells(*change_cells(c['from'], c['to']))} |")
+            service = f"{_code(c['service'])} " if c["service"] else ""
+            old, new = change_cells(c["from"], c["to"])
+            lines.append(f"- {service}{_code(display_path(c['path']))}: {_text(old)} → {_text(new)}")
         lines.append("")
     return lines
 
@@ -121,10 +179,6 @@ def _changes(changes: list[dict[str, Any]]) -> list[str]:
 def _latest_ready(revision: Any) -> str:
     """A failed first revision has no ready revision: say so, never "latest ready None"."""
     return f"latest ready {_code(revision)}" if revision else "no ready revision"
-
-
-def _cells(*cells: str) -> str:
-    return " | ".join(map(_text, cells))
 
 
 def _text(text: Any) -> str:

@@ -15,8 +15,11 @@ Built from the redacted document (report/document.py), so no credential reaches 
   that GitHub will not take: gate on evidence files, a snapshot, a plan or a state.
 - a finding's subject (the service it is about, when one report covers many: an audit) opens its message and is
   `properties.subject`; the location with no file names it rather than the target.
-- `partialFingerprints["driftcheck/v1"]`: a hash of rule id, target and first evidence path (and the subject, when
-  there is one), never of values, so an alert keeps its identity across runs while the values change.
+- `partialFingerprints["driftcheck/v1"]`: a hash of rule id, subject (else the target service) and first evidence
+  path, never of values, so an alert keeps its identity across runs while the values change: the fingerprint of
+  report/fingerprint.py, the one a findings baseline file (`--baseline-file`) lists.
+- with a baseline file, each result's `baselineState` is `new` or `unchanged` (known), and `run.properties.baseline`
+  has the file, the counts and the fixed entries (listed in the file, no longer found).
 - an audit's changes since the previous snapshot, which are not findings, are `run.properties.changes` (as in
   the JSON report), present only when there are some.
 - checks that could not be verified are `invocations[0].toolExecutionNotifications`; `run.properties.incomplete`
@@ -25,7 +28,6 @@ Built from the redacted document (report/document.py), so no credential reaches 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import PurePosixPath
@@ -36,12 +38,12 @@ import yaml
 
 from driftcheck.report import document
 from driftcheck.report.document import display, display_path
+from driftcheck.report.fingerprint import FINGERPRINT_KEY
 from driftcheck.ruleset.findings import Result
 from driftcheck.ruleset.load import builtin_rules_dir
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
-FINGERPRINT_KEY = "driftcheck/v1"
 SRCROOT = "%SRCROOT%"
 _NOT_A_FILE = re.compile(r"^(live:|[a-zA-Z][a-zA-Z0-9+.-]*://)")  # live API names and gs:// style URLs
 # What follows FILE: in a Terraform source: LINE, LINE:FIELD, or `LINE (NOTES)` (the variables that fed the field).
@@ -63,6 +65,9 @@ def build(result: Result) -> dict[str, Any]:
     }
     if doc["changes"]:
         properties["changes"] = doc["changes"]
+    if doc["baseline"]:
+        known = doc["baseline"]
+        properties["baseline"] = {"file": known["file"], "counts": known["counts"], "fixed": known["fixed"]}
     run = {
         "tool": {"driver": {"name": "driftcheck", "version": doc["tool"]["version"], "rules": rules}},
         "automationDetails": {"id": f"driftcheck/{doc['target']}/"},  # one category per target: uploads coexist
@@ -129,16 +134,10 @@ def _unverified(unverified: dict[str, Any]) -> dict[str, Any]:
 
 
 def _results(doc: dict[str, Any], index: dict[str, int]) -> list[dict[str, Any]]:
-    results, seen = [], set[str]()
-    for rank, finding in enumerate(doc["findings"], 1):
-        fingerprint = _fingerprint(finding, doc["target"], seen)
-        results.append(_result(finding, doc, index[finding["rule"]], rank, fingerprint))
-    return results
+    return [_result(finding, doc, index[finding["rule"]], rank) for rank, finding in enumerate(doc["findings"], 1)]
 
 
-def _result(
-    finding: dict[str, Any], doc: dict[str, Any], rule_index: int, rank: int, fingerprint: str
-) -> dict[str, Any]:
+def _result(finding: dict[str, Any], doc: dict[str, Any], rule_index: int, rank: int) -> dict[str, Any]:
     target, side = doc["target"], doc.get("located_at", "target")
     result: dict[str, Any] = {
         "ruleId": finding["rule"],
@@ -146,9 +145,11 @@ def _result(
         "level": LEVELS[finding["severity"]],
         "message": {"text": _message(finding)},
         "locations": [_primary_location(finding, finding["subject"] or target, side)],
-        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+        "partialFingerprints": {FINGERPRINT_KEY: finding["fingerprint"]},
         "properties": {"severity": finding["severity"], "rank": rank},
     }
+    if finding["baseline"]:
+        result["baselineState"] = "unchanged" if finding["baseline"] == "known" else "new"
     if finding["subject"]:
         result["properties"]["subject"] = finding["subject"]
     related = _related_locations(finding, side)
@@ -167,18 +168,6 @@ def _message(finding: dict[str, Any]) -> str:
         lines.append(f"Evidence {path}: baseline {display(e['baseline'])}, target {display(e['target'])}.")
     lines += [f"Fix ({kind}): {command}" for kind, command in finding["remediation"].items()]
     return "\n".join(lines)
-
-
-def _fingerprint(finding: dict[str, Any], target: str, seen: set[str]) -> str:
-    """Identity, not content: a changed value or explanation keeps the alert; a second finding of the same rule on
-    the same first path (it should not happen, but two alerts must never merge) gets a counter."""
-    path = finding["evidence"][0]["path"] if finding["evidence"] else ""
-    subject = (finding["subject"],) if finding["subject"] else ()  # a compare's fingerprints stay as they were
-    key, counter = "\0".join((finding["rule"], target, path, *subject)), 1
-    while (digest := hashlib.sha256(f"{key}\0{counter}".encode()).hexdigest()[:32]) in seen:
-        counter += 1
-    seen.add(digest)
-    return digest
 
 
 def _primary_location(finding: dict[str, Any], target: str, side: str = "target") -> dict[str, Any]:

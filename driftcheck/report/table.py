@@ -109,6 +109,8 @@ def render(result: Result, *, color: bool = False, width: int = 120) -> str:
         console.print(Text("No finding."))
     for number, finding in enumerate(doc["findings"], 1):
         _print_finding(console, number, finding, peerless=not doc["baselines"])
+    if doc["paths"]:
+        _print_paths(console, doc["paths"])
     if doc["unverified"]:
         console.print(Text("Could not verify", style="bold yellow"))
         for u in doc["unverified"]:
@@ -117,9 +119,31 @@ def render(result: Result, *, color: bool = False, width: int = 120) -> str:
         console.print(_others(doc["other_differences"]))
     if doc["changes"]:
         _print_changes(console, doc["changes"])
+    if doc["baseline"]:  # --baseline-file: what it knew, and what it listed that is no longer found
+        counts = doc["baseline"]["counts"]
+        said = f"{counts['new']} new, {counts['known']} known, {counts['fixed']} fixed"
+        console.print(Text(f"baseline {doc['baseline']['file']}: {said}", style="bold"))
+        for e in doc["baseline"]["fixed"]:
+            console.print(Text(f"  fixed: {e['subject']}: {e['reason']} ({e['rule']})", style="green"))
     if doc["incomplete"]:
         console.print(Text("Incomplete: some checks could not be verified.", style="yellow"))
     return buffer.getvalue()
+
+
+_HOP_STYLE = {"verified": "green", "broken": "bold red", "unknown": "yellow"}
+
+
+def _print_paths(console: Console, paths: list[dict[str, Any]]) -> None:
+    """Each network path on one line (✓ verified, ✗ broken, ? unknown), then what breaks it or cannot be told."""
+    console.print(Text("Network paths (✓ verified, ✗ broken, (?) not in the evidence)", style="bold"))
+    for path in paths:
+        console.print(Text(f"  {path['line']}", style=_HOP_STYLE[path["state"]]))
+        for hop in path["hops"]:
+            if hop["state"] == "broken":
+                console.print(Text(f"    ✗ {hop['label']}: {hop['detail']}", style="red"))
+            elif hop["state"] == "unknown":
+                export = f" (export: {hop['export']})" if hop["export"] else ""
+                console.print(Text(f"    (?) {hop['label']}: {hop['detail']}{export}", style="yellow"))
 
 
 def _status(status: dict[str, Any], target: str) -> Panel:
@@ -151,7 +175,8 @@ def _print_finding(console: Console, number: int, finding: dict[str, Any], peerl
     console.print(_finding(number, finding, peerless))
     for kind, command in finding["remediation"].items():
         console.print(Text.assemble(("  fix", "bold"), f" ({kind}): ", command), soft_wrap=True)
-    console.print(Text(f"  docs: {finding['docs']} · rule: {finding['rule']}", style="dim"), soft_wrap=True)
+    known = f" · {finding['baseline']} (baseline file)" if finding["baseline"] else ""
+    console.print(Text(f"  docs: {finding['docs']} · rule: {finding['rule']}{known}", style="dim"), soft_wrap=True)
 
 
 def _finding(number: int, finding: dict[str, Any], peerless: bool) -> Panel:

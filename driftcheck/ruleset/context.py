@@ -13,12 +13,17 @@ a malformed name can be matched against), `connector`, `env[]` (`{container, nam
 policy, unknown without that policy), `runtime_account` (its service account as read: whether it exists and is
 disabled; unknown when a read of it failed, null when the evidence holds no word of it), `pushed_by` (the Pub/Sub
 push subscriptions in the evidence whose endpoint is one of its own hosts, `{name, identity, source, invoke}`),
-`sql_connect[]` (each instance it attaches or names in env, with `connect`), `service_agent[]` (the roles its Cloud Run
-service agent needs where the evidence holds the policy). `secrets[].access`, `pushed_by[].invoke`,
-`sql_connect[].connect` and `service_agent[].answer` are the permission resolver's answers (kinds/access.py):
-`access` granted/denied/unknown, `denied` (unknown with why, for `needs`), `via`, `read[]` and `unread[]` levels.
+`sql_connect[]` (each instance it attaches or names in env, with `connect`), `invokers[]` (each member any service's
+IAM policy in the evidence grants roles/run.invoker, with `invoke` on this one), `service_agent[]` (the roles its Cloud
+Run service agent needs where the evidence holds the policy). `secrets[].access`, `pushed_by[].invoke`,
+`sql_connect[].connect`, `invokers[].invoke` and `service_agent[].answer` are the permission resolver's answers
+(kinds/access.py): `access` granted/denied/unknown, `denied` (unknown with why, for `needs`), `via`, `read[]` and
+`unread[]` levels.
 `member` is the service account as an IAM member. `sql_budget[]`: per known instance it uses, the connections
 every service of the evidence that uses it may open at peak, against the instance's limit (ruleset/sqlbudget.py).
+`paths[]`: how it reaches each dependency over the network, hop by hop (`hops[]`, each `verified`, `broken` with
+the fields read, or `unknown` with the export that would decide it), and `subnet_use[]`: its Direct VPC subnets'
+size against the addresses their services may take (driftcheck/paths/).
 `secrets[].via` is `env` (a secretKeyRef), `env-value` (a value the app resolves itself: `sm://S`,
 `projects/P/secrets/S/versions/V`) or `volume`; env ones name their `container`. Traits (ruleset/traits.py), so a
 rule can tell an ordinary difference between applications or environments from a cause: `images` (container ->
@@ -40,6 +45,7 @@ from typing import Annotated, Any, Literal, TypedDict
 from driftcheck.kinds import access
 from driftcheck.kinds.project_iam import PROJECT_IAM, ProjectIamPolicy
 from driftcheck.kinds.registry import Kind, with_snapshot
+from driftcheck.kinds.run_iam import INVOKER, RUN_IAM, RunServiceIamPolicy
 from driftcheck.kinds.service.common import own_hosts
 from driftcheck.kinds.service_account import SERVICE_ACCOUNT, ServiceAccount
 from driftcheck.kinds.subscription import SUBSCRIPTION, PubsubSubscription
@@ -54,6 +60,7 @@ from driftcheck.model import (
     secret_reference,
     to_plain,
 )
+from driftcheck.paths import NetworkPath, SubnetUse, paths_of, subnet_uses
 from driftcheck.ruleset import sqlbudget, traits
 from driftcheck.ruleset.naming import container_display
 
@@ -169,6 +176,14 @@ class PushedBy(TypedDict):
     invoke: AccessAnswer | Unknown
 
 
+class Invoker(TypedDict):
+    """A member a Cloud Run service IAM policy in the evidence grants roles/run.invoker without a condition, and
+    whether it may invoke this service."""
+
+    member: str  # IAM member form: serviceAccount:EMAIL, user:EMAIL, group:NAME, allUsers, allAuthenticatedUsers
+    invoke: AccessAnswer  # run.routes.invoke on this service: its own policy, then its project's
+
+
 class SqlConnect(TypedDict):
     """A Cloud SQL instance the service connects to, and whether its runtime account may."""
 
@@ -220,10 +235,20 @@ class Refs(TypedDict):
     project_grants: ProjectGrants | Unknown  # its account's roles at project level; unknown without the policy
     # its service account; unknown when its read failed, null when the evidence has no word of it (not exported)
     runtime_account: RuntimeAccount | Unknown | None
-    pushed_by: list[PushedBy]  # the push subscriptions in the evidence whose endpoint is one of its own hosts
+    # the push subscriptions in the evidence whose endpoint is one of its own hosts; unknown when the listing of its
+    # project's subscriptions failed (a live run, or its snapshot): what it would have held is not known
+    pushed_by: list[PushedBy] | Unknown
     sql_connect: list[SqlConnect]  # each instance it attaches or names in env, and may its account connect
+    # each member any Cloud Run service IAM policy in the evidence grants roles/run.invoker (without a condition;
+    # `deleted:` ones left out), and may it invoke this service: what a peer's callers are checked against
+    invokers: list[Invoker]
     # what its Cloud Run service agent needs where the evidence holds the policy and the project number
     service_agent: list[AgentGrant]
+    # how it reaches each dependency over the network (a private address, a public host with all-traffic egress),
+    # hop by hop, each hop verified, broken or unknown (driftcheck/paths/)
+    paths: list[NetworkPath]
+    # per Direct VPC subnet in the evidence it uses: the addresses the services on it may take, against its size
+    subnet_use: list[SubnetUse]
 
 
 class ServiceAdded(TypedDict):
@@ -321,12 +346,19 @@ def _refs(service: Service, inventory: Inventory, env_values: list[str]) -> Refs
         "runtime_account": _runtime_account(service, inventory),
         "pushed_by": _pushed_by(service, inventory),
         "sql_connect": _sql_connect(service, inventory),
+        "invokers": _invokers(service, inventory),
         "service_agent": _service_agent(service, inventory),
+        "paths": [to_plain(path) for path in paths_of(service, inventory)],
+        "subnet_use": [to_plain(use) for use in subnet_uses(service, inventory)],
     }
 
 
-def _pushed_by(service: Service, inventory: Inventory) -> list[PushedBy]:
-    """A subscription names the service only by the URL it pushes to: matched on the service's own hosts."""
+def _pushed_by(service: Service, inventory: Inventory) -> list[PushedBy] | Unknown:
+    """A subscription names the service only by the URL it pushes to: matched on the service's own hosts. When the
+    listing of the service's project failed, those it would have held are unknown, never "none"."""
+    unlisted = _subscriptions_unlisted(service, inventory)
+    if unlisted is not None:
+        return unlisted
     hosts = set(_own_hosts(service))
     found: dict[str, PubsubSubscription] = inventory.of(SUBSCRIPTION.name)
     return [
@@ -339,6 +371,19 @@ def _pushed_by(service: Service, inventory: Inventory) -> list[PushedBy]:
         for _, sub in sorted(found.items())
         if sub.push_endpoint in hosts
     ]
+
+
+def _subscriptions_unlisted(service: Service, inventory: Inventory) -> Unknown | None:
+    """Why the subscriptions of the service's project are not known: the listing's error, stored under `projects/P`
+    (by its id or its number), with what to grant when it was denied."""
+    if isinstance(service.project, Unknown):
+        return None
+    numbers = [number for number, project in sorted(inventory.project_aliases.items()) if project == service.project]
+    for name in (service.project, *numbers):
+        error = inventory.errors.get(f"{SUBSCRIPTION.snapshot_key}:projects/{name}")
+        if error:
+            return Unknown(f"the Pub/Sub subscriptions of project {name} could not be listed ({error})")
+    return None
 
 
 def _runtime_account(service: Service, inventory: Inventory) -> RuntimeAccount | Unknown | None:
@@ -387,16 +432,26 @@ def _own_hosts(service: Service) -> list[str]:
 
 
 def _resource_uses(kind: Kind, service: Service, inventory: Inventory) -> list[ResourceUse]:
-    """Every kind's references, the same way: a kind added to the registry is seen by rules with no change here."""
+    """Every kind's references, the same way: a kind added to the registry is seen by rules with no change here.
+    Those the service names and those on its path that other resources name (`referenced`); a read that failed is
+    unknown with why, and so is a listing that failed (keyed by the parent listed): what it held is not absent."""
     found = inventory.of(kind.name)
-    return [
+    uses: list[ResourceUse] = [
         {
             "key": key,
-            "resource": to_plain(found[key]) if key in found else Unknown(f"{kind.title} {key} is not in the evidence"),
+            "resource": to_plain(found[key])
+            if key in found
+            else Unknown(
+                inventory.errors.get(f"{kind.snapshot_key}:{key}") or f"{kind.title} {key} is not in the evidence"
+            ),
             "source": getattr(found[key], "origin", None) if key in found else None,
         }
-        for key in sorted(set(kind.references(service)))
+        for key in kind.referenced(service, inventory)
     ]
+    failed = (
+        (parent, inventory.errors.get(f"{kind.snapshot_key}:{parent}")) for parent in kind.listed_in(service, inventory)
+    )
+    return uses + [{"key": parent, "resource": Unknown(error), "source": None} for parent, error in failed if error]
 
 
 def _env_refs(service: Service) -> list[EnvSetting]:
@@ -649,6 +704,17 @@ def _invoke(identity: str | Unknown | None, service: Service, inventory: Invento
     if member is None:
         return Unknown(identity.reason if isinstance(identity, Unknown) else "its push identity is not known")
     return _answer(access.invoke_check(member, service), inventory, "the service's project or region is not known")
+
+
+def _invokers(service: Service, inventory: Inventory) -> list[Invoker]:
+    """Every member some service's policy names as an invoker, asked of this service through the resolver (so a
+    project-level grant, allUsers or allAuthenticatedUsers counts): a rule compares a peer's callers with it."""
+    policies: dict[str, RunServiceIamPolicy] = inventory.of(RUN_IAM.name)
+    members = sorted(
+        {m for p in policies.values() for m in p.bindings.get(INVOKER, ()) if not m.startswith("deleted:")}
+    )
+    why = "the service's project or region is not known"
+    return [{"member": m, "invoke": _answer(access.invoke_check(m, service), inventory, why)} for m in members]
 
 
 def _sql_connect(service: Service, inventory: Inventory) -> list[SqlConnect]:

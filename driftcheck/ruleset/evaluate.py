@@ -9,6 +9,7 @@ from typing import Any
 from driftcheck.compare.diff import Change, compare_services, source_of
 from driftcheck.compare.likeness import Likeness, likeness
 from driftcheck.model import Inventory, Service, Unknown, to_plain
+from driftcheck.paths import paths_of
 from driftcheck.ruleset import cel, fixes, group, status
 from driftcheck.ruleset.batch import PairContext, candidates_of, change_plain
 from driftcheck.ruleset.context import service_context
@@ -107,6 +108,7 @@ def evaluate(
         notes=tuple(peer.note(target.name, name) for name, peer in peers.items() if peer.unlike),
         unread=dict(inventory.errors),
         peer_likeness={name: peer.score for name, peer in peers.items()},
+        paths=tuple(path for service in (target, *baselines) for path in paths_of(service, inventory)),
     )
 
 
@@ -150,6 +152,10 @@ def _pair(
 
 def _run(rule: Rule, pair: _Pair, unverified: dict[tuple[str, str], Unverified], matched: set[str]) -> list[_Hit]:
     variables = {**pair.variables, "vars": rule.vars}
+    unlisted = _unlisted(rule, pair, variables)
+    if unlisted is not None:  # its items are themselves unknown (a listing that failed): checked nothing, say why
+        unverified.setdefault((rule.id, ""), unlisted)
+        return []
     try:
         candidates = _candidates(rule, pair)
     except cel.CelFailure as exc:  # a rule that cannot list its items checked nothing: say so, never "no match"
@@ -168,6 +174,18 @@ def _run(rule: Rule, pair: _Pair, unverified: dict[tuple[str, str], Unverified],
             subject = extra.get("item", extra.get("change"))
             hits.append(_Hit(key, pair.baseline.name if pair.baseline else None, finding, subject, pair))
     return hits
+
+
+def _unlisted(rule: Rule, pair: _Pair, variables: dict[str, Any]) -> Unverified | None:
+    """A `for_each` that is a path to an unknown value (`target.refs.pushed_by` when the listing of the project's
+    subscriptions failed): the rule is unverified with that value's reason and the rule's `unverified_hint`."""
+    if rule.for_each is None:
+        return None
+    reason = _unknown_need([rule.for_each.strip()], variables)  # an expression that is not a plain path: None
+    if reason is None:
+        return None
+    hint = cel.render(rule.unverified_hint, pair.cel.scoped(vars=rule.vars)) if rule.unverified_hint else None
+    return Unverified(rule.id, rule.title, reason, hint)
 
 
 def _batch_verdicts(rule: Rule, pair: _Pair, count: int) -> list[Any] | None:

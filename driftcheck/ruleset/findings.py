@@ -7,6 +7,7 @@ from typing import Any
 
 from driftcheck.compare.diff import Change
 from driftcheck.compare.timeline_change import TimelineChange
+from driftcheck.paths import NetworkPath
 from driftcheck.ruleset.fixes import FixAction
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -69,6 +70,25 @@ class Unverified:
 
 
 @dataclass(frozen=True)
+class KnownFinding:
+    """One entry of a findings baseline file (`--baseline-file`): a finding accepted as known, by its fingerprint
+    (report/fingerprint.py: the one SARIF carries). Rule, subject and reason are for the reviewer of the file."""
+
+    rule: str
+    subject: str
+    reason: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class FindingsBaseline:
+    """The known findings a run is judged against: only a finding not among them fails the gate."""
+
+    file: str
+    known: tuple[KnownFinding, ...]
+
+
+@dataclass(frozen=True)
 class Result:
     target: str
     baselines: tuple[str, ...]
@@ -82,6 +102,9 @@ class Result:
     changes: tuple[TimelineChange, ...] = ()  # an audit: what changed since the previous snapshot (not findings)
     # baseline -> how alike it is to the target (driftcheck/compare/likeness.py)
     peer_likeness: dict[str, float] = field(default_factory=dict)
+    findings_baseline: FindingsBaseline | None = None  # --baseline-file: which findings are known (not new)
+    # how the target (then each baseline) reaches its dependencies over the network, hop by hop (driftcheck/paths/)
+    paths: tuple[NetworkPath, ...] = ()
 
     @property
     def incomplete(self) -> bool:

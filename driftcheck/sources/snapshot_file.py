@@ -42,7 +42,9 @@ def load_snapshot(data: dict[str, Any], inventory: Inventory, origin: str) -> No
     for index, raw in enumerate(data.get("services") or ()):
         if not cloudrun_v2.matches(raw):
             raise InputError("not a Cloud Run v2 Service", file=origin, where=f"services[{index}]")
-        common.add_service(inventory, cloudrun_v2.parse_service(raw, f"{origin}#{raw['name']}"))
+        service = cloudrun_v2.parse_service(raw, f"{origin}#{raw['name']}")
+        common.add_service(inventory, service)
+        cloudrun_v2.learn_project_number(raw, service, inventory)
     load_references(data, inventory, origin)
 
 

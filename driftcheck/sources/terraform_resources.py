@@ -278,16 +278,25 @@ def _secret_version(instance: Instance, inventory: Inventory, label: str) -> Non
 
 
 def _secret_iam(instance: Instance, inventory: Inventory, label: str) -> None:
-    """_member adds one member, _binding one role's members, _policy (policy_data, a JSON string) every binding."""
+    """_member adds one member, _binding one role's members, _policy (policy_data, a JSON string) every binding. A
+    grant under a `condition` block (or a policy_data binding with a condition) is kept apart, as a project's is."""
     attrs = instance.attributes
     secret_id = _secret_id(attrs.get("secret_id"))
     existing = inventory.secrets.get(secret_id)
     bindings = dict(existing.bindings) if existing and isinstance(existing.bindings, dict) else {}
-    for role, members in _granted(instance, label):
-        bindings[role] = tuple(sorted({*bindings.get(role, ()), *members}))
+    conditional = dict(existing.conditional) if existing and isinstance(existing.bindings, dict) else {}
+    plain, conditioned = _project_grants(instance, label)
     project = Unknown("no project in an IAM resource's state")
     provenance = {"bindings": f"{instance.address}.{_IAM_FIELD[instance.type]}"}
-    secret_kind.merge(inventory, secret_id, project, label, provenance, bindings=bindings)
+    secret_kind.merge(
+        inventory,
+        secret_id,
+        project,
+        label,
+        provenance,
+        bindings=project_iam.with_grants(bindings, plain),
+        conditional=project_iam.with_grants(conditional, conditioned),
+    )
 
 
 _IAM_FIELD = {
@@ -352,7 +361,7 @@ Granted = list[tuple[str, list[str]]]
 
 
 def _project_grants(instance: Instance, label: str) -> tuple[Granted, Granted]:
-    """(plain grants, conditional grants) of one project (or Cloud Run service) IAM resource."""
+    """(plain grants, conditional grants) of one project, Cloud Run service or secret IAM resource."""
     if instance.type.endswith("_iam_policy"):
         policy = project_iam.parse_policy(instance.address, _policy_data(instance, label), label)
         return list(map(_listed, policy.bindings.items())), list(map(_listed, policy.conditional.items()))

@@ -4,7 +4,8 @@ It registers the read-only methods driftcheck uses, with `grpc.method_handlers_g
 proto-plus (de)serializers of the installed client libraries, so a client built on
 `...GrpcTransport(channel=grpc.insecure_channel(fake.address))` talks real gRPC to it. Any other method (notably
 `SecretManagerService/AccessSecretVersion`, which reads a payload) answers UNIMPLEMENTED and is still recorded in
-`calls`, so a test can prove it was never called.
+`calls`, so a test can prove it was never called. Compute Engine, which has no gRPC API, is served over REST on the
+same port (compute.py: the port's front door passes gRPC connections through to the gRPC server).
 
     with FakeGcpServer(World.from_folder("fixtures/incident-live"), faults={("GetIamPolicy", "*db-password"):
                        grpc.StatusCode.PERMISSION_DENIED}) as fake:
@@ -30,6 +31,7 @@ from google import pubsub_v1
 from google.cloud import (
     iam_admin_v1,
     policytroubleshooter_iam_v3,
+    redis_v1,
     run_v2,
     secretmanager_v1,
     sqladmin_v1,
@@ -37,8 +39,11 @@ from google.cloud import (
 )
 from google.iam.v1 import iam_policy_pb2, policy_pb2
 
+from .compute import METHODS as COMPUTE_PERMISSIONS
+from .compute import FrontDoor
 from .world import (
     CONNECTOR_NAME,
+    REDIS_NAME,
     REVISION_NAME,
     SECRET_NAME,
     SERVICE_ACCOUNT_NAME,
@@ -56,6 +61,7 @@ PROJECTS = "google.cloud.resourcemanager.v3.Projects"
 IAM_ADMIN = "google.iam.admin.v1.IAM"
 POLICY_TROUBLESHOOTER = "google.cloud.policytroubleshooter.iam.v3.PolicyTroubleshooter"
 PUBSUB_SUBSCRIBER = "google.pubsub.v1.Subscriber"
+CLOUD_REDIS = "google.cloud.redis.v1.CloudRedis"
 
 # The IAM permission each method needs: an injected PERMISSION_DENIED names it, as the real API does.
 PERMISSIONS = {
@@ -74,6 +80,9 @@ PERMISSIONS = {
     "ListConnectors": "vpcaccess.connectors.list",
     "GetServiceAccount": "iam.serviceAccounts.get",
     "ListSubscriptions": "pubsub.subscriptions.list",
+    "GetInstance": "redis.instances.get",
+    "ListInstances": "redis.instances.list",
+    **COMPUTE_PERMISSIONS,  # served over REST (compute.py)
 }
 # Two services share the short name GetIamPolicy: an injected denial of the full name names the project's permission.
 FULL_PERMISSIONS = {
@@ -198,6 +207,8 @@ class FakeGcpServer:
         self._consumed: Counter[tuple[int, str, str]] = Counter()
         self._lock = threading.Lock()
         self._server: grpc.Server | None = None
+        self._front: FrontDoor | None = None
+        self.grpc_port = 0
         self._channels: list[grpc.Channel] = []
         self.port = 0
 
@@ -221,17 +232,25 @@ class FakeGcpServer:
             )
         handlers = [grpc.method_handlers_generic_handler(s, table) for s, table in by_service.items()]
         server.add_generic_rpc_handlers((*handlers, _Unimplemented(self)))
-        self.port = server.add_insecure_port(f"127.0.0.1:{self._requested_port}")
-        if not self.port:
-            raise RuntimeError(f"could not bind 127.0.0.1:{self._requested_port}")
+        # gRPC on an internal port; the public one is the front door's, which serves Compute's REST API itself and
+        # passes gRPC connections through (compute.py): one address for both, as --endpoint is
+        self.grpc_port = server.add_insecure_port("127.0.0.1:0")
+        try:
+            front = FrontDoor(self, self.grpc_port, self._requested_port)
+        except OSError:
+            raise RuntimeError(f"could not bind 127.0.0.1:{self._requested_port}") from None
         server.start()
-        self._server = server
+        self._server, self._front = server, front.start()
+        self.port = front.port
         return self
 
     def stop(self) -> None:
         for channel in self._channels:
             channel.close()
         self._channels.clear()
+        if self._front is not None:
+            self._front.stop()
+            self._front = None
         if self._server is not None:
             self._server.stop(grace=None).wait()
             self._server = None
@@ -438,6 +457,15 @@ class FakeGcpServer:
                 _parent,
                 w._list_connectors,
             ),
+            _Method(CLOUD_REDIS, "GetInstance", redis_v1.GetInstanceRequest, redis_v1.Instance, _name, w._get_redis),
+            _Method(
+                CLOUD_REDIS,
+                "ListInstances",
+                redis_v1.ListInstancesRequest,
+                redis_v1.ListInstancesResponse,
+                _parent,
+                w._list_redis,
+            ),
             _Method(
                 PUBSUB_SUBSCRIBER,
                 "ListSubscriptions",
@@ -641,6 +669,27 @@ class FakeGcpServer:
         ]
         page, token = self._page(items, request.page_size, request.page_token)
         return pubsub_v1.ListSubscriptionsResponse(subscriptions=page, next_page_token=token)
+
+    # Memorystore for Redis: instances by full name, listed per region ("locations/-" lists every region)
+    def _get_redis(self, request: redis_v1.GetInstanceRequest) -> redis_v1.Instance:
+        _matched(REDIS_NAME, request.name, "instance name")
+        instance = self._find(self.world.redis_instances, request.name)
+        if instance is None:
+            raise _Abort(grpc.StatusCode.NOT_FOUND, f"Resource '{request.name}' was not found")
+        return instance
+
+    def _list_redis(self, request: redis_v1.ListInstancesRequest) -> redis_v1.ListInstancesResponse:
+        match = _matched(_PARENT, request.parent, "parent")
+        project, region = self.world.project_id(match["project"]), match["region"]
+        items = [
+            i
+            for n, i in sorted(self.world.redis_instances.items())
+            if (found := REDIS_NAME.match(self.world.canonical(n)))
+            and found["project"] == project
+            and region in ("-", found["region"])
+        ]
+        page, token = self._page(items, request.page_size, request.page_token)
+        return redis_v1.ListInstancesResponse(instances=page, next_page_token=token)
 
 
 class _Unimplemented(grpc.GenericRpcHandler):

@@ -1,8 +1,10 @@
 """The fake project's contents: Cloud Run services and revisions, secrets, Cloud SQL instances, VPC connectors, Pub/Sub
-subscriptions.
+subscriptions, Memorystore Redis instances, and Compute Engine networks, subnets, routers and firewall rules.
 
 Everything is held as the official client types (proto-plus messages; the IAM policy is a raw `policy_pb2.Policy`),
-so what the fake server returns is exactly what the real API would serialize. `World.from_folder` reads a folder of
+so what the fake server returns is exactly what the real API would serialize; Compute Engine's resources, served
+over REST (compute.py), are held as the API's JSON (what `gcloud compute ... --format=json` exports, as is).
+`World.from_folder` reads a folder of
 exported files and recognizes each by its content, never by its name (except `SECRET.iam.json`,
 `PROJECT.project-iam.json` and `SERVICE.run-iam.json`, whose content carries no resource name).
 """
@@ -21,6 +23,7 @@ from google import pubsub_v1
 from google.cloud import (
     iam_admin_v1,
     policytroubleshooter_iam_v3,
+    redis_v1,
     run_v2,
     secretmanager_v1,
     sqladmin_v1,
@@ -40,6 +43,13 @@ CONNECTOR_NAME = re.compile(
 )
 SERVICE_ACCOUNT_NAME = re.compile(r"^projects/(?P<project>[^/]+)/serviceAccounts/(?P<account>[^/]+)$")
 SUBSCRIPTION_NAME = re.compile(r"^projects/(?P<project>[^/]+)/subscriptions/(?P<subscription>[^/]+)$")
+REDIS_NAME = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/instances/(?P<instance>[^/]+)$")
+# A Compute Engine selfLink: https://www.googleapis.com/compute/v1/projects/P/(global|regions/R)/COLLECTION/NAME
+COMPUTE_LINK = re.compile(
+    r"/projects/(?P<project>[^/]+)/(?:global|regions/(?P<region>[^/]+))/(?P<collection>[a-zA-Z]+)/(?P<name>[^/]+)$"
+)
+_COMPUTE_KINDS = {"compute#network": "network", "compute#subnetwork": "subnetwork", "compute#router": "router",
+                  "compute#firewall": "firewall"}  # fmt: skip
 IAM_SUFFIX = ".iam.json"
 PROJECT_IAM_SUFFIX = ".project-iam.json"  # `gcloud projects get-iam-policy PROJECT --format=json`
 RUN_IAM_SUFFIX = ".run-iam.json"  # `gcloud run services get-iam-policy SERVICE --format=json`
@@ -94,6 +104,11 @@ class World:
     - connectors: full name `projects/P/locations/R/connectors/C` → vpcaccess_v1.Connector
     - subscriptions: full name `projects/P/subscriptions/S` → pubsub_v1.Subscription (`gcloud pubsub subscriptions
       describe S --format=json`), listed per project
+    - redis_instances: full name `projects/P/locations/R/instances/I` → redis_v1.Instance (`gcloud redis instances
+      describe --format=json`), listed per region
+    - networks: (project, name) → the API's JSON (`gcloud compute networks describe --format=json`); subnetworks,
+      routers: (project, region, name) → JSON; firewalls: (project, name) → JSON (`firewall-rules list`, a list).
+      The project and region come from each resource's selfLink
     - project_numbers: project number → project id, so a request may name a project either way
     """
 
@@ -108,6 +123,11 @@ class World:
     sql_instances: dict[tuple[str, str], sqladmin_v1.DatabaseInstance] = field(default_factory=dict)
     connectors: dict[str, vpcaccess_v1.Connector] = field(default_factory=dict)
     subscriptions: dict[str, pubsub_v1.Subscription] = field(default_factory=dict)
+    redis_instances: dict[str, redis_v1.Instance] = field(default_factory=dict)
+    networks: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    subnetworks: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    routers: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    firewalls: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     project_numbers: dict[str, str] = field(default_factory=dict)
     # (principal email, permission, full resource name) → Policy Troubleshooter's canned answer; an access tuple it
     # does not hold is answered UNKNOWN_INFO (what the real API says when the caller may not read every policy)
@@ -209,6 +229,29 @@ class World:
         self.subscriptions[subscription.name] = subscription
         return subscription
 
+    def add_redis_instance(self, instance: redis_v1.Instance) -> redis_v1.Instance:
+        if not REDIS_NAME.match(instance.name):
+            raise WorldFileError(f"not a Memorystore instance name: {instance.name!r}")
+        self.redis_instances[instance.name] = instance
+        return instance
+
+    def add_compute(self, resource: dict[str, Any]) -> dict[str, Any]:
+        """A network, subnetwork, router or firewall rule as the Compute API's JSON, placed by its selfLink."""
+        kind = _COMPUTE_KINDS.get(str(resource.get("kind")))
+        link = COMPUTE_LINK.search(str(resource.get("selfLink", "")))
+        if kind is None or link is None or link["name"] != resource.get("name"):
+            raise WorldFileError(f"not a Compute Engine resource with its selfLink: {resource.get('name')!r}")
+        if kind in ("subnetwork", "router") and not link["region"]:
+            raise WorldFileError(f"a {kind}'s selfLink names its region: {resource['selfLink']!r}")
+        project, region, name = link["project"], link["region"], link["name"]
+        if kind == "network":
+            self.networks[(project, name)] = resource
+        elif kind == "firewall":
+            self.firewalls[(project, name)] = resource
+        else:
+            (self.subnetworks if kind == "subnetwork" else self.routers)[(project, region, name)] = resource
+        return resource
+
     def add_troubleshooter_answer(
         self, answer: policytroubleshooter_iam_v3.TroubleshootIamPolicyResponse
     ) -> policytroubleshooter_iam_v3.TroubleshootIamPolicyResponse:
@@ -243,6 +286,8 @@ class World:
         --format=json`, a VPC Access connector, `gcloud pubsub subscriptions describe --format=json`, `gcloud
         secrets describe --format=json`, `gcloud secrets versions list --format=json` (a list), `SECRET.iam.json`
         (a secret's IAM policy) `PROJECT.project-iam.json` (a project's) and `SERVICE.run-iam.json` (a service's).
+        `gcloud redis instances describe --format=json`, and Compute Engine's `networks describe`, `networks subnets
+        describe`, `routers describe` and `firewall-rules list` (`--format=json`, recognized by their `kind`).
         API list responses (`{"services": [...]}`) and plain lists of resources are unwrapped. Any other file raises
         WorldFileError naming it. Explicit revision files win over the revisions synthesized from their service.
         """
@@ -264,6 +309,10 @@ class World:
                     world.add_connector(_json(vpcaccess_v1.Connector, data))
                 elif kind == "subscription":
                     world.add_subscription(_json(pubsub_v1.Subscription, data))
+                elif kind == "redis":
+                    world.add_redis_instance(_json(redis_v1.Instance, data))
+                elif kind == "compute":
+                    world.add_compute(data)
                 elif kind == "secret":
                     world.add_secret(_json(secretmanager_v1.Secret, data))
                 elif kind == "versions":
@@ -376,6 +425,10 @@ def _kind(data: Any, file: Path | None) -> str | None:
         return "connector"
     if SUBSCRIPTION_NAME.match(name) and "topic" in data:
         return "subscription"
+    if REDIS_NAME.match(name) and "redisVersion" in data:
+        return "redis"
+    if data.get("kind") in _COMPUTE_KINDS:
+        return "compute"
     if SECRET_NAME.match(name):
         return "secret"
     if VERSION_NAME.match(name):

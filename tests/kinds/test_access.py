@@ -178,7 +178,11 @@ def test_a_troubleshooter_that_could_not_read_every_policy_leaves_the_local_answ
     inventory.of(access.TROUBLESHOOTER)[check.key] = troubleshooter.parse_answer(
         {
             "overallAccessState": "UNKNOWN_INFO",
-            "accessTuple": {"principal": SA.split(":", 1)[1], "fullResourceName": SECRET, "permission": check.permission},
+            "accessTuple": {
+                "principal": SA.split(":", 1)[1],
+                "fullResourceName": SECRET,
+                "permission": check.permission,
+            },
         },
         "ts.json",
     )

@@ -1,7 +1,7 @@
 """The kind registry: every registered kind is handled by every stage, and a new kind needs one module.
 
-A toy kind (a Filestore instance, which driftcheck does not model), declared in this module alone, flows through evidence loading and a
-snapshot round trip without any other module naming it.
+A toy kind (a Filestore instance, which driftcheck does not model), declared in this module alone, flows through
+evidence loading and a snapshot round trip without any other module naming it.
 """
 
 from __future__ import annotations
@@ -112,7 +112,12 @@ TOY = Kind(
     references=_reached_by,
 )
 FILESTORE = "projects/acme-staging/locations/us-central1-a/instances/shared-files"
-EXPORT = {"name": FILESTORE, "host": "10.20.0.5", "fileShares": [{"name": "share1", "capacityGb": "1024"}], "state": "READY"}
+EXPORT = {
+    "name": FILESTORE,
+    "host": "10.20.0.5",
+    "fileShares": [{"name": "share1", "capacityGb": "1024"}],
+    "state": "READY",
+}
 
 
 @pytest.fixture
@@ -142,7 +147,10 @@ def test_a_toy_kind_round_trips_through_a_snapshot(toy_kind: Kind, tmp_path: Pat
         "driftcheck_snapshot": 1,
         "scope": {"project": "acme-staging", "regions": ["us-central1"]},
         "services": [],
-        "filestore_instances": {FILESTORE: EXPORT, f"{FILESTORE}-b": {"error": "PERMISSION_DENIED: file.instances.get"}},
+        "filestore_instances": {
+            FILESTORE: EXPORT,
+            f"{FILESTORE}-b": {"error": "PERMISSION_DENIED: file.instances.get"},
+        },
     }
     path = tmp_path / "snapshot.json"
     path.write_text(json.dumps(snapshot))

@@ -131,7 +131,7 @@ def test_the_rule_fires_with_the_add_binding_command(tmp_path: Path) -> None:
         "--role roles/run.invoker"
     )
     (granted,) = finding["evidence"]
-    assert granted["source"]["target"].endswith("public-api.run-iam.json")  # where the target's policy was read
+    assert granted["source"]["target"].endswith("public-api.run-iam.json:bindings")  # where its policy was read
 
 
 def test_the_rule_is_silent_on_a_public_target(tmp_path: Path) -> None:

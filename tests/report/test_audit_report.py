@@ -233,10 +233,11 @@ def test_table_changes_follow_the_findings(reports: dict[str, str]) -> None:
 
 def test_markdown_finding_heading_and_change_rows(reports: dict[str, str]) -> None:
     lines = reports["markdown"].splitlines()
-    assert lines[0] == "# driftcheck: `audit of netra-staging, netra-prod (us-central1)`"
+    assert lines[0] == "❌ 3 findings (2 high, 1 medium)"  # the verdict first: what a pull request shows
+    assert lines[2] == "# driftcheck: `audit of netra-staging, netra-prod (us-central1)`"
     assert f"### 1. [HIGH] `{STAGING}/api`: A service differs from its peer group (`peer-group-outlier`)" in lines
-    assert "| `netra-staging/us-central1/api` | `containers.api.image` | api:1.4.0 | api:1.5.0 |" in lines
-    assert "| `netra-staging/us-central1/worker` | `service` | absent | present |" in lines
+    assert "- `netra-staging/us-central1/api` `containers.api.image`: api:1.4.0 → api:1.5.0" in lines
+    assert "- `netra-staging/us-central1/worker` `service`: absent → present" in lines
     pairs = [line for line in lines if line.startswith("Between the snapshots of")]
     assert pairs == [f"Between the snapshots of {a} and {b}:" for a, b in (STAGING_STAMPS, PROD_STAMPS)]
 

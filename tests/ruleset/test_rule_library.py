@@ -97,6 +97,26 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "in the IAM policy of project netra-staging",
     ),
 }
+EXPECTED.update(
+    {
+        "sql-network-mismatch": (
+            "search reaches Cloud SQL search-pg at 10.20.0.9 through its connector on network legacy-vpc",
+            "private IP is on network staging-vpc, which legacy-vpc neither is nor peers with",
+            "legacy-vpc (≠ staging-vpc) ✗",
+        ),
+        "egress-no-nat": (
+            "notifications sends all traffic through the VPC (staging-vpc, us-central1)",
+            "no NAT on router staging-router (staging-vpc, us-central1) translates subnet staging-us-central1",
+            "it calls api.stripe.com (STRIPE_API_BASE)",
+            "no Cloud NAT ✗ → api.stripe.com",
+        ),
+        "private-google-access-off": (
+            "calls Google APIs (EXPORT_BUCKET_URL)",
+            "Private Google Access is off on subnet staging-us-central1",
+            "no Private Google Access ✗",
+        ),
+    }
+)
 # Confirmations: a status message or a cross-resource fact that backs the finding and ranks it higher.
 CONFIRMED: dict[str, str] = {
     "vpc-access-missing": "failed to start and listen on the port",

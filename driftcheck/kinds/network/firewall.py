@@ -5,22 +5,25 @@ One file holds every rule of the project (a JSON list); each loads as a resource
 database port from a service's range; egress rules (a deny of 0.0.0.0/0 at a higher priority than the implied
 allow) what leaves it.
 
-A service names no firewall rule: the rules that apply to it are those on its network, which only the network
-(a resource, not the service) says; as for routers, references see the service alone (kinds/registry.py).
+A service names no firewall rule: the rules that apply to it are those on a network of its path, which only other
+resources say (kinds/network/path.py). So they are `references_in`, and the live read lists the project's rules (one
+paged call per project), keeping those on the paths' networks.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from driftcheck.errors import InputError
 from driftcheck.kinds.document import Document
 from driftcheck.kinds.network import compute
-from driftcheck.kinds.registry import Kind, register
+from driftcheck.kinds.network.path import networks_on_path
+from driftcheck.kinds.registry import LIST, Kind, LiveRead, register
 from driftcheck.kinds.shape import compile_shape
-from driftcheck.model import Inventory, Unknown
+from driftcheck.model import Inventory, Service, Unknown
 
 KIND = "firewall rule (gcloud compute firewall-rules list --format=json)"
 WHAT = "firewall rule"
@@ -150,6 +153,29 @@ def _from_snapshot(key: str, stored: Any, origin: str, project: str | Unknown) -
     return None if "error" in stored else parse_firewall(stored, f"{origin}#firewall:{key}")
 
 
+def _on_path(service: Service, inventory: Inventory) -> tuple[str, ...]:
+    """The rules of the networks on its path (kinds/network/path.py)."""
+    names = {name for _, name in networks_on_path(service, inventory)}
+    rules: dict[str, Firewall] = inventory.of(FIREWALL.name)
+    return tuple(sorted(key for key, rule in rules.items() if rule.network in names))
+
+
+def _listed_in(service: Service, inventory: Inventory) -> tuple[str, ...]:
+    """Each project of a network on its path (firewall rules are global): `projects/P`."""
+    return tuple(sorted({f"projects/{project}" for project, _ in networks_on_path(service, inventory) if project}))
+
+
+def _on_paths(services: Sequence[Service], inventory: Inventory) -> Callable[[dict[str, Any]], bool]:
+    """Whether a listed rule (the API's JSON) is on a network of a service's path."""
+    wanted = {network for service in services for network in networks_on_path(service, inventory)}
+
+    def kept(raw: dict[str, Any]) -> bool:
+        network = str(raw.get("network") or "")
+        return (compute.project_of(network) or "", compute.name_of(network)) in wanted
+
+    return kept
+
+
 FIREWALL = register(
     Kind(
         name="firewall",
@@ -160,6 +186,10 @@ FIREWALL = register(
         snapshot_key="firewalls",
         from_snapshot=_from_snapshot,
         # no references: see the module's docstring
+        references_in=_on_path,
+        live_reads=(LiveRead(LIST, "compute.firewalls.list", "roles/compute.networkViewer"),),
+        listed_in=_listed_in,
+        listed_for=_on_paths,
         terraform_types=("google_compute_firewall",),
     )
 )

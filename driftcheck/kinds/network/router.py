@@ -7,24 +7,27 @@ only within its region).
 Terraform declares the router (`google_compute_router`) and each NAT (`google_compute_router_nat`) apart: a router
 read from Terraform knows only the NATs the same state declares (`nats_complete` is false).
 
-A service names no router: the routers that serve it are those on its network in its region, which only the
-network (a resource, not the service) says. Rules see routers under `refs.resources.router` only once references
-may look at other resources (kinds/registry.py takes the service alone).
+A service names no router: the routers that serve it are those on a network of its path in its region, which only
+other resources say (kinds/network/path.py). So they are `references_in` (rules see them under
+`refs.resources.router`), and the live read lists the routers of the region (one paged call per project and region),
+keeping those on the paths' networks.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from driftcheck.errors import InputError
 from driftcheck.kinds.document import Document
 from driftcheck.kinds.network import compute
-from driftcheck.kinds.registry import Kind, register
+from driftcheck.kinds.network.path import networks_on_path
+from driftcheck.kinds.registry import LIST, Kind, LiveRead, register
 from driftcheck.kinds.shape import compile_shape
-from driftcheck.model import Inventory, Unknown
+from driftcheck.model import Inventory, Service, Unknown
 
 KIND = "Cloud Router (gcloud compute routers describe ROUTER --region R --format=json)"
 WHAT = "Cloud Router"
@@ -161,6 +164,39 @@ def _from_snapshot(key: str, stored: Any, origin: str, project: str | Unknown) -
     return None if "error" in stored else parse_router(stored, f"{origin}#router:{key}")
 
 
+def _on_path(service: Service, inventory: Inventory) -> tuple[str, ...]:
+    """The routers of the networks on its path (kinds/network/path.py), in its region: those that may NAT it."""
+    names = {name for _, name in networks_on_path(service, inventory)}
+    routers: dict[str, Router] = inventory.of(ROUTER.name)
+    return tuple(
+        sorted(key for key, r in routers.items() if r.network in names and r.region == service.region)
+    )
+
+
+def _listed_in(service: Service, inventory: Inventory) -> tuple[str, ...]:
+    """The routers of its region in each project of a network on its path: `projects/P/regions/R`."""
+    if not isinstance(service.region, str):
+        return ()
+    projects = {project for project, _ in networks_on_path(service, inventory) if project}
+    return tuple(sorted(f"projects/{project}/regions/{service.region}" for project in projects))
+
+
+def _on_paths(services: Sequence[Service], inventory: Inventory) -> Callable[[dict[str, Any]], bool]:
+    """Whether a listed router (the API's JSON) is on a network of a service's path, in that service's region."""
+    wanted = {
+        (project, name, service.region)
+        for service in services
+        for project, name in networks_on_path(service, inventory)
+    }
+
+    def kept(raw: dict[str, Any]) -> bool:
+        network = str(raw.get("network") or "")
+        region = compute.region_of(str(raw.get("region") or ""))
+        return (compute.project_of(network) or "", compute.name_of(network), region) in wanted
+
+    return kept
+
+
 ROUTER = register(
     Kind(
         name="router",
@@ -171,6 +207,10 @@ ROUTER = register(
         snapshot_key="routers",
         from_snapshot=_from_snapshot,
         # no references: see the module's docstring
+        references_in=_on_path,
+        live_reads=(LiveRead(LIST, "compute.routers.list", "roles/compute.networkViewer"),),
+        listed_in=_listed_in,
+        listed_for=_on_paths,
         terraform_types=("google_compute_router", "google_compute_router_nat"),
     )
 )

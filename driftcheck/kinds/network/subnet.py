@@ -13,7 +13,7 @@ from typing import Any
 
 from driftcheck.kinds.document import Document
 from driftcheck.kinds.network import compute
-from driftcheck.kinds.registry import Kind, register
+from driftcheck.kinds.registry import Kind, LiveRead, register
 from driftcheck.kinds.shape import compile_shape
 from driftcheck.model import Inventory, Service, Unknown
 
@@ -121,6 +121,8 @@ SUBNET = register(
         snapshot_key="subnets",
         from_snapshot=_from_snapshot,
         references=_used_by,
+        live_reads=(LiveRead("get", "compute.subnetworks.get", "roles/compute.networkViewer"),),
+        absent_on=("NOT_FOUND",),
         terraform_types=("google_compute_subnetwork",),
     )
 )

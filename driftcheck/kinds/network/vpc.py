@@ -19,7 +19,8 @@ from typing import Any
 
 from driftcheck.kinds.document import Document
 from driftcheck.kinds.network import compute
-from driftcheck.kinds.registry import Kind, register
+from driftcheck.kinds.network.path import networks_on_path
+from driftcheck.kinds.registry import Kind, LiveRead, register
 from driftcheck.kinds.shape import compile_shape
 from driftcheck.model import Inventory, Service, Unknown
 
@@ -196,9 +197,14 @@ def _from_snapshot(key: str, stored: Any, origin: str, project: str | Unknown) -
 
 def _reached_by(service: Service) -> tuple[str, ...]:
     """The networks of its Direct VPC interfaces. A connector's network, and the network of an interface that names
-    only its subnet, are in those resources, not in the service: references see the service alone."""
+    only its subnet, are in those resources, not in the service: `_on_path` finds them in the inventory."""
     interfaces = service.vpc.network_interfaces
     return tuple(compute.name_of(i.network) for i in interfaces.values() if i.network)
+
+
+def _on_path(service: Service, inventory: Inventory) -> tuple[str, ...]:
+    """Every network on its path (kinds/network/path.py): its connector's, its Cloud SQL and Memorystore ones'."""
+    return tuple(sorted({name for _, name in networks_on_path(service, inventory)}))
 
 
 NETWORK = register(
@@ -211,6 +217,10 @@ NETWORK = register(
         snapshot_key="networks",
         from_snapshot=_from_snapshot,
         references=_reached_by,
+        references_in=_on_path,
+        # read in the project of the fetch (a Shared VPC host project's network is not read from there)
+        live_reads=(LiveRead("get", "compute.networks.get", "roles/compute.networkViewer"),),
+        absent_on=("NOT_FOUND",),  # the network a connector names was deleted: absent, not unknown
         terraform_types=("google_compute_network", "google_service_networking_connection"),
     )
 )

@@ -41,7 +41,15 @@ def load(doc: Document, inventory: Inventory) -> None:
     service = parse_service(doc.data, doc.label)
     shape.require_containers(doc.data, "template.containers", doc.label)
     common.add_service(inventory, service)
-    urls = [str(u) for u in doc.data.get("urls") or ()]
+    learn_project_number(doc.data, service, inventory)
+
+
+def learn_project_number(data: dict[str, Any], service: Service, inventory: Inventory) -> None:
+    """The project number that the service's deterministic URL in `urls` holds
+    (`https://api-123456789012.us-central1.run.app`), as an alias of its project id: its Cloud Run service agent is
+    named after it. An export, a snapshot and a live run learn it alike (the API lists that URL unless the service's
+    default URL is disabled); without it a rule on the agent says nothing rather than guess its name."""
+    urls = [str(u) for u in data.get("urls") or ()]
     for number, project_id in common.aliases_from_urls(service, urls).items():
         inventory.project_aliases.setdefault(number, project_id)
 

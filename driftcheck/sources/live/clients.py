@@ -1,7 +1,8 @@
 """The official API clients, built once per run: Application Default Credentials, or an endpoint override.
 
-`--endpoint HOST:PORT` (or DRIFTCHECK_ENDPOINT) sends every call to that address over plaintext gRPC with
-anonymous credentials: for emulators, proxies and tests.
+`--endpoint HOST:PORT` (or DRIFTCHECK_ENDPOINT) sends every call to that address with anonymous credentials:
+plaintext gRPC, and plain HTTP (`http://HOST:PORT`) for Compute Engine, which speaks REST only: for emulators,
+proxies and tests (tests/fakegcp serves both on one port).
 
 A run with no network (or a wrong endpoint) stops within DRIFTCHECK_CONNECT_TIMEOUT seconds, naming the host it
 could not reach, instead of making every resource unknown after a minute of retries on each. Each round of retries
@@ -21,9 +22,11 @@ from typing import Any
 import grpc
 from google import pubsub_v1
 from google.api_core import exceptions, retry
+from google.api_core.client_options import ClientOptions
 from google.cloud import (
     iam_admin_v1,
     policytroubleshooter_iam_v3,
+    redis_v1,
     resourcemanager_v3,
     run_v2,
     secretmanager_v1,
@@ -34,6 +37,7 @@ from google.cloud.iam_admin_v1.services.iam.transports import IAMGrpcTransport
 from google.cloud.policytroubleshooter_iam_v3.services.policy_troubleshooter.transports import (
     PolicyTroubleshooterGrpcTransport,
 )
+from google.cloud.redis_v1.services.cloud_redis.transports import CloudRedisGrpcTransport
 from google.cloud.resourcemanager_v3.services.projects.transports import ProjectsGrpcTransport
 from google.cloud.run_v2.services.revisions.transports import RevisionsGrpcTransport
 from google.cloud.run_v2.services.services.transports import ServicesGrpcTransport
@@ -52,8 +56,9 @@ ENDPOINT_VARIABLE = "DRIFTCHECK_ENDPOINT"
 CONNECT_TIMEOUT_VARIABLE = "DRIFTCHECK_CONNECT_TIMEOUT"
 CONNECT_TIMEOUT_S = 6.0  # until the endpoint accepts a connection; then each call has its own retries
 CALL_TIMEOUT_S = 20.0  # one attempt; retries add attempts until the retry's own deadline
+# The bases of ResourceExhausted and DeadlineExceeded: a REST client (Compute) raises them for HTTP 429 and 504.
 TRANSIENT = retry.if_exception_type(
-    exceptions.ServiceUnavailable, exceptions.ResourceExhausted, exceptions.DeadlineExceeded
+    exceptions.ServiceUnavailable, exceptions.TooManyRequests, exceptions.GatewayTimeout
 )
 
 
@@ -104,6 +109,47 @@ def _short(exc: Exception) -> str:
     return line if len(line) <= 160 else line[:157] + "..."
 
 
+class ComputeClients:
+    """Compute Engine's REST clients (networks, subnetworks, routers, firewalls), each built on first use: the
+    library takes about a second to import, and a run whose services reach no VPC never needs it.
+
+    `endpoint`: plain HTTP to HOST:PORT with anonymous credentials (the REST transport keeps the scheme of its
+    `api_endpoint`); otherwise compute.googleapis.com over HTTPS with `credentials`."""
+
+    def __init__(self, credentials: Any, endpoint: str | None = None) -> None:
+        self.credentials = credentials
+        self.endpoint = endpoint
+        self.built: dict[str, Any] = {}
+        self.lock = threading.Lock()
+
+    @property
+    def networks(self) -> Any:
+        return self._client("NetworksClient")
+
+    @property
+    def subnetworks(self) -> Any:
+        return self._client("SubnetworksClient")
+
+    @property
+    def routers(self) -> Any:
+        return self._client("RoutersClient")
+
+    @property
+    def firewalls(self) -> Any:
+        return self._client("FirewallsClient")
+
+    def _client(self, name: str) -> Any:
+        with self.lock:
+            if name not in self.built:
+                from google.cloud import compute_v1
+
+                options = ClientOptions(api_endpoint=f"http://{self.endpoint}") if self.endpoint else None
+                self.built[name] = getattr(compute_v1, name)(
+                    credentials=self.credentials, transport="rest", client_options=options
+                )
+            return self.built[name]
+
+
 @dataclass(frozen=True)
 class ApiClients:
     services: run_v2.ServicesClient
@@ -114,6 +160,8 @@ class ApiClients:
     projects: resourcemanager_v3.ProjectsClient  # a project's IAM policy
     iam: iam_admin_v1.IAMClient  # service accounts
     subscriptions: pubsub_v1.SubscriberClient  # a project's Pub/Sub subscriptions (those pushing to a service)
+    redis: redis_v1.CloudRedisClient  # Memorystore Redis instances (listed per region, kept by host)
+    compute: ComputeClients  # networks, subnets, routers, firewall rules: REST, built on first use
     # --troubleshoot-iam only; not waited for in connect(): a run without the flag never calls its host
     troubleshooter: policytroubleshooter_iam_v3.PolicyTroubleshooterClient
 
@@ -124,7 +172,7 @@ def connect(endpoint: str | None = None) -> ApiClients:
     if endpoint:
         channel = grpc.insecure_channel(endpoint)
         wait_until_reachable({endpoint: channel})
-        return _over_channel(channel)
+        return _over_channel(channel, endpoint)
     credentials = _default_credentials()
     clients = ApiClients(
         services=run_v2.ServicesClient(credentials=credentials, transport="grpc"),
@@ -135,6 +183,8 @@ def connect(endpoint: str | None = None) -> ApiClients:
         projects=resourcemanager_v3.ProjectsClient(credentials=credentials, transport="grpc"),
         iam=iam_admin_v1.IAMClient(credentials=credentials, transport="grpc"),
         subscriptions=pubsub_v1.SubscriberClient(credentials=credentials, transport="grpc"),
+        redis=redis_v1.CloudRedisClient(credentials=credentials, transport="grpc"),
+        compute=ComputeClients(credentials),
         troubleshooter=policytroubleshooter_iam_v3.PolicyTroubleshooterClient(
             credentials=credentials, transport="grpc"
         ),
@@ -142,7 +192,7 @@ def connect(endpoint: str | None = None) -> ApiClients:
     # One per API host (revisions is run's too); Any: the transports' base type does not declare grpc_channel.
     every: tuple[Any, ...] = (
         clients.services, clients.secrets, clients.sql, clients.connectors, clients.projects, clients.iam,
-        clients.subscriptions,
+        clients.subscriptions, clients.redis,
     )  # fmt: skip
     wait_until_reachable({f"{client.api_endpoint}:443": client.transport.grpc_channel for client in every})
     return clients
@@ -183,8 +233,11 @@ def _connect_timeout() -> float:
     return positive_setting(CONNECT_TIMEOUT_VARIABLE, CONNECT_TIMEOUT_S, "seconds")
 
 
-def _over_channel(channel: grpc.Channel) -> ApiClients:
-    """Given a channel, the transports use it as is: no credentials are looked up or sent."""
+def _over_channel(channel: grpc.Channel, endpoint: str) -> ApiClients:
+    """Given a channel, the transports use it as is: no credentials are looked up or sent. Compute Engine's REST
+    clients send none either (anonymous credentials), over plain HTTP to the same address."""
+    from google.auth.credentials import AnonymousCredentials
+
     return ApiClients(
         services=run_v2.ServicesClient(transport=ServicesGrpcTransport(channel=channel)),
         revisions=run_v2.RevisionsClient(transport=RevisionsGrpcTransport(channel=channel)),
@@ -196,6 +249,8 @@ def _over_channel(channel: grpc.Channel) -> ApiClients:
         projects=resourcemanager_v3.ProjectsClient(transport=ProjectsGrpcTransport(channel=channel)),
         iam=iam_admin_v1.IAMClient(transport=IAMGrpcTransport(channel=channel)),
         subscriptions=pubsub_v1.SubscriberClient(transport=SubscriberGrpcTransport(channel=channel)),
+        redis=redis_v1.CloudRedisClient(transport=CloudRedisGrpcTransport(channel=channel)),
+        compute=ComputeClients(AnonymousCredentials(), endpoint),  # type: ignore[no-untyped-call]
         troubleshooter=policytroubleshooter_iam_v3.PolicyTroubleshooterClient(
             transport=PolicyTroubleshooterGrpcTransport(channel=channel)
         ),
@@ -210,7 +265,9 @@ def _default_credentials() -> Any:
     probe = logging.getLogger("google.auth.compute_engine._metadata")
     level, probe.level = probe.level, logging.ERROR
     try:
-        credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform.read-only"])
+        # Compute Engine's methods list compute.readonly, not cloud-platform.read-only, among the scopes they accept
+        scopes = [f"https://www.googleapis.com/auth/{s}" for s in ("cloud-platform.read-only", "compute.readonly")]
+        credentials, _ = google.auth.default(scopes=scopes)
     except DefaultCredentialsError as exc:
         why = str(exc).split(". ", 1)[0].rstrip(".").splitlines()[0] if str(exc) else "none found"
         raise InputError(

@@ -1,15 +1,20 @@
-"""Fetch services and everything they reference, in at most three concurrent rounds of API calls.
+"""Fetch services and everything they reference, in a bounded number of concurrent rounds of API calls.
 
-Round 1: the named services (or the region's list). Round 2: revisions, when asked for. Last round: every
+Round 1: the named services (or the region's list). Round 2: revisions, when asked for. Then every
 secret (versions, IAM policy), Cloud SQL instance, connector and runtime service account the services reference,
-their projects' IAM policies and the services' own, and each project's Pub/Sub subscriptions (a listing, of which
-those pushing to the services are kept), all at once.
+their projects' IAM policies and the services' own, each project's Pub/Sub subscriptions (a listing, of which
+those pushing to the services are kept), the Memorystore instances their env names (a listing per region, kept by
+host), and the networks, subnets, routers and firewall rules of Direct VPC, all at once. What those resources name
+on the services' paths (a connector's network, then the routers and firewall rules of that network: the kinds'
+`references_in`) is read in at most `PATH_ROUNDS` more rounds, each with what the one before read, until nothing
+new is named.
 A failed call is evidence, not an exception: the resource becomes unknown with the API's own words.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,11 +26,11 @@ from google.protobuf import json_format
 
 from driftcheck.errors import InputError
 from driftcheck.kinds.access import AccessCheck
-from driftcheck.kinds.registry import LIST, Kind, LiveRead, kind_named, with_snapshot
+from driftcheck.kinds.registry import LIST, LiveRead, kind_named, with_snapshot
 from driftcheck.kinds.service import cloudrun_v2
 from driftcheck.kinds.troubleshooter import TROUBLESHOOT, TROUBLESHOOTER, principal_of
 from driftcheck.kinds.units import last_segment
-from driftcheck.model import Service
+from driftcheck.model import Inventory, Service
 from driftcheck.sources.live.clients import CALL_TIMEOUT_S, ApiClients, call_retry
 
 T = TypeVar("T")
@@ -36,8 +41,12 @@ SERVICE, SECRET, SQL, CONNECTOR, PROJECT_IAM, SERVICE_ACCOUNT = map(
 )
 RUN_IAM = kind_named("run_service_iam_policy")
 SUBSCRIPTION = kind_named("pubsub_subscription")
+NETWORK, SUBNET, ROUTER, FIREWALL, REDIS = map(kind_named, ("network", "subnet", "router", "firewall", "redis"))
 # Policy version 3: a conditional grant comes back with its condition (an older version would hide it).
 _POLICY_VERSION = 3
+# Rounds after the first read of references: connector -> its subnet -> that subnet's network -> nothing new.
+PATH_ROUNDS = 3
+Calls = dict[tuple[str, str, str], Callable[[], Any]]  # (kind, part, key or parent listed) -> the call
 
 
 @dataclass(frozen=True)
@@ -116,42 +125,72 @@ class LiveFetcher:
 
     # Last round ------------------------------------------------------------------------------------------
     def referenced(self, services: list[Service]) -> dict[str, Any]:
-        """Every secret, instance and connector the services reference, fetched concurrently, in snapshot shape."""
-        return self.gather(self.submit_referenced(services))
+        """Everything the services reference and what is on their paths, fetched concurrently, in snapshot shape."""
+        return self.gather(self.submit_referenced(services), services)
 
-    def gather(self, futures: dict[tuple[str, str, str], Future[Any]]) -> dict[str, Any]:
-        """Wait for submitted calls; their results in snapshot shape."""
+    def gather(self, futures: dict[tuple[str, str, str], Future[Any]], services: list[Service]) -> dict[str, Any]:
+        """Wait for the calls `submit_referenced(services)` queued; then read what their results name on the
+        services' paths, in at most PATH_ROUNDS more concurrent rounds; every result in snapshot shape, each
+        listing kept to what relates to the services."""
+        results = self._wait(futures)
+        for _ in range(PATH_ROUNDS):
+            calls = self._calls(services, self._settled(results, services)[1], done=set(results))
+            if not calls:
+                break
+            results.update(self._wait({key: self.pool.submit(call) for key, call in calls.items()}))
+        return snapshot_parts(self._settled(results, services)[0])
+
+    def submit_referenced(self, services: list[Service]) -> dict[tuple[str, str, str], Future[Any]]:
+        """Queue the calls for everything the services reference, without waiting: several projects queued one
+        after another on a shared pool finish in that order, so the first can be analysed while the rest fetch.
+        `gather(futures, services)` then reads what the results name on the services' paths."""
+        return {key: self.pool.submit(call) for key, call in self._calls(services, Inventory(), done=set()).items()}
+
+    def _calls(self, services: list[Service], inventory: Inventory, *, done: set[tuple[str, str, str]]) -> Calls:
+        """The calls for what the services reference, and what `inventory` (read so far) puts on their paths, that
+        are not `done` yet: a get per resource, one paged listing per parent."""
+        calls: Calls = {}
+        for kind in with_snapshot():
+            keys = sorted({key for service in services for key in kind.referenced(service, inventory)})
+            for read in kind.live_reads:
+                make = READS[kind.name, read.part]
+                if read.part == LIST:  # one paged listing per parent, of which what relates to the services is kept
+                    parents = sorted({p for service in services for p in kind.listed_in(service, inventory)})
+                    calls.update({(kind.name, LIST, p): functools.partial(make, self, p) for p in parents})
+                    continue
+                calls.update({(kind.name, read.part, key): functools.partial(make, self, key) for key in keys})
+        return {key: call for key, call in calls.items() if key not in done}
+
+    def _wait(self, futures: dict[tuple[str, str, str], Future[Any]]) -> dict[tuple[str, str, str], Any]:
         results = {}
         for key, future in futures.items():
             results[key] = future.result()
             self.progress(str(key))
-        return snapshot_parts(results)
+        return results
 
-    def submit_referenced(self, services: list[Service]) -> dict[tuple[str, str, str], Future[Any]]:
-        """Queue the calls for everything the services reference, without waiting: several projects queued one
-        after another on a shared pool finish in that order, so the first can be analysed while the rest fetch."""
-        calls: dict[tuple[str, str, str], Callable[[], Any]] = {}
-        for kind in with_snapshot():
-            keys = sorted({key for service in services for key in kind.references(service)})
-            for read in kind.live_reads:
-                make = READS[kind.name, read.part]
-                if read.part == LIST:  # one paged listing per parent, of which what relates to the services is kept
-                    parents = sorted({parent for service in services for parent in kind.listed_in(service)})
-                    listing = functools.partial(self._kept, kind, make, services=services)
-                    calls.update({(kind.name, LIST, parent): functools.partial(listing, parent) for parent in parents})
-                    continue
-                calls.update({(kind.name, read.part, key): functools.partial(make, self, key) for key in keys})
-        return {key: self.pool.submit(call) for key, call in calls.items()}
+    def _settled(
+        self, results: dict[tuple[str, str, str], Any], services: list[Service]
+    ) -> tuple[dict[tuple[str, str, str], Any], Inventory]:
+        """The results with each listing kept to what its kind relates to the services, and the inventory they make.
+        What one listing keeps may depend on another's (a Memorystore instance's network decides which firewall
+        rules are on the path): kept again until nothing changes."""
+        listings = {key: r for key, r in results.items() if key[1] == LIST and not isinstance(r, Failure)}
+        kept: dict[tuple[str, str, str], Any] = {key: {} for key in listings}
+        for _ in range(len(listings) + 1):
+            inventory = self._inventory({**results, **kept})
+            keep = {name: kind_named(name).listed_for(services, inventory) for name, _, _ in listings}
+            again = {key: {k: r for k, r in listed.items() if keep[key[0]](r)} for key, listed in listings.items()}
+            if again == kept:
+                break
+            kept = again
+        return {**results, **kept}, inventory
 
-    def _kept(
-        self, kind: Kind, make: Callable[[LiveFetcher, str], Any], parent: str, *, services: list[Service]
-    ) -> dict[str, dict[str, Any]] | Failure:
-        """The resources of one listing that the kind relates to the services, by key; or why the listing failed."""
-        listed = make(self, parent)
-        if isinstance(listed, Failure):
-            return listed
-        keep = kind.listed_for(services)
-        return {key: raw for key, raw in listed.items() if keep(raw)}
+    def _inventory(self, results: dict[tuple[str, str, str], Any]) -> Inventory:
+        from driftcheck.sources.snapshot_file import load_references
+
+        inventory = Inventory()
+        load_references({**snapshot_parts(results), "scope": {"project": self.project}}, inventory, "live")
+        return inventory
 
     # Calls -----------------------------------------------------------------------------------------------
     def _get_service(self, path: str) -> dict[str, Any] | Failure:
@@ -222,6 +261,64 @@ class LiveFetcher:
                 )
             },
         )
+
+    def _redis_instances(self, parent: str) -> dict[str, dict[str, Any]] | Failure:
+        """Every Memorystore Redis instance of `projects/P/locations/R`, by host (how services name one): one paged
+        ListInstances per region."""
+
+        def listed() -> dict[str, dict[str, Any]]:
+            pager = self.clients.redis.list_instances(parent=parent, retry=call_retry(), timeout=CALL_TIMEOUT_S)
+            return {instance.host or instance.name: _rest(instance) for instance in pager}
+
+        return self._call(REDIS.live_read(LIST), listed)
+
+    # Compute Engine speaks REST only: the same proto-plus messages, the same retries, over HTTP/1.1 ---------------
+    def _network(self, name: str) -> dict[str, Any] | Failure:
+        """A network by name, in the fetch's project (a Shared VPC host project's is not read from here)."""
+        return self._call(
+            NETWORK.live_read("get"),
+            lambda: _rest(
+                self.clients.compute.networks.get(
+                    project=self.project, network=name, retry=call_retry(), timeout=CALL_TIMEOUT_S
+                )
+            ),
+        )
+
+    def _subnet(self, key: str) -> dict[str, Any] | Failure:
+        """A subnet by `REGION/NAME` (the subnet kind's key), in the fetch's project."""
+        region, _, name = key.rpartition("/")
+        if region in ("", "-"):
+            return Failure("INVALID_ARGUMENT", f"{key!r} is not REGION/NAME", SUBNET.live_read("get"))
+        return self._call(
+            SUBNET.live_read("get"),
+            lambda: _rest(
+                self.clients.compute.subnetworks.get(
+                    project=self.project, region=region, subnetwork=name, retry=call_retry(), timeout=CALL_TIMEOUT_S
+                )
+            ),
+        )
+
+    def _routers(self, parent: str) -> dict[str, dict[str, Any]] | Failure:
+        """Every Cloud Router of `projects/P/regions/R`, by `REGION/NAME`: one paged call per region."""
+        project, region = parent.split("/")[1], parent.split("/")[3]
+
+        def listed() -> dict[str, dict[str, Any]]:
+            pager = self.clients.compute.routers.list(
+                project=project, region=region, retry=call_retry(), timeout=CALL_TIMEOUT_S
+            )
+            return {f"{region}/{router.name}": _rest(router) for router in pager}
+
+        return self._call(ROUTER.live_read(LIST), listed)
+
+    def _firewalls(self, parent: str) -> dict[str, dict[str, Any]] | Failure:
+        """Every VPC firewall rule of `projects/P`, by name: one paged call per project."""
+        project = parent.split("/")[1]
+
+        def listed() -> dict[str, dict[str, Any]]:
+            pager = self.clients.compute.firewalls.list(project=project, retry=call_retry(), timeout=CALL_TIMEOUT_S)
+            return {rule.name: _rest(rule) for rule in pager}
+
+        return self._call(FIREWALL.live_read(LIST), listed)
 
     def _service_account(self, email: str) -> dict[str, Any] | Failure:
         """`projects/-`: the account's own project, whichever it is. NOT_FOUND is stored as the API's answer, and
@@ -296,12 +393,27 @@ READS: dict[tuple[str, str], Callable[[LiveFetcher, str], Any]] = {
     (SERVICE_ACCOUNT.name, "get"): LiveFetcher._service_account,
     (RUN_IAM.name, "get"): LiveFetcher._run_iam,
     (SUBSCRIPTION.name, LIST): LiveFetcher._subscriptions,
+    (REDIS.name, LIST): LiveFetcher._redis_instances,
+    (NETWORK.name, "get"): LiveFetcher._network,
+    (SUBNET.name, "get"): LiveFetcher._subnet,
+    (ROUTER.name, LIST): LiveFetcher._routers,
+    (FIREWALL.name, LIST): LiveFetcher._firewalls,
 }
 
 
 def _failure(exc: exceptions.GoogleAPICallError, read: LiveRead) -> Failure:
-    code = exc.grpc_status_code.name if exc.grpc_status_code is not None else type(exc).__name__
-    return Failure(code, exc.message or str(exc), read)
+    """A REST client's error (Compute) names an HTTP status: said as the gRPC code Google maps it to, in the API's
+    own words (without the `GET URL: ` google.api_core puts before them)."""
+    code = exc.grpc_status_code.name if exc.grpc_status_code is not None else _HTTP_CODES.get(exc.code or 0)
+    return Failure(code or type(exc).__name__, _REQUEST.sub("", exc.message or "", count=1) or str(exc), read)
+
+
+_REQUEST = re.compile(r"^[A-Z]+ https?://\S+: ")
+# HTTP statuses whose google.api_core exception carries no gRPC code, as google.rpc.Code maps them
+_HTTP_CODES = {
+    400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 409: "ABORTED",
+    429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 501: "UNIMPLEMENTED", 504: "DEADLINE_EXCEEDED",
+}  # fmt: skip
 
 
 def _rest(message: Any) -> dict[str, Any]:

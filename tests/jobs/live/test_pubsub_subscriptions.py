@@ -118,12 +118,27 @@ def test_the_snapshot_keeps_only_the_subscriptions_pushing_to_its_services_and_r
     assert _wording(finding) == _wording(online) and finding["explanation"].startswith(SAYS)
 
 
+def _could_not_verify(report: dict[str, Any]) -> dict[str, Any]:
+    """The rule's one unverified entry: why (the listing's error, with the permission) and what to grant."""
+    (entry,) = [u for u in report["unverified"] if u["rule"] == RULE]
+    assert entry["reason"].startswith(
+        f"target.refs.pushed_by: the Pub/Sub subscriptions of project {PROJECT} could not be listed (PERMISSION_DENIED"
+    )
+    assert entry["reason"].endswith("needs pubsub.subscriptions.list (roles/pubsub.viewer))")
+    assert entry["hint"] == (
+        f"grant roles/pubsub.viewer (pubsub.subscriptions.list) on project {PROJECT} to list the subscriptions that "
+        "may push to public-api"
+    )
+    return dict(entry)
+
+
 def test_a_denied_listing_is_unknown_with_the_role_to_grant_and_no_finding(tmp_path: Path) -> None:
     denied = {("ListSubscriptions", f"projects/{PROJECT}"): "PERMISSION_DENIED"}
     with FakeGcpServer(_world(tmp_path), faults=denied) as server:
         report = _compare(server)
         snapshot = run_cli("snapshot", *SCOPE, "--endpoint", server.address, "-o", tmp_path / "snap.json")
     assert findings_of(report, RULE) == []
+    live = _could_not_verify(report)  # "could not verify", never "no subscription pushes to it"
     (note,) = [note for note in report["notes"] if "pubsub" in note]
     assert note.startswith(f"could not read pubsub_subscriptions:projects/{PROJECT} (PERMISSION_DENIED")
     assert note.endswith("needs pubsub.subscriptions.list (roles/pubsub.viewer))")
@@ -136,3 +151,4 @@ def test_a_denied_listing_is_unknown_with_the_role_to_grant_and_no_finding(tmp_p
     assert "roles/pubsub.viewer" in stored["errors"][f"pubsub_subscriptions:projects/{PROJECT}"]
     again = run_cli("compare", "public-api", "public-api-canary", "--from", tmp_path / "snap.json", "--format", "json")
     assert findings_of(again.json(), RULE) == [] and again.json()["incomplete"] is True
+    assert _could_not_verify(again.json()) == live  # read back from the snapshot: the same entry

@@ -1,0 +1,44 @@
+"""A finding's fingerprint: its identity across runs, the one SARIF carries (`partialFingerprints["driftcheck/v1"]`)
+and a findings baseline file (`--baseline-file`, report/baseline.py) lists. One function, so the two never disagree.
+
+Identity, not content: a hash of the rule id, what the finding is about and its first evidence path, never of
+values, so a finding keeps its fingerprint while its values change (an image digest, a revision name, an
+explanation's wording) and whatever order the evidence listed containers, env vars or services in.
+- what it is about: the finding's subject when it has one (an audit: project/region/service, which no change of
+  the audit's scope moves), else the compared service: the target's name without what a live run adds to name a
+  revision (`api@latest (api-00042-xyz)`, `api@api-00042-xyz`: `api`).
+- a second finding of the same rule on the same first path (it should not happen, but two alerts must never merge)
+  gets a counter, in rank order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+FINGERPRINT_KEY = "driftcheck/v1"
+
+
+def service_of(target: str) -> str:
+    """The service a compare's target names, without the revision a live run may add."""
+    return target.split(" (", 1)[0].split("@", 1)[0]
+
+
+def fingerprints(findings: list[dict[str, Any]], target: str) -> list[str]:
+    """The fingerprint of each finding of a document (report/document.py), in its order."""
+    seen: set[str] = set()
+    return [_fingerprint(finding, target, seen) for finding in findings]
+
+
+def subject_of(finding: dict[str, Any], target: str) -> str:
+    """What a finding is about, as a fingerprint and a baseline entry name it."""
+    return str(finding["subject"]) if finding["subject"] else service_of(target)
+
+
+def _fingerprint(finding: dict[str, Any], target: str, seen: set[str]) -> str:
+    path = finding["evidence"][0]["path"] if finding["evidence"] else ""
+    key, counter = "\0".join((finding["rule"], subject_of(finding, target), path)), 1
+    while (digest := hashlib.sha256(f"{key}\0{counter}".encode()).hexdigest()[:32]) in seen:
+        counter += 1
+    seen.add(digest)
+    return digest
