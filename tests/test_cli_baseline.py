@@ -169,6 +169,56 @@ def test_containers_in_another_order_keep_their_fingerprints(tmp_path: Path) -> 
     assert _fingerprints(world) == before
 
 
+def test_one_more_missing_env_var_in_a_known_group_stays_known(tmp_path: Path) -> None:
+    """The missing env vars are one finding (one cause: api predates auth's env; one merged fix), so its identity is
+    the group's, not its first variable's: APP_ENV sorts before DB_HOST, and keyed by its first path the finding
+    read as one fixed and one new. The added variable is not hidden: the known finding lists it."""
+    world, baseline = _world(tmp_path), tmp_path / "known.json"
+    assert _compare(world, "--baseline-file", baseline, "--update-baseline").code == 0
+    before = _fingerprints(world)["env-var-missing"]
+
+    _world(tmp_path, _drop_env("APP_ENV"))  # a second missing variable, sorted first
+    code, report = _report(world, baseline, "--fail-on", "low")
+    assert code == 0  # nothing new: the gate passes
+    assert report["baseline"]["counts"] == {"new": 0, "known": 3, "fixed": 0}
+    (grouped,) = [f for f in report["findings"] if f["rule"] == "env-var-missing"]
+    assert grouped["items"] == 2 and grouped["baseline"] == "known" and grouped["fingerprint"] == before
+    assert [e["path"] for e in grouped["evidence"]] == [f"containers.ingress.env.{n}" for n in ("APP_ENV", "DB_HOST")]
+    sarif = json.loads(_compare(world, "--baseline-file", baseline, "--format", "sarif", "--fail-on", "none").stdout)
+    carried = {r["ruleId"]: r["partialFingerprints"]["driftcheck/v1"] for r in sarif["runs"][0]["results"]}
+    assert carried["env-var-missing"] == before  # SARIF and the baseline file: one function, one identity
+
+    def restore(service: dict[str, Any]) -> None:
+        service["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "DB_HOST", "value": "10.20.0.3"})
+
+    _world(tmp_path, restore)  # DB_HOST back: APP_ENV alone is still the same cause, partly fixed
+    assert _fingerprints(world)["env-var-missing"] == before
+
+
+def test_a_second_group_of_one_rule_is_a_finding_of_its_own(tmp_path: Path) -> None:
+    """What every peer has and api lacks is one cause, what one peer of two has is another: two findings of one
+    rule, told apart by the peers each holds against, each keeping its identity when a variable joins it."""
+    world = _world(tmp_path)
+    billing = yaml.safe_load((world / "auth.yaml").read_text())
+    billing["metadata"]["name"] = "billing"
+    billing["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "LEDGER_URL", "value": "https://l"})
+    (world / "billing.yaml").write_text(yaml.safe_dump(billing, sort_keys=False))
+
+    def env_findings() -> dict[str, tuple[int, str]]:
+        """By how many peers agree (`2/2`, `1/2`): how many items, which fingerprint."""
+        run = run_cli("compare", "api", "auth", "billing", "--from", world, "--format", "json", "--fail-on", "none")
+        assert run.code == 0, run.stderr
+        found = [f for f in run.json()["findings"] if f["rule"] == "env-var-missing"]
+        return {f["peers"].split()[0]: (f["items"], f["fingerprint"]) for f in found}
+
+    first = env_findings()  # DB_HOST (both peers have it), LEDGER_URL (billing has it)
+    assert {agree: items for agree, (items, _) in first.items()} == {"2/2": 1, "1/2": 1}
+    assert first["2/2"][1] != first["1/2"][1]
+    _world(tmp_path, _drop_env("APP_ENV"))  # joins the both-peers group
+    second = env_findings()
+    assert second == {"2/2": (2, first["2/2"][1]), "1/2": first["1/2"]}
+
+
 def test_sarif_carries_the_fingerprints_the_baseline_file_lists(tmp_path: Path) -> None:
     world, baseline = _world(tmp_path), tmp_path / "known.json"
     run = _compare(world, "--baseline-file", baseline, "--update-baseline", "--format", "sarif")

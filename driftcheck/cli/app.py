@@ -176,6 +176,28 @@ TroubleshootIamOption = Annotated[
         "involved) and the Policy Troubleshooter API enabled; without them the local answer stands, with a note.",
     ),
 ]
+ConnectivityTestOption = Annotated[
+    bool,
+    typer.Option(
+        "--connectivity-test",
+        help="Live run, WRITES to the project: for each network path the evidence leaves broken or unknown (a "
+        "revision to a private IP:port), create a Connectivity Test, read where Google's analysis drops the "
+        "packet, and delete the test (at most 8 a run). Needs roles/networkmanagement.admin and the Network "
+        "Management API; without them the path stays as the evidence shows it, with a note. Off by default.",
+    ),
+]
+
+SinceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        metavar="DURATION",
+        help="Live run: read each compared service's log entries at WARNING or above, and its requests answered 5xx, "
+        "over the last DURATION (30m, 2h, 1d; default 1h): at most 500 entries a service, newest first, redacted. "
+        "Needs roles/logging.viewer; without it the logs are unknown, with a note.",
+    ),
+]
+NoLogsOption = Annotated[bool, typer.Option("--no-logs", help="Live run: read no log entries (no Cloud Logging call).")]
 
 
 HistoryOption = Annotated[

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -13,14 +14,17 @@ from driftcheck.cli.app import (
     BaselineFileOption,
     Command,
     ConcurrencyOption,
+    ConnectivityTestOption,
     EndpointOption,
     EvidenceOption,
     FailOnOption,
     FormatOption,
+    NoLogsOption,
     OutputOption,
     ProjectOption,
     RegionOption,
     RulesOption,
+    SinceOption,
     TargetArgument,
     TroubleshootIamOption,
     UpdateBaselineOption,
@@ -52,6 +56,9 @@ compared with its last ready revision); with no other service, the target is jud
   driftcheck compare api@latest api@last-ready \\
       --project netra-staging --region us-central1
 
+  driftcheck compare api auth --project netra-staging \\
+      --region us-central1 --since 2h      # logs of the last 2 hours
+
   driftcheck compare api auth --from evidence/ \\
       --baseline-file .driftcheck-baseline.json
 """
@@ -71,10 +78,14 @@ def compare(
     endpoint: EndpointOption = None,
     concurrency: ConcurrencyOption = 16,
     troubleshoot_iam: TroubleshootIamOption = False,
+    connectivity_test: ConnectivityTestOption = False,
     baseline_file: BaselineFileOption = None,
     update: UpdateBaselineOption = False,
+    since: SinceOption = None,
+    no_logs: NoLogsOption = False,
 ) -> None:
-    where = _Where(evidence or [], project, region, endpoint, concurrency, troubleshoot_iam)
+    where = _Where(evidence or [], project, region, endpoint, concurrency, troubleshoot_iam, since, no_logs)
+    where = dataclasses.replace(where, connectivity_test=connectivity_test)
     report = _Report(rules, output_format.value, output, fail_on.value, baseline_file, update)
     _run(target, baselines or [], where, report)
 
@@ -93,6 +104,8 @@ evidence holds no other service. SERVICE is a name found under --from, a single-
   driftcheck check api.yaml -f json -o api-check.json
 
   driftcheck check api --project netra-staging --region us-central1
+
+  driftcheck check api --project netra-staging --region us-central1 --no-logs
 
   driftcheck check --files service.yaml infra/run.tf     # pre-commit: each file's services
 """
@@ -126,11 +139,15 @@ def check(
     endpoint: EndpointOption = None,
     concurrency: ConcurrencyOption = 16,
     troubleshoot_iam: TroubleshootIamOption = False,
+    connectivity_test: ConnectivityTestOption = False,
     baseline_file: BaselineFileOption = None,
     update: UpdateBaselineOption = False,
     files: FilesOption = False,
+    since: SinceOption = None,
+    no_logs: NoLogsOption = False,
 ) -> None:
-    where = _Where(evidence or [], project, region, endpoint, concurrency, troubleshoot_iam)
+    where = _Where(evidence or [], project, region, endpoint, concurrency, troubleshoot_iam, since, no_logs)
+    where = dataclasses.replace(where, connectivity_test=connectivity_test)
     report = _Report(rules, output_format.value, output, fail_on.value, baseline_file, update)
     if files:
         _check_files([Path(s) for s in services], where, report)
@@ -143,8 +160,11 @@ def _check_files(paths: list[Path], where: _Where, report: _Report) -> None:
     """Pre-commit: one report per service the files declare, each judged on its own; the worst exit code."""
     if report.output is not None or report.output_format not in ("table", "markdown"):
         raise InputError("--files prints one report per service: use --format table or markdown, without -o")
-    if report.update_baseline or where.troubleshoot_iam:
-        raise InputError("--files judges files as they are: --update-baseline and --troubleshoot-iam do not apply")
+    if report.update_baseline or where.troubleshoot_iam or where.since or where.no_logs or where.connectivity_test:
+        raise InputError(
+            "--files judges files as they are: --update-baseline, --troubleshoot-iam, --since, --no-logs and "
+            "--connectivity-test do not apply"
+        )
     from driftcheck.jobs.compare import check_files
 
     results, skipped = check_files(paths, where.evidence, load_ruleset(report.rules))
@@ -169,6 +189,9 @@ class _Where:
     endpoint: str | None
     concurrency: int
     troubleshoot_iam: bool = False  # live only: Policy Troubleshooter answers each access check
+    since: str | None = None  # live only: the log entries of the last DURATION (default 1h)
+    no_logs: bool = False  # live only: no log entries read
+    connectivity_test: bool = False  # live only: Connectivity Tests settle the unsettled paths (writes)
 
 
 @dataclass(frozen=True)
@@ -192,15 +215,22 @@ def _run(target: str, baselines: list[str], where: _Where, report: _Report, alon
 
         if where.troubleshoot_iam:
             raise InputError("--troubleshoot-iam asks the live API: use it without --from and local files")
+        if where.connectivity_test:
+            raise InputError("--connectivity-test asks the live API: use it without --from and local files")
+        if where.since or where.no_logs:
+            raise InputError("--since and --no-logs apply to the live logs: use them without --from and local files")
 
         result = compare_offline(target, baselines, where.evidence, ruleset, alone=alone)
     else:  # live: imported only here, so an offline run never loads the Google clients
         from driftcheck.jobs.compare_live import LiveOptions, compare_live
+        from driftcheck.sources.live.logs import log_query
         from driftcheck.sources.live.scope import resolve_scope
 
+        logs = log_query(where.since, where.no_logs)  # before any fetch: a bad --since is an input error
         with progress("fetching") as on_progress:
             scope = resolve_scope(where.project, where.region)
-            options = LiveOptions(scope, where.endpoint, where.concurrency, on_progress, where.troubleshoot_iam)
+            options = LiveOptions(scope, where.endpoint, where.concurrency, on_progress, where.troubleshoot_iam, logs)
+            options = dataclasses.replace(options, connectivity_test=where.connectivity_test)
             result = compare_live(target, baselines, options, ruleset, alone=alone)
     result = with_baseline(result, report.baseline_file, report.update_baseline)
     if report.update_baseline and report.baseline_file is not None:

@@ -82,6 +82,9 @@ def rules_show(
     if rule.status_match:  # the platform's words: a status rule's condition, another rule's corroboration
         typer.echo("status says (any of):")
         typer.echo("\n".join(f"  {pattern}" for pattern in rule.status_match))
+    if rule.log_match:  # a log signature: a logs rule's condition, another rule's corroboration (ruleset/logs.py)
+        typer.echo("logs say (any of):")
+        typer.echo("\n".join(f"  {pattern}" for pattern in rule.log_match))
     if rule.explained_by:
         typer.echo(f"folds into a finding of: {', '.join(rule.explained_by)}")
     if rule.summary:

@@ -14,8 +14,10 @@ from driftcheck.cli.app import (
     ConcurrencyOption,
     EndpointOption,
     HistoryOption,
+    NoLogsOption,
     ProjectOption,
     RegionOption,
+    SinceOption,
     TroubleshootIamOption,
     app,
     help_text,
@@ -29,7 +31,8 @@ SNAPSHOT_HELP = """Fetch every service of the region(s) and what they reference 
 `--from FILE` then accepts the snapshot wherever it accepts an evidence folder. The write is atomic. With
 --history the snapshot is also stored in a history store (then -o is optional); `driftcheck history` reads it.
 With --troubleshoot-iam it also holds Policy Troubleshooter's answer to each access check of its services, which
-a compare of it then weighs as a live compare with the flag does.
+a compare of it then weighs as a live compare with the flag does. Unless --no-logs, it holds each service's recent
+log entries too (WARNING and above, requests answered 5xx; --since, default 1h; at most 500 a service, redacted).
 
 [bold]Examples[/bold]
 
@@ -37,6 +40,9 @@ a compare of it then weighs as a live compare with the flag does.
       -o staging.json
 
   driftcheck compare api auth --from staging.json
+
+  driftcheck snapshot --project netra-staging --region us-central1 \\
+      --since 30m -o staging.json
 
   driftcheck snapshot --project netra-staging --region us-central1 \\
       --history gs://acme-audit/history --keep 90
@@ -61,19 +67,24 @@ def snapshot(
         float | None,
         typer.Option("--keep-days", min=0, metavar="D", help="With --history: drop those older than D days."),
     ] = None,
+    since: SinceOption = None,
+    no_logs: NoLogsOption = False,
 ) -> None:
     import json
 
     from driftcheck.fileio import write_atomic
     from driftcheck.jobs.compare_live import LiveOptions, scrubbed_snapshot, take_snapshot
+    from driftcheck.sources.live.logs import log_query
     from driftcheck.sources.live.scope import resolve_scope
 
     if output is None and history_location is None:
         raise DriftcheckError("give -o FILE, --history DIR|gs://BUCKET/PREFIX, or both")
     if history_location is None and (keep is not None or keep_days is not None):
         raise DriftcheckError("--keep and --keep-days apply to a history store: add --history DIR|gs://BUCKET/PREFIX")
+    logs = log_query(since, no_logs)
     with progress("fetching") as on_progress:
-        options = LiveOptions(resolve_scope(project, region), endpoint, concurrency, on_progress, troubleshoot_iam)
+        scope = resolve_scope(project, region)
+        options = LiveOptions(scope, endpoint, concurrency, on_progress, troubleshoot_iam, logs)
         data = take_snapshot(options)
     scrubbed = scrubbed_snapshot(data)
     errors = len(data["errors"])

@@ -14,13 +14,14 @@ from typing import Any
 from driftcheck.errors import InputError
 from driftcheck.kinds.service import cloudrun_v2
 from driftcheck.kinds.service.common import add_service
-from driftcheck.model import Inventory, Service
+from driftcheck.model import Inventory, Service, Unknown
 from driftcheck.redact import redact_text
 from driftcheck.ruleset.evaluate import NO_PEER_NOTE, evaluate
 from driftcheck.ruleset.findings import Result
 from driftcheck.ruleset.load import RuleSet
 from driftcheck.sources.live.clients import connect
 from driftcheck.sources.live.fetch import Failure, LiveFetcher, Progress, parse_services
+from driftcheck.sources.live.logs import LogQuery
 from driftcheck.sources.live.scope import Scope
 from driftcheck.sources.snapshot_file import fetch_errors, load_references
 
@@ -34,6 +35,8 @@ class LiveOptions:
     concurrency: int = 16
     progress: Progress | None = None
     troubleshoot_iam: bool = False  # ask Policy Troubleshooter about each access check of the compared services
+    logs: LogQuery | None = None  # read each compared service's recent log entries (sources/live/logs.py); None: not
+    connectivity_test: bool = False  # create, read and delete Connectivity Tests for the unsettled paths (WRITES)
 
 
 def compare_live(
@@ -47,14 +50,23 @@ def compare_live(
         progress=options.progress,
     )
     try:
-        return _compare(fetcher, target, baselines, ruleset, alone, options.troubleshoot_iam)
+        result, services = _compare(fetcher, target, baselines, ruleset, alone, options.troubleshoot_iam, options.logs)
+        if options.connectivity_test:  # the one step that writes: only when asked, once the paths are drawn
+            result = connectivity_tests(fetcher, result, services, options.endpoint)
+        return result
     finally:
         fetcher.close()
 
 
 def _compare(
-    fetcher: LiveFetcher, target: str, baselines: list[str], ruleset: RuleSet, alone: bool, troubleshoot: bool = False
-) -> Result:
+    fetcher: LiveFetcher,
+    target: str,
+    baselines: list[str],
+    ruleset: RuleSet,
+    alone: bool,
+    troubleshoot: bool = False,
+    logs: LogQuery | None = None,
+) -> tuple[Result, list[Service]]:
     specs = [target, *baselines]
     raw = fetcher.services(sorted({spec.split("@", 1)[0] for spec in specs}))  # round 1
     notes: list[str] = []
@@ -75,11 +87,57 @@ def _compare(
     # last round; read back as a snapshot of the fetcher's project is, so live and its snapshot read the same
     scope = {"scope": {"project": fetcher.project}}
     load_references({**fetcher.referenced(services), **scope}, inventory, "live")
+    if logs is not None:  # one query per compared service, in one more concurrent round
+        compared = dict.fromkeys(spec.split("@", 1)[0] for spec in specs)  # a service once, whatever its revisions
+        read = fetcher.log_entries([raw[name] for name in compared], logs)
+        load_references({**read.snapshot(), **scope}, inventory, "live")
+        inventory.errors.update(read.errors())  # unknown, never "no logs" (the log kind, once registered, says so too)
+        notes += read.notes()
     if troubleshoot:  # one more, only when asked: the checks derive from what the last round read
         notes += troubleshoot_iam(fetcher, services, inventory)
     notes += [f"could not read {resource} ({reason})" for resource, reason in sorted(inventory.errors.items())]
     result = evaluate(services[0], services[1:], inventory, ruleset)
-    return dataclasses.replace(result, notes=tuple(notes))
+    return dataclasses.replace(result, notes=tuple(notes)), services
+
+
+def connectivity_tests(fetcher: LiveFetcher, result: Result, services: list[Service], endpoint: str | None) -> Result:
+    """--connectivity-test: one Connectivity Test per path the evidence leaves broken or unknown and one test can
+    settle (paths/connectivity.py), at most MAX_TESTS, run concurrently on the fetcher's pool, each deleted once read
+    (sources/live/reachability.py); the paths as their answers settle them, and notes for what they did not."""
+    from driftcheck.paths import connectivity
+    from driftcheck.sources.live import reachability
+
+    revisions = {service.name: _revision_uri(service, fetcher) for service in services}
+    probes = [probe for probe in connectivity.probes_of(result.paths) if revisions.get(probe.service)]
+    tested = probes[: connectivity.MAX_TESTS]
+    if not tested:
+        return result
+    asked = [reachability.Probe(p.key, revisions[p.service] or "", p.address, p.port) for p in tested]
+    client = reachability.reachability_client(endpoint)
+    try:
+        answers = reachability.run_tests(client, fetcher.project, asked, fetcher.pool, fetcher.progress)
+    finally:
+        client.transport.close()
+    paths = tuple(
+        connectivity.settle(path, answers[connectivity.key_of(path)]) if connectivity.key_of(path) in answers else path
+        for path in result.paths
+    )
+    left = sum(1 for answer in answers.values() if answer.get("delete_error"))
+    ran = f"--connectivity-test: asked {len(tested)} Connectivity Test{'s' * (len(tested) != 1)} in {fetcher.project}; "
+    ran += f"{left} could not be deleted (below)" if left else "none left behind"
+    notes = [ran, *connectivity.notes_of(tested, answers, len(probes) - len(tested), reachability.ROLE)]
+    return dataclasses.replace(result, paths=paths, notes=(*result.notes, *notes))
+
+
+def _revision_uri(service: Service, fetcher: LiveFetcher) -> str | None:
+    """The revision a Connectivity Test starts from: the one compared (a named revision's, else the latest created:
+    the service's template is that revision's)."""
+    status = service.status if not isinstance(service.status, Unknown) else None
+    revision = service.metadata.revision or (status.latest_created_revision if status else None)
+    if not revision:
+        return None
+    region = service.region if isinstance(service.region, str) else fetcher.region
+    return f"projects/{fetcher.project}/locations/{region}/revisions/{revision}"
 
 
 def troubleshoot_iam(fetcher: LiveFetcher, services: list[Service], inventory: Inventory) -> list[str]:
@@ -174,7 +232,7 @@ def take_snapshots(
         queued = {scope.project: _queue_references(scope, fetchers, listed) for scope in scopes}
         snapshots = {}
         for scope in scopes:
-            data = _project_snapshot(scope, queued[scope.project], listed, options.troubleshoot_iam)
+            data = _project_snapshot(scope, queued[scope.project], listed, options.troubleshoot_iam, options.logs)
             snapshots[scope.project] = data
             if on_snapshot is not None:
                 on_snapshot(scope.project, data)
@@ -205,7 +263,11 @@ def _queue_references(
 
 
 def _project_snapshot(
-    scope: Scope, queued: _Queued, listed: dict[tuple[str, str], Any], troubleshoot: bool = False
+    scope: Scope,
+    queued: _Queued,
+    listed: dict[tuple[str, str], Any],
+    troubleshoot: bool = False,
+    logs: LogQuery | None = None,
 ) -> dict[str, Any]:
     from datetime import UTC, datetime
 
@@ -228,7 +290,12 @@ def _project_snapshot(
     }
     if troubleshoot:  # one more round, as a compare asks it: the answers are stored, a failed call as its error
         data.update(_troubleshoot_snapshot(queued.fetcher, data))
-    return {**data, "errors": {**listing_errors, **fetch_errors(data)}}
+    log_errors: dict[str, str] = {}
+    if logs is not None:  # each service's recent log entries, one query each; a failed one stored as its error
+        read = queued.fetcher.log_entries(queued.raw_services, logs)
+        data.update(read.snapshot())
+        log_errors = read.errors()
+    return {**data, "errors": {**listing_errors, **fetch_errors(data), **log_errors}}
 
 
 def _troubleshoot_snapshot(fetcher: LiveFetcher, data: dict[str, Any]) -> dict[str, Any]:

@@ -141,11 +141,13 @@ def _drift_finding(fields: list[Finding], ruleset: RuleSet, service: Service, ca
         ]
         context = cel.new_context({"target": {"name": service.name}, "items": items})
         explanation = cel.render(rule.summary, context)
+    # its identity (report/fingerprint.py) is the cause it groups by, never its first field
     finding = group.merged(fields, explanation)
     if cause is None:
-        return finding
+        return dataclasses.replace(finding, group="unexplained")
     return dataclasses.replace(
         finding,
+        group=f"cause:{cause.rule}:{cause.group or ''}",
         severity=min(finding.severity, cause.severity, key=SEVERITIES.index),
         confirmations=(*finding.confirmations, cause.explanation, *cause.confirmations),
         corroborated_by=(cause.rule, *cause.corroborated_by),

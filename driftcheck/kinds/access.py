@@ -12,8 +12,12 @@ the policies in the evidence are read, the resource's own first, then its projec
 - the member itself, allUsers, and allAuthenticatedUsers (any signed-in principal, a service account included)
   grant; a group, domain or workforce/workload identity set may hold the member, which the evidence cannot say
   (unknown); a `deleted:` member never grants;
-- "denied" is no plain grant at the levels read and nothing there that cannot be evaluated. Folder and
-  organization policies are never in the evidence: `unread` always names them, so a sentence can say so.
+- the project's folders and organization are read when its ancestry is in the evidence (kinds/ancestry.py): a
+  plain grant in one of their policies grants ("roles/... on folder 123"); a folder or organization whose policy is
+  not in the evidence is in `unread`, by its id; without the ancestry (or above where it is known only in part),
+  `unread` names "folder" and "organization" with no id, as which ones they are is not known;
+- "denied" is no plain grant at the levels read and nothing there that cannot be evaluated; `unread` names what
+  was not read, so a sentence can say so.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from driftcheck.kinds.ancestry import ANCESTOR_TYPES, ancestry_of, resource_name
 from driftcheck.kinds.service.common import own_hosts
 from driftcheck.model import Inventory, Service, Unknown, secret_reference
 
@@ -79,7 +84,9 @@ _CONNECTOR = re.compile(r"^//vpcaccess\.googleapis\.com/projects/(?P<project>[^/
 _SUBNET = re.compile(
     r"^//compute\.googleapis\.com/projects/(?P<project>[^/]+)/regions/[^/]+/subnetworks/(?P<subnet>[^/]+)$"
 )
-_ALWAYS_UNREAD = ("folder", "organization")
+_ALWAYS_UNREAD = ANCESTOR_TYPES  # unread, with no id, when the project's ancestry is not known
+_ANCESTOR_KINDS = {"folder": ("folder_iam_policy", "folder_iam_policies"),
+                   "organization": ("organization_iam_policy", "organization_iam_policies")}  # fmt: skip
 AGENT_DOMAIN = "serverless-robot-prod.iam.gserviceaccount.com"  # the Cloud Run service agent's
 
 
@@ -100,7 +107,7 @@ class Level:
     """One policy level: `level` is secret, service, project, subnetwork, folder, organization or troubleshooter."""
 
     level: str
-    name: str  # the resource at that level ("" for folder and organization: which ones is not known)
+    name: str  # the resource at that level; a folder's or organization's id ("" when which one is not known)
     source: str | None = None  # where it was read; None when not read
     reason: str | None = None  # why it was not read
 
@@ -231,9 +238,8 @@ def may(check: AccessCheck, inventory: Inventory) -> Answer:
     if answered is not None and not getattr(answered, "blind", False):
         return _troubleshooter_answer(answered)
     policies, unread = _levels(check.resource, inventory)
-    unread += [Level(level, "") for level in _ALWAYS_UNREAD]
+    why = f"no IAM policy of {_short(check.resource)} or of its project is in the evidence"
     if not policies:
-        why = f"no IAM policy of {_short(check.resource)} or of its project is in the evidence"
         return Answer("unknown", unread=tuple(unread), why_unknown=(why,))
     read = tuple(p.level for p in policies)
     doubts: list[str] = []
@@ -242,6 +248,8 @@ def may(check: AccessCheck, inventory: Inventory) -> Answer:
         if granted:
             return Answer("granted", via=granted, read=read, unread=tuple(unread))
         doubts += doubt
+    if all(p.level.level in ANCESTOR_TYPES for p in policies):  # a folder's "no" says nothing of the resource's
+        return Answer("unknown", read=read, unread=tuple(unread), why_unknown=(why, *dict.fromkeys(doubts)))
     if doubts:
         return Answer("unknown", read=read, unread=tuple(unread), why_unknown=tuple(dict.fromkeys(doubts)))
     return Answer("denied", read=read, unread=tuple(unread))
@@ -251,17 +259,22 @@ def holds_role(member: str, role: str, project: str, inventory: Inventory) -> An
     """Whether `member` holds `role` itself (not a permission) in the project's policy: for a role Google grants
     its own service agents, which no other role stands in for."""
     policy, missing = _project_policy(project, inventory)
-    unread = [*([missing] if missing else []), *(Level(level, "") for level in _ALWAYS_UNREAD)]
+    above, not_read = _ancestor_policies(project, inventory)
+    unread = [*([missing] if missing else []), *not_read]
     if policy is None:
         return Answer("unknown", unread=tuple(unread), why_unknown=(str(missing and missing.reason),))
-    read = (policy.level,)
-    where = f"{role} on {policy.level.level} {policy.level.name}"
-    if member in policy.bindings.get(role, ()):
-        return Answer("granted", via=where, read=read, unread=tuple(unread))
-    if member in policy.conditional.get(role, ()):
-        return Answer("unknown", read=read, unread=tuple(unread), why_unknown=(f"{where} only under a condition",))
-    if not policy.complete:
-        return Answer("unknown", read=read, unread=tuple(unread), why_unknown=(_partial(policy.level),))
+    levels = (policy, *above)  # a role granted on a folder or the organization is inherited
+    read = tuple(p.level for p in levels)
+    for level in levels:
+        if member in level.bindings.get(role, ()):
+            where = f"{role} on {level.level.level} {level.level.name}"
+            return Answer("granted", via=where, read=read, unread=tuple(unread))
+    for level in levels:
+        where = f"{role} on {level.level.level} {level.level.name}"
+        if member in level.conditional.get(role, ()):
+            return Answer("unknown", read=read, unread=tuple(unread), why_unknown=(f"{where} only under a condition",))
+        if not level.complete:
+            return Answer("unknown", read=read, unread=tuple(unread), why_unknown=(_partial(level.level),))
     return Answer("denied", read=read, unread=tuple(unread))
 
 
@@ -338,7 +351,8 @@ def _role_grants(role: str, permission: str) -> tuple[bool, str | None]:
 
 
 def _levels(resource: str, inventory: Inventory) -> tuple[list[_Policy], list[Level]]:
-    """The policies read for a resource (its own, then its project's) and the levels not in the evidence."""
+    """The policies read for a resource (its own, then its project's, then its folders' and organization's) and the
+    levels not in the evidence."""
     own, project = _own_policy(resource, inventory)
     policies: list[_Policy] = []
     unread: list[Level] = []
@@ -346,10 +360,46 @@ def _levels(resource: str, inventory: Inventory) -> tuple[list[_Policy], list[Le
         policies.append(own)
     elif isinstance(own, Level):
         unread.append(own)
-    if project is not None:
-        policy, missing = _project_policy(project, inventory)
-        policies += [policy] if policy else []
-        unread += [missing] if missing else []
+    if project is None:
+        return policies, [*unread, *(Level(level, "") for level in _ALWAYS_UNREAD)]
+    policy, missing = _project_policy(project, inventory)
+    policies += [policy] if policy else []
+    unread += [missing] if missing else []
+    above, not_read = _ancestor_policies(project, inventory)
+    return [*policies, *above], [*unread, *not_read]
+
+
+def _ancestor_policies(project: str, inventory: Inventory) -> tuple[list[_Policy], list[Level]]:
+    """The policies of the project's folders (nearest first) and organization, when its ancestry is in the
+    evidence, and those not read: by id when the ancestry names them, as "folder" and "organization" when it is not
+    known (or known only up to a read that failed)."""
+    known = ancestry_of(project, inventory)
+    if known is None:
+        shown = inventory.project_aliases.get(project, project)
+        error = next(
+            (e for n in _project_names(project, inventory) if (e := inventory.errors.get(f"project_ancestries:{n}"))),
+            None,
+        )
+        why = error or f"the ancestry of project {shown} is not in the evidence (gcloud projects get-ancestors)"
+        return [], [Level(level, "", reason=why) for level in _ALWAYS_UNREAD]
+    policies: list[_Policy] = []
+    unread: list[Level] = []
+    for level, ident in known.ancestors:
+        kind, snapshot_key = _ANCESTOR_KINDS[level]
+        name = resource_name(level, ident)
+        found = inventory.of(kind).get(name)
+        if found is None:
+            error = inventory.errors.get(f"{snapshot_key}:{name}")
+            unread.append(
+                Level(level, ident, reason=error or f"the IAM policy of {level} {ident} is not in the evidence")
+            )
+            continue
+        read = Level(level, ident, source=found.provenance.get("bindings", found.origin))
+        policies.append(_Policy(read, dict(found.bindings), dict(found.conditional), found.complete))
+    if not known.complete:
+        last = f"{known.ancestors[-1][0]} {known.ancestors[-1][1]}" if known.ancestors else f"project {project}"
+        why = f"what is above {last} is not known ({known.reason})"
+        unread += [Level(level, "", reason=why) for level in _ALWAYS_UNREAD]
     return policies, unread
 
 

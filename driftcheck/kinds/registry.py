@@ -142,8 +142,10 @@ def kinds() -> tuple[Kind, ...]:
     """Every kind, built-in ones first, in the order evidence detection tries them (shapes do not overlap, but the
     order is the order of "expected one of" in errors)."""
     from driftcheck.kinds import (  # noqa: F401  (each registers itself)
+        ancestry,
         cloudsql,
         connector,
+        logs,
         project_iam,
         redis,
         run_iam,
@@ -163,6 +165,8 @@ _BUILT_IN = (
     "service", "sql_instance", "connector", "secret", "project_iam_policy", "service_account",
     "run_service_iam_policy", "pubsub_subscription", "iam_troubleshooter",
     "network", "subnet", "router", "firewall", "redis",
+    "project_ancestry", "folder_iam_policy", "organization_iam_policy",
+    "log_entries",
 )
 
 

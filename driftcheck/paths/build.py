@@ -72,6 +72,8 @@ class _Target:
     network_field: str | None = None  # file:field of the dependency's network
     behind_psa: bool = False  # reached through private services access (Cloud SQL; Memorystore in that mode)
     project: str | None = None  # the dependency's network's project
+    unknown_mode: str | None = None  # why how it is reached is not known (a Memorystore instance's connect mode)
+    describe: str | None = None  # the gcloud command that exports the dependency
 
 
 def paths_of(service: Service, inventory: Inventory) -> tuple[NetworkPath, ...]:
@@ -134,6 +136,9 @@ def _private_targets(service: Service, inventory: Inventory, env: list[tuple[str
                     network_field=found.provenance.get("authorized_network"),
                     behind_psa=found.connect_mode == "PRIVATE_SERVICE_ACCESS",
                     project=_project_of_path(found.authorized_network_path),
+                    unknown_mode=found.connect_mode.reason if isinstance(found.connect_mode, Unknown) else None,
+                    describe=f"gcloud redis instances describe {found.name.rsplit('/', 1)[-1]} "
+                    f"--region {found.region} --project {found.project} --format=json",
                 )
             )
     for address in sorted({a for _, value in env for a in _PRIVATE_ADDRESS.findall(value)} - seen):
@@ -437,6 +442,9 @@ def _beyond(service: Service, inventory: Inventory, target: _Target, landing: _L
     hops = [_network_hop(network, known, target, landing)]
     if hops[0].state == VERIFIED and target.behind_psa:
         hops.append(_psa_hop(network, known))
+    elif hops[0].state == VERIFIED and target.unknown_mode:  # private services access, or direct peering
+        detail = f"how {target.destination} is reached (its connect mode) is not known ({target.unknown_mode})"
+        hops.append(Hop("peering", "connect mode", UNKNOWN, detail, (), target.describe))
     if _is_ip(target.address):
         hops.append(_firewall_egress_hop(inventory, network, landing, target))
         if target.kind == "private":
@@ -580,7 +588,8 @@ def _subnet_and_ingress(inventory: Inventory, network: str, landing: _Landing, t
                 _FIREWALL_EXPORT,
             ),
         ]
-    state, detail, fields = ingress_verdict(rules, landing.ranges, target.port)
+    by_tag = landing.tags if landing.subnet is None else ()  # a connector's tags; Direct VPC's do not count
+    state, detail, fields = ingress_verdict(rules, landing.ranges, target.port, by_tag)
     export = _FIREWALL_EXPORT if state == UNKNOWN else None
     return [*hops, Hop("firewall-ingress", f"firewall ingress {port}", state, detail, fields, export)]
 

@@ -1,10 +1,14 @@
 """What the VPC firewall does to one flow: the rules that apply, by priority, deny before allow at a tie.
 
 Egress is decided at the source (a connector's instances, or the Direct VPC instances with their network tags):
-the implied rule allows it. Ingress matters only for a VM: the implied rule denies it, and a rule that targets
-tags or service accounts may or may not apply to the VM (which tags it carries is not in the evidence), so such a
-rule makes the answer unknown, never allowed or denied. Ingress to a managed service (Cloud SQL through private
-services access, Memorystore) is decided in Google's network, where this VPC's rules do not apply.
+the implied rule (priority 65535) allows it, so only a deny that comes first breaks it, and an allow at a higher
+priority (a lower number) than a deny wins. Ingress matters only for a VM: the implied rule denies it, and a rule
+that targets tags or service accounts may or may not apply to the VM (which tags it carries is not in the
+evidence), so such a rule makes the answer unknown, never allowed or denied. A connector's traffic is matched by
+its network tags (`vpc-connector`, `vpc-connector-REGION-NAME`) as an ingress rule's source tags too; Direct VPC
+traffic is not (Google documents network tags in ingress rules as unsupported for it), only by its range. Ingress
+to a managed service (Cloud SQL through private services access, Memorystore) is decided in Google's network,
+where this VPC's rules do not apply.
 """
 
 from __future__ import annotations
@@ -65,8 +69,11 @@ def egress_verdict(rules: list[Firewall], tags: tuple[str, ...], address: str, p
     return VERIFIED, "no egress rule denies it (the implied rule allows egress)", ()
 
 
-def ingress_verdict(rules: list[Firewall], ranges: tuple[str, ...], port: int | None) -> Verdict:
-    """Ingress to a VM from the service's ranges (a connector's, a subnet's) to the port."""
+def ingress_verdict(
+    rules: list[Firewall], ranges: tuple[str, ...], port: int | None, source_tags: tuple[str, ...] = ()
+) -> Verdict:
+    """Ingress to a VM from the service's ranges (a connector's, a subnet's) to the port; `source_tags`: the tags an
+    ingress rule's source tags match the service's traffic by (a connector's; none for Direct VPC)."""
     if not ranges:
         return UNKNOWN, "the range the service's traffic leaves from is not known", ()
     sources = [ipaddress.ip_network(r, strict=False) for r in ranges]
@@ -78,13 +85,15 @@ def ingress_verdict(rules: list[Firewall], ranges: tuple[str, ...], port: int | 
         overlaps = any(
             source.overlaps(ipaddress.ip_network(r, strict=False)) for r in rule.source_ranges for source in sources
         )
-        if not overlaps:
+        tagged = bool(set(rule.source_tags) & set(source_tags))  # every instance of the connector carries them
+        if not overlaps and not tagged:
             continue
         matches = _port_matches(rule, port)
         if matches is False:
             continue
         targeted = bool(rule.target_tags or rule.target_service_accounts)
-        if not all(covered) or targeted or matches is None or isinstance(rule.action, Unknown):
+        unknown = isinstance(rule.action, Unknown) or isinstance(rule.priority, Unknown)
+        if not (all(covered) or tagged) or targeted or matches is None or unknown:
             return (
                 UNKNOWN,
                 f"ingress rule {rule.name} may apply (it targets {', '.join(rule.target_tags) or 'some instances'}),"

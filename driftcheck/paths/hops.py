@@ -21,7 +21,8 @@ class Hop:
     """One hop of a network path, and whether the evidence shows traffic passes it."""
 
     # service | egress | vpc (no VPC path) | connector | direct-vpc | network | peering | nat | google-access |
-    # firewall-egress | firewall-ingress | destination
+    # firewall-egress | firewall-ingress | destination | connectivity-test (where a Connectivity Test drops the packet
+    # on no hop of these: paths/connectivity.py)
     kind: str
     label: str  # as a report shows it: `connector staging-connector (staging-vpc 10.8.0.0/28)`
     state: str  # verified | broken | unknown

@@ -10,7 +10,13 @@ tests/report/test_json_schema.py holds the output to:
  "after", "path", "kind", "from", "to"}], "notes", "peer_likeness", "incomplete", "baseline": {"file", "counts":
  {"new", "known", "fixed"}, "new", "known", "fixed": [{"rule", "subject", "reason", "fingerprint"}]} | null,
  "paths": [{"service", "kind", "destination", "address", "port", "named_by", "state", "breaks_at", "line",
- "hops": [{"kind", "label", "state", "detail", "evidence", "export"}]}]}
+ "hops": [{"kind", "label", "state", "detail", "evidence", "export"}]}],
+ "logs": [{"service", "known", "reason", "entries", "first", "last", "truncated", "more", "signatures":
+ [{"signature", "log", "count", "first", "last", "severity", "example", "destination", "in_peers"}]}]}
+- `logs`: the compared services' recent log entries (kinds/logs.py), target first, as their top signatures: the
+  normalised text, count, first and last time, highest severity, one redacted example and the dependency its
+  address names; `in_peers` (the target's): how many compared peers log it too, null when none's logs are known.
+  Empty when the evidence holds no logs of any compared service. Never a raw entry.
 - `paths`: how the target, then each baseline, reaches each dependency over the network (driftcheck/paths/): each
   hop verified, broken (with the fields read) or unknown (with the export that would decide it); facts, not findings.
 - `fingerprint`: a finding's identity across runs (report/fingerprint.py), as SARIF's partialFingerprints carry it.
@@ -42,6 +48,7 @@ from driftcheck.paths import NetworkPath
 from driftcheck.redact import MASK, is_credential_key, is_readable_value, redact_tree
 from driftcheck.report.fingerprint import fingerprints, subject_of
 from driftcheck.ruleset.findings import Evidence, Finding, FindingsBaseline, KnownFinding, Result
+from driftcheck.ruleset.logs import LogDigest
 
 SCHEMA_VERSION = 1
 # Model field names that read as credentials but name a reference (`env.X.secret`, `secrets`), never a value.
@@ -70,18 +77,19 @@ def build(result: Result) -> dict[str, Any]:
         "peer_likeness": dict(result.peer_likeness),
         "incomplete": result.incomplete,
         "paths": [_path(p) for p in result.paths],
+        "logs": [_logs(digest) for digest in result.logs],
     }
     redacted: dict[str, Any] = redact_tree(document)
-    _mark_known(redacted, result.findings_baseline)
+    _mark_known(redacted, [f.group for f in result.findings], result.findings_baseline)
     return redacted
 
 
-def _mark_known(document: dict[str, Any], known: FindingsBaseline | None) -> None:
+def _mark_known(document: dict[str, Any], groups: list[str | None], known: FindingsBaseline | None) -> None:
     """Each finding's fingerprint (what SARIF and a baseline file carry: report/fingerprint.py, from the redacted
     paths they show); with a baseline file, whether the finding is new or known, and what it lists that no longer
     occurs (fixed)."""
     findings = document["findings"]
-    for finding, fingerprint in zip(findings, fingerprints(findings, document["target"]), strict=True):
+    for finding, fingerprint in zip(findings, fingerprints(findings, document["target"], groups), strict=True):
         finding["fingerprint"] = fingerprint
         finding["baseline"] = None
     document["baseline"] = None
@@ -154,6 +162,34 @@ def _path(path: NetworkPath) -> dict[str, Any]:
                 "export": hop.export,
             }
             for hop in path.hops
+        ],
+    }
+
+
+def _logs(digest: LogDigest) -> dict[str, Any]:
+    """A compared service's recent logs: its top signatures (redacted examples, never raw entries)."""
+    return {
+        "service": digest.service,
+        "known": digest.known,
+        "reason": digest.reason,
+        "entries": digest.entries,
+        "first": digest.first,
+        "last": digest.last,
+        "truncated": digest.truncated,
+        "more": digest.more,
+        "signatures": [
+            {
+                "signature": s.signature,
+                "log": s.log,
+                "count": s.count,
+                "first": s.first,
+                "last": s.last,
+                "severity": s.severity,
+                "example": s.example,
+                "destination": s.destination,
+                "in_peers": s.in_peers,
+            }
+            for s in digest.signatures
         ],
     }
 

@@ -64,6 +64,25 @@ td.source { color: var(--muted); font-size: .85rem; }
 table.evidence td.target { font-weight: 700; }
 table.evidence col.what { width: 20%; } table.evidence col.value { width: 20%; }
 h3 { font-size: 1rem; margin: .75rem 0 .25rem; }
+figure.path { margin: .75rem 0; padding: .6rem .8rem; border: 1px solid var(--line); border-radius: 6px;
+  background: var(--panel); }
+figure.path > figcaption { font-weight: 600; margin-bottom: .4rem; overflow-wrap: anywhere; }
+ol.hops { display: flex; flex-wrap: wrap; align-items: flex-start; gap: .35rem 0; list-style: none; margin: 0;
+  padding: 0; }
+ol.hops > li { display: flex; align-items: flex-start; max-width: 17rem; }
+ol.hops > li + li::before { content: "→"; color: var(--muted); padding: .35rem .35rem 0; flex: none; }
+.hop-body { min-width: 0; }
+.hop-box { display: block; border: 2px solid var(--line); border-radius: 6px; padding: .25rem .5rem;
+  background: var(--bg); overflow-wrap: anywhere; }
+.hop-box .mark { font-weight: 800; margin-right: .3rem; }
+li.verified .hop-box { border-color: var(--ok); } li.verified .mark { color: var(--ok); }
+li.broken .hop-box { border-color: var(--bad); border-width: 3px; } li.broken .mark { color: var(--bad); }
+li.unknown .hop-box { border-color: var(--warn); border-style: dashed; } li.unknown .mark { color: var(--warn); }
+li.ends .hop-box { border-style: dotted; color: var(--muted); }
+.hop-why { font-size: .8rem; margin: .2rem 0 0; overflow-wrap: anywhere; }
+li.broken .hop-why { color: var(--bad); } li.unknown .hop-why { color: var(--warn); }
+.hop-why code { color: var(--fg); }
+.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 footer { color: var(--muted); font-size: .85rem; margin-top: 2rem; }
 @media (max-width: 700px) {
   body { padding: .5rem; font-size: 15px; }
@@ -98,6 +117,7 @@ def render(result: Result) -> str:
         *_notes(doc["notes"]),
         *_status(doc["status"], doc["target"], bool(doc["baselines"])),
         *_findings(doc["findings"]),
+        *_paths(doc["paths"]),
         *_known(doc["baseline"]),
         *_unverified(doc["unverified"]),
         *_others(doc["other_differences"]),
@@ -234,6 +254,65 @@ def _remediation(remediation: dict[str, str]) -> list[str]:
     for kind, command in remediation.items():
         lines += [f"<h3>Fix ({_e(kind)})</h3>", f'<pre class="fix"><code>{_e(command)}</code></pre>']
     return lines
+
+
+_HOP_MARK = {"verified": "✓", "broken": "✗", "unknown": "?"}
+_HOP_STATE = {"verified": "verified", "broken": "broken", "unknown": "not in the evidence"}
+
+
+def _paths(paths: list[dict[str, Any]]) -> list[str]:
+    """Each network path as a row of boxes, one per hop, marked and coloured by state (the mark and a hidden word
+    say it without colour); under a broken hop what breaks it and the fields read, under an unknown one what
+    cannot be told and the export that would tell it. Plain HTML and CSS: no script, no image."""
+    if not paths:
+        return []
+    lines = ['<h2 id="paths">Network paths</h2>',
+             '<p class="legend">✓ verified, ✗ broken, ? not in the evidence</p>']  # fmt: skip
+    for path in paths:
+        lines += _path(path)
+    return lines
+
+
+def _path_end(path: dict[str, Any]) -> str:
+    """What the path reaches, as its line ends: `Cloud SQL staging-shared-postgres 10.20.0.3:5432`."""
+    end = path["destination"] if path["destination"] == path["address"] else f"{path['destination']} {path['address']}"
+    return end + (f":{path['port']}" if path["port"] and path["kind"] in ("sql", "redis", "private") else "")
+
+
+def _path(path: dict[str, Any]) -> list[str]:
+    end = _path_end(path)
+    said = {"broken": f"broken at {path['breaks_at']}", "unknown": "not fully in the evidence"}.get(
+        path["state"], "verified"
+    )
+    label = f"{path['service']} to {end}, hop by hop: {said}"
+    hops = [_hop(hop) for hop in path["hops"]]
+    return [
+        f'<figure class="path {_e(path["state"])}" data-service="{_e(path["service"])}">',
+        f"<figcaption><code>{_e(path['service'])}</code> → {_e(end)}: {_e(said)}</figcaption>",
+        f'<ol class="hops" aria-label="{_e(label)}">',
+        f'<li class="ends"><span class="hop-box">{_e(path["service"])}</span></li>',
+        *hops,
+        f'<li class="ends"><span class="hop-box">{_e(end)}</span></li>',
+        "</ol>",
+        "</figure>",
+    ]
+
+
+def _hop(hop: dict[str, Any]) -> str:
+    state = hop["state"]
+    why = ""
+    if state == "broken":
+        fields = "".join(f" <code>{_e(field)}</code>" for field in hop["evidence"])
+        why = f'<p class="hop-why">{_e(hop["detail"])}' + (f" (read from{fields})" if fields else "") + "</p>"
+    elif state == "unknown":
+        export = f" Export: <code>{_e(hop['export'])}</code>" if hop["export"] else ""
+        why = f'<p class="hop-why">{_e(str(hop["detail"]).rstrip("."))}.{export}</p>'
+    return (
+        f'<li class="hop {_e(state)}" data-kind="{_e(hop["kind"])}"><div class="hop-body">'
+        f'<span class="hop-box" title="{_e(hop["detail"])}"><span class="mark" aria-hidden="true">'
+        f"{_HOP_MARK.get(state, '?')}</span>{_e(hop['label'])}"
+        f'<span class="sr-only"> ({_e(_HOP_STATE.get(state, state))})</span></span>{why}</div></li>'
+    )
 
 
 def _unverified(unverified: list[dict[str, Any]]) -> list[str]:

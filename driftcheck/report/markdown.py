@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from driftcheck.escape import printable_tree
-from driftcheck.report import document
+from driftcheck.report import document, logs_text
 from driftcheck.report.document import change_cells, display, display_path, snapshot_pairs
 from driftcheck.ruleset.findings import SEVERITIES, Result
 
@@ -58,6 +58,10 @@ def render(result: Result, fail_on: str = "high") -> str:
     for number, finding in enumerate(doc["findings"], 1):
         lines += _finding(number, finding)
     lines += _paths(doc["paths"])
+    if doc["logs"]:
+        lines += [f"## {logs_text.HEADING}", ""]
+        lines += ["  " * (level - 1) + f"- {_text(line)}" for level, line in logs_text.log_lines(doc["logs"])]
+        lines.append("")
     if doc["baseline"] and doc["baseline"]["fixed"]:
         lines += [f"## Fixed: listed in {_code(doc['baseline']['file'])}, no longer found", ""]
         fixed = doc["baseline"]["fixed"]

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from driftcheck.escape import printable_tree
-from driftcheck.report import document
+from driftcheck.report import document, logs_text
 from driftcheck.report.document import change_cells, display, display_path, heading, latest_ready, snapshot_pairs
 from driftcheck.ruleset.findings import Result
 
@@ -111,6 +111,10 @@ def render(result: Result, *, color: bool = False, width: int = 120) -> str:
         _print_finding(console, number, finding, peerless=not doc["baselines"])
     if doc["paths"]:
         _print_paths(console, doc["paths"])
+    if doc["logs"]:
+        console.print(Text(logs_text.HEADING, style="bold"))
+        for level, line in logs_text.log_lines(doc["logs"]):
+            console.print(Text("  " * level + line, style="" if level == 1 else "dim"))
     if doc["unverified"]:
         console.print(Text("Could not verify", style="bold yellow"))
         for u in doc["unverified"]:

@@ -217,18 +217,27 @@ def set_vpc_connector(args: Args, ref: ServiceRef) -> Parts | None:
 
 @on_service
 def set_network(args: Args, ref: ServiceRef) -> Parts | None:
-    """Direct VPC egress: --network and --subnet."""
+    """Direct VPC egress: --network and --subnet, and --network-tags when `tags` (a list) names some."""
     network, subnet = name_like(args["network"]), name_like(args.get("subnet"))
+    given = args.get("tags")
+    tags = [str(t) for t in given if name_like(t)] if isinstance(given, list) else []
     if network is None:
         return None
     flags = (Flag("--network", network), *((Flag("--subnet", subnet),) if subnet else ()))
+    flags += (Flag("--network-tags", ",".join(tags)),) if tags else ()
     flags += (Flag("--clear-vpc-connector"),) if args.get("instead_of_connector") is True else ()
     if ref.v1:
-        interface = {"network": network, **({"subnetwork": subnet} if subnet else {})}
+        interface: dict[str, object] = {"network": network, **({"subnetwork": subnet} if subnet else {})}
+        interface.update({"tags": tags} if tags else {})
         return Parts(flags, (_annotation("run.googleapis.com/network-interfaces", json.dumps([interface])),))
     path = (Block("template"), Block("vpc_access"), Block("network_interfaces"))
-    settings = (Setting(path, "network", literal(network)),)
-    return Parts(flags, settings + ((Setting(path, "subnetwork", literal(subnet)),) if subnet else ()))
+    listed = "[" + ", ".join(literal(tag) for tag in tags) + "]"
+    settings = (
+        Setting(path, "network", literal(network)),
+        *((Setting(path, "subnetwork", literal(subnet)),) if subnet else ()),
+        *((Setting(path, "tags", listed),) if tags else ()),
+    )
+    return Parts(flags, settings)
 
 
 @on_service
@@ -403,7 +412,7 @@ SERVICE_ACTIONS: dict[str, Action] = {
         (Arg("connector", True), Arg("instead_of_direct")), set_vpc_connector, "--vpc-connector", "vpc_access.connector"
     ),
     "set-network": _service(
-        (Arg("network", True), Arg("subnet"), Arg("instead_of_connector")),
+        (Arg("network", True), Arg("subnet"), Arg("tags"), Arg("instead_of_connector")),
         set_network,
         "--network --subnet",
         "vpc_access.network_interfaces",

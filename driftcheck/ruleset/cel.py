@@ -80,7 +80,7 @@ def check_rule(rule: Rule) -> None:
             compiled(expression)
         except (ValueError, RuntimeError) as exc:
             raise RuleError(f"{rule.origin}: rule {rule.id}: CEL expression {expression!r}: {_problem(exc)}") from None
-        if rule.scope in ("target", "status") and _BASELINE.search(expression):
+        if rule.scope in ("target", "status", "logs") and _BASELINE.search(expression):
             # Target rules share a pair's context (ruleset/batch.py), where `baseline` is that pair's peer.
             raise RuleError(
                 f"{rule.origin}: rule {rule.id}: a target-scope rule sees no single baseline; use baselines"

@@ -62,6 +62,7 @@ from driftcheck.model import (
 )
 from driftcheck.paths import NetworkPath, SubnetUse, paths_of, subnet_uses
 from driftcheck.ruleset import sqlbudget, traits
+from driftcheck.ruleset.logs import LogsSeen, logs_seen
 from driftcheck.ruleset.naming import container_display
 
 _CONNECTOR_PATH = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/connectors/(?P<name>[^/]+)$")
@@ -249,6 +250,8 @@ class Refs(TypedDict):
     paths: list[NetworkPath]
     # per Direct VPC subnet in the evidence it uses: the addresses the services on it may take, against its size
     subnet_use: list[SubnetUse]
+    # its recent log entries as signatures (kinds/logs.py, ruleset/logs.py); unknown when the evidence holds none
+    logs: LogsSeen | Unknown
 
 
 class ServiceAdded(TypedDict):
@@ -350,6 +353,7 @@ def _refs(service: Service, inventory: Inventory, env_values: list[str]) -> Refs
         "service_agent": _service_agent(service, inventory),
         "paths": [to_plain(path) for path in paths_of(service, inventory)],
         "subnet_use": [to_plain(use) for use in subnet_uses(service, inventory)],
+        "logs": logs_seen(service, inventory),
     }
 
 

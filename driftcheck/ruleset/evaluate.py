@@ -15,6 +15,7 @@ from driftcheck.ruleset.batch import PairContext, candidates_of, change_plain
 from driftcheck.ruleset.context import service_context
 from driftcheck.ruleset.findings import SEVERITIES, Evidence, Finding, Result, Unverified
 from driftcheck.ruleset.load import RuleSet
+from driftcheck.ruleset.logs import LogEvidence, LogMatch
 from driftcheck.ruleset.rank import rank
 from driftcheck.ruleset.schema import Rule
 
@@ -26,6 +27,7 @@ class _Pair:
     variables: dict[str, Any]
     changes: list[Change]
     cel: PairContext  # one CEL context for every rule on this pair (see ruleset/batch.py)
+    logs: LogEvidence | None = None  # the target's recent logs and its peers', for `log_match` (ruleset/logs.py)
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,9 @@ def evaluate(
     # Target rules never name `baseline` (checked at load), so they can share the first pair's context: one
     # conversion of the services fewer.
     shared = pairs[0].cel if pairs else PairContext(solo_variables, [], ruleset.rules)
-    solo = _Pair(target, None, solo_variables, [], shared)
+    logs = LogEvidence(target, [] if drift else baselines, inventory)  # a declared form logs nothing of its own
+    pairs = [replace(pair, logs=logs) for pair in pairs]
+    solo = _Pair(target, None, solo_variables, [], shared, logs)
     hits: dict[str, dict[str, list[_Hit]]] = {}  # rule id -> item key -> the hit on each baseline
     unverified: dict[tuple[str, str], Unverified] = {}
     matched_paths: set[str] = set()
@@ -82,7 +86,7 @@ def evaluate(
     for rule in ruleset.rules:
         if rule.scope in skipped:
             continue
-        for pair in [solo] if rule.scope in ("target", "status") else pairs:
+        for pair in [solo] if rule.scope in ("target", "status", "logs") else pairs:
             for hit in _run(rule, pair, unverified, matched_paths):
                 hits.setdefault(rule.id, {}).setdefault(hit.key, []).append(hit)
     # A declared form is the service itself, never "a different application".
@@ -94,7 +98,7 @@ def evaluate(
         for finding in (
             [_aggregate(rules[rule_id], item, peers) for item in by_key.values()]
             if rules[rule_id].scope in per_item_scopes
-            else _one_per_cause(rules[rule_id], by_key, peers)
+            else _one_per_cause(rules[rule_id], by_key, peers, {b.name for b in baselines})
         )
     ]
     findings = group.fold_explained(findings, rules)
@@ -109,16 +113,33 @@ def evaluate(
         unread=dict(inventory.errors),
         peer_likeness={name: peer.score for name, peer in peers.items()},
         paths=tuple(path for service in (target, *baselines) for path in paths_of(service, inventory)),
+        logs=logs.digests(),
     )
 
 
-def _one_per_cause(rule: Rule, by_key: dict[str, list[_Hit]], peers: dict[str, Likeness]) -> list[Finding]:
+def _one_per_cause(
+    rule: Rule, by_key: dict[str, list[_Hit]], peers: dict[str, Likeness], compared: set[str]
+) -> list[Finding]:
     """One cause, one finding: the items a rule hit on this target against the same peers are one finding (what
-    every peer has and the target lacks is one cause; what one peer of two has is another, weaker one)."""
+    every peer has and the target lacks is one cause; what one peer of two has is another, weaker one). The peers
+    are the finding's `group`, its identity whatever items it lists."""
     causes: dict[frozenset[str | None], list[list[_Hit]]] = {}
     for hits in by_key.values():
         causes.setdefault(frozenset(h.baseline for h in hits), []).append(hits)
-    return [_one_finding(rule, items, peers) for items in causes.values()]
+    return [
+        replace(_one_finding(rule, items, peers), group=_group_key(against, compared))
+        for against, items in causes.items()
+    ]
+
+
+def _group_key(against: frozenset[str | None], compared: set[str]) -> str:
+    """'' when a cause holds against every peer compared, or needs none (the usual case: a peer that joins the
+    evidence, a revision name that changes, leave it alone); else the peers it holds against, by service name
+    (`api (FILE)`, `api@latest (api-00042-xyz)`: `api`), so a second group of one rule is told apart."""
+    names = {name for name in against if name is not None}
+    if not names or names == compared:
+        return ""
+    return "peers:" + ",".join(sorted({name.split(" (", 1)[0].split("@", 1)[0] for name in names}))
 
 
 def _one_finding(rule: Rule, items: list[list[_Hit]], peers: dict[str, Likeness]) -> Finding:
@@ -226,7 +247,13 @@ def _candidates(rule: Rule, pair: _Pair) -> list[tuple[str, dict[str, Any], Chan
         return [(c.path, {"change": change_plain(c)}, c, None) for c in candidates_of(rule, pair.changes)]
     if rule.scope == "status":
         said = status.stated(rule, pair.target)
-        return [("", {"item": said.item}, None, None)] if said else []
+        if said:
+            return [("", {"item": said.item}, None, None)]
+        logged = _logged(rule, pair)  # the status states nothing: the logs may say it
+        return [("", {"item": logged.status_item}, None, None)] if logged else []
+    if rule.scope == "logs":
+        logged = _logged(rule, pair)
+        return [("", {"item": logged.item}, None, None)] if logged else []
     if rule.for_each is not None:
         listed: list[tuple[str, dict[str, Any], Change | None, Any]] = [
             (cel.display(key) if rule.item_key else str(index), {"item": item}, None, verdict)
@@ -257,6 +284,9 @@ def _finding(rule: Rule, pair: _Pair, context: Any, change: Change | None) -> Fi
     said = status.stated(rule, pair.target)
     if said and rule.scope != "status":  # a status rule's explanation quotes it already
         confirmations.append(said.confirmation(pair.target.name))
+    logged = _logged(rule, pair)
+    if logged and rule.scope != "logs":  # a log rule's explanation quotes it already
+        confirmations.append(logged.confirmation())
     actions, remediation = _fixed(rule, context, fixes.service_ref(pair.target))
     return Finding(
         rule=rule.id,
@@ -270,7 +300,13 @@ def _finding(rule: Rule, pair: _Pair, context: Any, change: Change | None) -> Fi
         peers_text=cel.render(rule.peers, context) if rule.peers else None,
         fix=actions,
         status_quote=said.quote if said else None,
+        log_quote=logged.signature if logged else None,
     )
+
+
+def _logged(rule: Rule, pair: _Pair) -> LogMatch | None:
+    """The target's log signature the rule's `log_match` finds, if any (ruleset/logs.py)."""
+    return pair.logs.found(rule.log_match) if rule.log_match and pair.logs is not None else None
 
 
 def rendered_finding(

@@ -175,7 +175,9 @@ class _Phases:
         if rule.match is not None:
             return self.declared.get("change")
         if rule.scope == "status":
-            return Typed(_status_item(self.checker.defs, rule.status_match), "item")
+            return Typed(_status_item(self.checker.defs, (*rule.status_match, *rule.log_match)), "item")
+        if rule.scope == "logs":
+            return Typed(_status_item(self.checker.defs, rule.log_match, "LogItem"), "item")
         if rule.for_each is None:
             return None
         try:
@@ -204,9 +206,9 @@ def _value_schema(value: Any) -> Schema:
     return FREE
 
 
-def _status_item(defs: dict[str, Schema], patterns: tuple[str, ...]) -> Schema:
-    """A status item's declared keys and its patterns' named groups, and nothing else."""
-    declared = defs["StatusItem"]
+def _status_item(defs: dict[str, Schema], patterns: tuple[str, ...], declaration: str = "StatusItem") -> Schema:
+    """A status (or log) item's declared keys and its patterns' named groups, and nothing else."""
+    declared = defs[declaration]
     groups = {name: {"type": "string"} for p in patterns for name in _groups(p)}
     return {**declared, "properties": {**declared["properties"], **groups}, "additionalProperties": False}
 

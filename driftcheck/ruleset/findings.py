@@ -9,6 +9,7 @@ from driftcheck.compare.diff import Change
 from driftcheck.compare.timeline_change import TimelineChange
 from driftcheck.paths import NetworkPath
 from driftcheck.ruleset.fixes import FixAction
+from driftcheck.ruleset.logs import LogDigest
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
@@ -38,9 +39,14 @@ class Finding:
     subject: str | None = None  # the service it is about (project/region/service) when one report covers many
     fix: tuple[FixAction, ...] = ()  # typed actions; `remediation` is their rendering (ruleset/fixes.py)
     status_quote: str | None = None  # the words of the target's stated failure this finding explains
+    log_quote: str | None = None  # the log signature (log and normalised text) its `log_match` found (ruleset/logs.py)
     peers_likeness: float = 0.0  # the agreeing baselines' share of all baselines, each weighted by its likeness
     items: int = 1  # how many hits of the rule this one finding stands for (ruleset/group.py)
     corroborated_by: tuple[str, ...] = ()  # rules whose findings were folded into this one as corroboration
+    # What makes it one cause, whatever items it lists (report/fingerprint.py: its identity across runs): the
+    # peers its hits hold against ('' for all of them, or none needed: ruleset/evaluate.py), the root cause of a
+    # group of drifted fields (jobs/drift.py). None for a finding of one item by design (its path is its key).
+    group: str | None = None
 
     @property
     def strength(self) -> int:
@@ -105,6 +111,8 @@ class Result:
     findings_baseline: FindingsBaseline | None = None  # --baseline-file: which findings are known (not new)
     # how the target (then each baseline) reaches its dependencies over the network, hop by hop (driftcheck/paths/)
     paths: tuple[NetworkPath, ...] = ()
+    # the compared services' recent logs, top signatures first (ruleset/logs.py); () when the evidence holds none
+    logs: tuple[LogDigest, ...] = ()
 
     @property
     def incomplete(self) -> bool:

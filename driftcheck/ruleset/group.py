@@ -48,7 +48,7 @@ def fold_explained(findings: list[Finding], rules: dict[str, Rule]) -> list[Find
     kept: list[Finding | None] = list(findings)
     for index, finding in enumerate(kept):
         rule = rules.get(finding.rule) if finding is not None else None
-        if finding is None or rule is None or not (rule.explained_by or rule.scope == "status"):
+        if finding is None or rule is None or not (rule.explained_by or rule.scope in ("status", "logs")):
             continue
         others = [(i, f) for i, f in enumerate(kept) if f is not None and i != index]
         host = _explaining(finding, rule, others, rules)
@@ -63,14 +63,27 @@ def _explaining(finding: Finding, rule: Rule, others: list[tuple[int, Finding]],
     """The index of the finding that explains this one best: the most severe, then the first `explained_by` names,
     then a configuration finding quoting the status."""
     order = {name: position for position, name in enumerate(rule.explained_by)}
+    stated = rule.scope == "status" and finding.status_quote is not None
+    # a log line a log rule (or a status rule, when the status said nothing) found: it folds into what quotes it
+    logged = rule.scope in ("status", "logs") and not stated and finding.log_quote is not None
     candidates = [
         (SEVERITIES.index(f.severity), order.get(f.rule, len(order)), i)
         for i, f in others
         if f.subject == finding.subject
-        and (f.rule in order or (rule.scope == "status" and _quotes_the_status(f, rules)))
-        and (rule.scope != "status" or f.status_quote)  # the platform's words fold only into what quotes them
+        and (
+            f.rule in order
+            or (stated and _quotes_the_status(f, rules))
+            or (logged and _quotes_the_log(f, finding.log_quote, rules))
+        )
+        and (not stated or f.status_quote)  # the platform's words fold only into what quotes them
     ]
     return min(candidates)[2] if candidates else None
+
+
+def _quotes_the_log(finding: Finding, quote: str | None, rules: dict[str, Rule]) -> bool:
+    """A finding, not a log rule's, that quotes the same log signature (ruleset/logs.py): what it explains."""
+    own = rules.get(finding.rule)
+    return finding.log_quote == quote and own is not None and own.scope != "logs"
 
 
 def _quotes_the_status(finding: Finding, rules: dict[str, Rule]) -> bool:
@@ -82,15 +95,19 @@ def _quotes_the_status(finding: Finding, rules: dict[str, Rule]) -> bool:
 
 def _absorb(host: Finding, folded: Finding, rule: Rule) -> Finding:
     severity = min(host.severity, folded.severity, key=SEVERITIES.index)
-    # A status finding only restates the status the host already quotes (and the report shows); any other brings
-    # its own fact and evidence.
-    said = () if rule.scope == "status" else (folded.explanation, *folded.confirmations)
+    # A status finding only restates the status the host already quotes (and the report shows), a log finding the
+    # log line the host quotes; any other brings its own fact and evidence.
+    restates = (rule.scope == "status" and folded.status_quote is not None) or (
+        folded.log_quote is not None and folded.log_quote == host.log_quote
+    )
+    said = () if restates else (folded.explanation, *folded.confirmations)
     return replace(
         host,
         severity=severity,
         confirmations=_unique([*host.confirmations, *said]),
-        evidence=host.evidence if rule.scope == "status" else _unique_evidence([*host.evidence, *folded.evidence]),
+        evidence=host.evidence if restates else _unique_evidence([*host.evidence, *folded.evidence]),
         status_quote=host.status_quote or folded.status_quote,
+        log_quote=host.log_quote or folded.log_quote,
         corroborated_by=(*host.corroborated_by, folded.rule, *folded.corroborated_by),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,8 +14,10 @@ CHANGE_KINDS = ("added", "removed", "changed")
 # pair: target against each baseline; target: the target alone; drift: live against its declared state, in the
 # drift job only; inventory: a resource found on one side only (in state but not live, live but not in state);
 # audit: peer-group and environment parity, built by driftcheck/jobs/parity.py from the rule's texts; status: the
-# failure the platform states in the target's status, matched by `status_match` (named groups become `item.*`).
-SCOPES = ("pair", "target", "status", "across", "drift", "inventory", "audit")
+# failure the platform states in the target's status, matched by `status_match` (named groups become `item.*`), or
+# failing that in its logs by `log_match`; logs: a signature of the target's recent logs, matched by `log_match`
+# (ruleset/logs.py), with no difference from a peer needed.
+SCOPES = ("pair", "target", "status", "logs", "across", "drift", "inventory", "audit")
 _RULE_KEYS = {
     "id",
     "title",
@@ -28,6 +31,7 @@ _RULE_KEYS = {
     "unverified_hint",
     "confirm",
     "status_match",
+    "log_match",
     "explanation",
     "remediation",
     "fix",
@@ -92,6 +96,7 @@ class Rule:
     unverified_hint: str | None = None
     confirm: tuple[Confirm, ...] = ()
     status_match: tuple[str, ...] = ()
+    log_match: tuple[str, ...] = ()  # patterns over the target's log signatures (ruleset/logs.py)
     remediation: dict[str, str] = field(default_factory=dict)  # text templates: user rules written before `fix`
     fix: tuple[FixSpec, ...] = ()
     evidence: tuple[EvidenceSpec, ...] = ()
@@ -120,10 +125,17 @@ def parse_rule(raw: dict[str, Any], origin: str) -> Rule:
     scope = raw.get("scope", "pair")
     if scope not in SCOPES:
         raise fail("scope", f"{scope!r} is not one of {', '.join(SCOPES)}")
-    if "match" not in raw and "when" not in raw and scope != "status":
+    if "match" not in raw and "when" not in raw and scope not in ("status", "logs"):
         raise fail("when", "a rule needs `match`, `when`, or both")
     if scope == "status" and not raw.get("status_match"):
         raise fail("status_match", "a status rule needs the patterns of the failure it names")
+    if scope == "logs" and not raw.get("log_match"):
+        raise fail("log_match", "a logs rule needs the patterns of the log lines it names")
+    for pattern in _str_list(raw, "log_match", fail):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise fail("log_match", f"{pattern!r}: not a regular expression ({exc})") from None
     if "match" in raw and scope not in ("pair", "drift"):
         raise fail("match", "change matching compares against a baseline: use scope pair or drift")
     if raw.get("fix") and raw.get("remediation"):
@@ -144,6 +156,7 @@ def parse_rule(raw: dict[str, Any], origin: str) -> Rule:
         unverified_hint=_optional_str(raw, "unverified_hint", fail),
         confirm=tuple(_confirm(c, fail) for c in raw.get("confirm") or ()),
         status_match=tuple(_str_list(raw, "status_match", fail)),
+        log_match=tuple(_str_list(raw, "log_match", fail)),
         remediation=_remediation(raw.get("remediation") or {}, fail),
         fix=_fix(raw.get("fix") or [], fail),
         evidence=tuple(_evidence(e, fail) for e in raw.get("evidence") or ()),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 from driftcheck.model import Service, ServiceStatus
 from driftcheck.ruleset.schema import Rule
@@ -18,8 +18,9 @@ class StatusItem(TypedDict):
     """A status rule's one item. Each named group of the pattern that matched is one more key, a string."""
 
     quote: str  # the words the pattern found
-    reason: str | None  # the status's reason
-    message: str | None  # the status's message
+    reason: str | None  # the status's reason; null when the logs said it
+    message: str | None  # the status's message; the log line, when the logs said it
+    stated_in: Literal["status", "logs"]  # where: the status, or (a rule with `log_match`) the logs
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,12 @@ class StatusMatch:
     @property
     def item(self) -> dict[str, Any]:
         """A status rule's one item, as its texts name it: item.quote, item.reason, item.message, item.image..."""
-        stated: StatusItem = {"quote": self.quote, "reason": self.status.reason, "message": self.status.message}
+        stated: StatusItem = {
+            "quote": self.quote,
+            "reason": self.status.reason,
+            "message": self.status.message,
+            "stated_in": "status",
+        }
         return {**stated, **self.groups}
 
     def confirmation(self, service_name: str) -> str:

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, NamedTuple, TypedDict, get_type_hint
 
 from driftcheck.model import Service
 from driftcheck.ruleset.batch import ChangeItem
+from driftcheck.ruleset.logs import LogItem
 from driftcheck.ruleset.status import StatusItem
 
 # A service as a rule sees it: its model fields, with `label`, `refs`, `member` and each container's `display`.
@@ -76,6 +77,8 @@ _ITEMS = Variable(list[Any], "in `summary`: each hit's `item` (or `change`)")
 _EACH = Variable(Any, "in a fix action's `when` and `args`: the element of its `for_each` list at hand")
 # The named groups of the status pattern that matched are keys too: `(?P<image>...)` is `item.image`.
 _STATUS_ITEM = Annotated[StatusItem, MoreKeys(str)]
+# The named groups of the `log_match` pattern that matched are keys too.
+_LOG_ITEM = Annotated[LogItem, MoreKeys(str)]
 
 
 def _texts(declaration: type) -> dict[str, Variable]:
@@ -87,7 +90,9 @@ def _texts(declaration: type) -> dict[str, Variable]:
 SCOPE_NOTES = {
     "pair": "The default: the target against each baseline in turn.",
     "target": "The target alone (`baselines` to look at peers); no single `baseline`.",
-    "status": "The failure the target's status states, matched by `status_match`.",
+    "status": "The failure the target's status states, matched by `status_match` (or, when it states none, a line"
+    " of its logs matched by `log_match`).",
+    "logs": "A signature of the target's recent logs, matched by `log_match`: the peers' unlogged first.",
     "across": "The target and each other service in the evidence, as caller or callee: `baseline` is that other"
     " service, not a peer, so a finding is not weakened when it is another application.",
     "drift": "A live service against its declared (Terraform) form, in the drift job.",
@@ -130,6 +135,14 @@ SCOPE_VARIABLES: dict[str, dict[str, Variable]] = {
         "vars": _VARS,
         "item": Variable(_STATUS_ITEM, "the failure the status states, as the first `status_match` that found it"),
         "items": Variable(list[_STATUS_ITEM], "in `summary`: each hit's `item`"),
+        "each": _EACH,
+    },
+    "logs": {
+        "target": _TARGET,
+        "baselines": _BASELINES,
+        "vars": _VARS,
+        "item": Variable(_LOG_ITEM, "the log signature the first `log_match` pattern found"),
+        "items": Variable(list[_LOG_ITEM], "in `summary`: each hit's `item`"),
         "each": _EACH,
     },
     "drift": {

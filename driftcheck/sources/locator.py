@@ -1,7 +1,9 @@
 """`LOCATION#ADDRESS`: one Terraform resource instance of a state or plan file, as TARGET or BASELINE.
 
 ADDRESS is Terraform's own, e.g. `module.app.google_cloud_run_v2_service.api["blue"]`; LOCATION a local file or
-`gs://bucket/key`. A `.tf` folder (`DIR/#ADDRESS`) is for the HCL source, not read here.
+`gs://bucket/key`. A `.tf` folder (`DIR/#ADDRESS`) is for the HCL source, not read here. In a file of services
+with no Terraform address (a `driftcheck snapshot`, a `gcloud run services list` export), ADDRESS is a service's
+name: `staging.json#api` against `prod.json#api` compares one service across two projects' snapshots.
 """
 
 from __future__ import annotations
@@ -36,6 +38,13 @@ def select(locator: Locator, services: list[Service]) -> Service:
             raise InputError(f"expected exactly one Cloud Run service, found {len(services)}", file=locator.location)
         return services[0]
     found = [s for s in services if s.metadata.address == locator.address]
+    if not found and not any(s.metadata.address for s in services):  # a snapshot: the address is a service's name
+        found = [s for s in services if s.name == locator.address]
+        if len(found) > 1:
+            raise InputError(
+                f"{len(found)} services named {locator.address} (one per region): snapshot one region",
+                file=locator.location,
+            )
     if not found:
         known = ", ".join(sorted(str(s.metadata.address or s.name) for s in services)) or "none"
         raise InputError(

@@ -23,7 +23,7 @@ from driftcheck.kinds import secret as secret_kind
 from driftcheck.kinds.service import cloudrun_v2, common, knative
 from driftcheck.kinds.units import last_segment
 from driftcheck.model import Connector, Inventory, Redacted, SecretVersion, Service, SqlInstance, Unknown
-from driftcheck.sources import screening, terraform_network
+from driftcheck.sources import screening, terraform_ancestry, terraform_network
 
 # A string value known only after apply travels through the parsers as this mark and becomes Unknown after.
 UNKNOWN_MARK = shape.UNKNOWN_MARK
@@ -530,5 +530,6 @@ _LOADERS: dict[str, Callable[[Instance, Inventory, str], None]] = {
     "google_service_account": _service_account,
     "google_pubsub_subscription": _subscription,
     **terraform_network.LOADERS,  # VPC networks, subnets, routers and NAT, firewall rules, Memorystore
+    **terraform_ancestry.LOADERS,  # folder and organization IAM members, bindings and policies
 }
 MODELLED = frozenset(_LOADERS)

@@ -32,13 +32,18 @@ from google.cloud import (
     iam_admin_v1,
     policytroubleshooter_iam_v3,
     redis_v1,
+    resourcemanager_v3,
     run_v2,
     secretmanager_v1,
     sqladmin_v1,
     vpcaccess_v1,
 )
+from google.cloud.logging_v2 import types as logging_types
 from google.iam.v1 import iam_policy_pb2, policy_pb2
+from google.protobuf import json_format
 
+from . import logs as fake_logs
+from . import reachability as fake_reachability
 from .compute import METHODS as COMPUTE_PERMISSIONS
 from .compute import FrontDoor
 from .world import (
@@ -58,10 +63,13 @@ SECRET_MANAGER = "google.cloud.secretmanager.v1.SecretManagerService"
 SQL_INSTANCES = "google.cloud.sql.v1.SqlInstancesService"
 VPC_ACCESS = "google.cloud.vpcaccess.v1.VpcAccessService"
 PROJECTS = "google.cloud.resourcemanager.v3.Projects"
+FOLDERS = "google.cloud.resourcemanager.v3.Folders"
+ORGANIZATIONS = "google.cloud.resourcemanager.v3.Organizations"
 IAM_ADMIN = "google.iam.admin.v1.IAM"
 POLICY_TROUBLESHOOTER = "google.cloud.policytroubleshooter.iam.v3.PolicyTroubleshooter"
 PUBSUB_SUBSCRIBER = "google.pubsub.v1.Subscriber"
 CLOUD_REDIS = "google.cloud.redis.v1.CloudRedis"
+LOGGING = "google.logging.v2.LoggingServiceV2"
 
 # The IAM permission each method needs: an injected PERMISSION_DENIED names it, as the real API does.
 PERMISSIONS = {
@@ -79,20 +87,28 @@ PERMISSIONS = {
     "GetConnector": "vpcaccess.connectors.get",
     "ListConnectors": "vpcaccess.connectors.list",
     "GetServiceAccount": "iam.serviceAccounts.get",
+    "GetProject": "resourcemanager.projects.get",
+    "GetFolder": "resourcemanager.folders.get",
     "ListSubscriptions": "pubsub.subscriptions.list",
     "GetInstance": "redis.instances.get",
     "ListInstances": "redis.instances.list",
+    "ListLogEntries": "logging.logEntries.list",
     **COMPUTE_PERMISSIONS,  # served over REST (compute.py)
+    **fake_reachability.PERMISSIONS,  # Connectivity Tests (reachability.py)
 }
 # Two services share the short name GetIamPolicy: an injected denial of the full name names the project's permission.
 FULL_PERMISSIONS = {
     f"{PROJECTS}/GetIamPolicy": "resourcemanager.projects.getIamPolicy",
     f"{RUN_SERVICES}/GetIamPolicy": "run.services.getIamPolicy",
+    f"{FOLDERS}/GetIamPolicy": "resourcemanager.folders.getIamPolicy",
+    f"{ORGANIZATIONS}/GetIamPolicy": "resourcemanager.organizations.getIamPolicy",
 }
 _EMPTY_POLICY_ETAG = base64.b64decode("ACAB")  # what Secret Manager returns for a secret with no bindings
 _PAGE_TOKEN = re.compile(r"^page-(\d+)$")
 _PARENT = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)$")
 _PROJECT = re.compile(r"^projects/(?P<project>[^/]+)$")
+_FOLDER = re.compile(r"^folders/\d+$")
+_ORGANIZATION = re.compile(r"^organizations/\d+$")
 
 
 class _Abort(Exception):
@@ -211,6 +227,9 @@ class FakeGcpServer:
         self.grpc_port = 0
         self._channels: list[grpc.Channel] = []
         self.port = 0
+        self.log_requests: list[Any] = []  # every ListLogEntries request, as sent (filter, order, page size)
+        self.log_page_limit = 1000
+        self.reachability = fake_reachability.Reachability()  # Connectivity Tests: canned results, calls
 
     # Lifecycle -----------------------------------------------------------------------------------------------
     @property
@@ -410,6 +429,38 @@ class FakeGcpServer:
                 w._get_project_iam_policy,
             ),
             _Method(
+                PROJECTS,
+                "GetProject",
+                resourcemanager_v3.GetProjectRequest,
+                resourcemanager_v3.Project,
+                _name,
+                w._get_project,
+            ),
+            _Method(
+                FOLDERS,
+                "GetFolder",
+                resourcemanager_v3.GetFolderRequest,
+                resourcemanager_v3.Folder,
+                _name,
+                w._get_folder,
+            ),
+            _Method(
+                FOLDERS,
+                "GetIamPolicy",
+                iam_policy_pb2.GetIamPolicyRequest,
+                policy_pb2.Policy,
+                lambda r: r.resource,
+                w._get_folder_iam_policy,
+            ),
+            _Method(
+                ORGANIZATIONS,
+                "GetIamPolicy",
+                iam_policy_pb2.GetIamPolicyRequest,
+                policy_pb2.Policy,
+                lambda r: r.resource,
+                w._get_organization_iam_policy,
+            ),
+            _Method(
                 POLICY_TROUBLESHOOTER,
                 "TroubleshootIamPolicy",
                 policytroubleshooter_iam_v3.TroubleshootIamPolicyRequest,
@@ -467,6 +518,14 @@ class FakeGcpServer:
                 w._list_redis,
             ),
             _Method(
+                LOGGING,
+                "ListLogEntries",
+                logging_types.ListLogEntriesRequest,
+                logging_types.ListLogEntriesResponse,
+                lambda r: ",".join(r.resource_names),
+                w._list_log_entries,
+            ),
+            _Method(
                 PUBSUB_SUBSCRIBER,
                 "ListSubscriptions",
                 pubsub_v1.ListSubscriptionsRequest,
@@ -474,6 +533,7 @@ class FakeGcpServer:
                 lambda r: r.project,
                 w._list_subscriptions,
             ),
+            *(_Method(*method) for method in self.reachability.methods()),
         ]
 
     def _page(self, items: list[Any], page_size: int, page_token: str) -> tuple[list[Any], str]:
@@ -589,6 +649,33 @@ class FakeGcpServer:
         policy = self.world.project_iam_policies.get(self.world.project_id(match["project"]))
         return policy if policy is not None else policy_pb2.Policy(version=1, etag=_EMPTY_POLICY_ETAG)
 
+    # Resource Manager: the hierarchy (World.parents) and folder and organization policies
+    def _get_project(self, request: resourcemanager_v3.GetProjectRequest) -> resourcemanager_v3.Project:
+        """A project with its parent; one the world holds no hierarchy for has none (no organization)."""
+        match = _matched(_PROJECT, request.name, "name")
+        project = self.world.project_id(match["project"])
+        parent = self.world.parents.get(f"projects/{project}", "")
+        active = resourcemanager_v3.Project.State.ACTIVE
+        return resourcemanager_v3.Project(name=f"projects/{project}", project_id=project, parent=parent, state=active)
+
+    def _get_folder(self, request: resourcemanager_v3.GetFolderRequest) -> resourcemanager_v3.Folder:
+        """A folder the world's hierarchy names, with its parent; any other is denied, as the real API answers."""
+        _matched(_FOLDER, request.name, "name")
+        if request.name not in self.world.parents:
+            denied = grpc.StatusCode.PERMISSION_DENIED
+            raise _Abort(denied, _message(denied, "GetFolder", request.name))
+        return resourcemanager_v3.Folder(name=request.name, parent=self.world.parents[request.name])
+
+    def _get_folder_iam_policy(self, request: iam_policy_pb2.GetIamPolicyRequest) -> policy_pb2.Policy:
+        _matched(_FOLDER, request.resource, "resource")
+        policy = self.world.folder_iam_policies.get(request.resource)
+        return policy if policy is not None else policy_pb2.Policy(version=1, etag=_EMPTY_POLICY_ETAG)
+
+    def _get_organization_iam_policy(self, request: iam_policy_pb2.GetIamPolicyRequest) -> policy_pb2.Policy:
+        _matched(_ORGANIZATION, request.resource, "resource")
+        policy = self.world.organization_iam_policies.get(request.resource)
+        return policy if policy is not None else policy_pb2.Policy(version=1, etag=_EMPTY_POLICY_ETAG)
+
     # Policy Troubleshooter (deny with faults={"TroubleshootIamPolicy": "PERMISSION_DENIED"})
     def _troubleshoot_iam_policy(
         self, request: policytroubleshooter_iam_v3.TroubleshootIamPolicyRequest
@@ -669,6 +756,22 @@ class FakeGcpServer:
         ]
         page, token = self._page(items, request.page_size, request.page_token)
         return pubsub_v1.ListSubscriptionsResponse(subscriptions=page, next_page_token=token)
+
+    # Cloud Logging: the world's entries the filter selects (logs.py), in the order asked, paged; every request is
+    # kept in `log_requests`. A page holds at most `log_page_limit` entries (the real API's 1000; lower it to see
+    # the short pages the real API may answer with)
+    def _list_log_entries(self, request: logging_types.ListLogEntriesRequest) -> logging_types.ListLogEntriesResponse:
+        with self._lock:
+            self.log_requests.append(request)
+        entries = self.world.log_entries
+        as_json = [json_format.MessageToDict(logging_types.LogEntry.pb(entry)) for entry in entries]
+        try:
+            chosen = fake_logs.selected(as_json, list(request.resource_names), request.filter, request.order_by)
+        except fake_logs.FilterError as exc:
+            raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from None
+        size = min(request.page_size or self.page_size, self.log_page_limit)
+        page, token = self._page([entries[i] for i in chosen], size, request.page_token)
+        return logging_types.ListLogEntriesResponse(entries=page, next_page_token=token)
 
     # Memorystore for Redis: instances by full name, listed per region ("locations/-" lists every region)
     def _get_redis(self, request: redis_v1.GetInstanceRequest) -> redis_v1.Instance:

@@ -1,5 +1,6 @@
 """The fake project's contents: Cloud Run services and revisions, secrets, Cloud SQL instances, VPC connectors, Pub/Sub
-subscriptions, Memorystore Redis instances, and Compute Engine networks, subnets, routers and firewall rules.
+subscriptions, Memorystore Redis instances, Compute Engine networks, subnets, routers and firewall rules, and Cloud
+Logging entries (`*.logs.json`, recognized by content).
 
 Everything is held as the official client types (proto-plus messages; the IAM policy is a raw `policy_pb2.Policy`),
 so what the fake server returns is exactly what the real API would serialize; Compute Engine's resources, served
@@ -11,6 +12,7 @@ exported files and recognizes each by its content, never by its name (except `SE
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -29,6 +31,7 @@ from google.cloud import (
     sqladmin_v1,
     vpcaccess_v1,
 )
+from google.cloud.logging_v2.types import LogEntry
 from google.iam.v1 import policy_pb2
 from google.protobuf import json_format
 
@@ -53,6 +56,8 @@ _COMPUTE_KINDS = {"compute#network": "network", "compute#subnetwork": "subnetwor
 IAM_SUFFIX = ".iam.json"
 PROJECT_IAM_SUFFIX = ".project-iam.json"  # `gcloud projects get-iam-policy PROJECT --format=json`
 RUN_IAM_SUFFIX = ".run-iam.json"  # `gcloud run services get-iam-policy SERVICE --format=json`
+FOLDER_IAM_SUFFIX = ".folder-iam.json"  # `gcloud resource-manager folders get-iam-policy FOLDER_ID --format=json`
+ORG_IAM_SUFFIX = ".org-iam.json"  # `gcloud organizations get-iam-policy ORG_ID --format=json`
 _URL_NUMBER = re.compile(r"^https://[^/]+-(?P<number>\d{6,})\.[a-z0-9-]+\.run\.app")
 _SQL_AGENT_NUMBER = re.compile(r"^p(?P<number>\d+)-")
 
@@ -129,11 +134,21 @@ class World:
     routers: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     firewalls: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     project_numbers: dict[str, str] = field(default_factory=dict)
+    # The resource hierarchy (`PROJECT.ancestors.json`, `gcloud projects get-ancestors --format=json`): each project's
+    # and folder's parent ("folders/ID" or "organizations/ID"); a project it does not hold has none (no organization).
+    # Folder and organization IAM policies by "folders/ID" / "organizations/ID" (`ID.folder-iam.json`,
+    # `ID.org-iam.json`); one it does not hold has no bindings.
+    parents: dict[str, str] = field(default_factory=dict)
+    folder_iam_policies: dict[str, policy_pb2.Policy] = field(default_factory=dict)
+    organization_iam_policies: dict[str, policy_pb2.Policy] = field(default_factory=dict)
     # (principal email, permission, full resource name) → Policy Troubleshooter's canned answer; an access tuple it
     # does not hold is answered UNKNOWN_INFO (what the real API says when the caller may not read every policy)
     troubleshooter_answers: dict[tuple[str, str, str], policytroubleshooter_iam_v3.TroubleshootIamPolicyResponse] = (
         field(default_factory=dict)
     )
+    # Cloud Logging entries (`gcloud logging read ... --format=json > api.logs.json`: a list of LogEntry JSON), any
+    # order: ListLogEntries filters, orders and pages them (logs.py)
+    log_entries: list[LogEntry] = field(default_factory=list)
 
     # Building ---------------------------------------------------------------------------------------------
     def add_service(self, service: run_v2.Service, *, synthesize_revisions: bool = True) -> run_v2.Service:
@@ -195,6 +210,22 @@ class World:
         self.project_iam_policies[project] = policy
         return policy
 
+    def set_ancestry(self, ancestors: list[dict[str, str]]) -> None:
+        """`gcloud projects get-ancestors PROJECT --format=json`: [{id, type}] from the project up."""
+        names = [f"{a['type']}s/{a['id']}" if a["type"] != "project" else f"projects/{a['id']}" for a in ancestors]
+        if not names or not names[0].startswith("projects/"):
+            raise WorldFileError(f"an ancestry starts with its project: {ancestors!r}")
+        for child, parent in itertools.pairwise(names):
+            self.parents[child] = parent
+
+    def set_ancestor_iam_policy(self, name: str, policy: policy_pb2.Policy | dict[str, Any]) -> policy_pb2.Policy:
+        """A folder's ("folders/ID") or an organization's ("organizations/ID") IAM policy."""
+        if isinstance(policy, dict):
+            policy = json_format.ParseDict(policy, policy_pb2.Policy(), ignore_unknown_fields=True)
+        held = self.folder_iam_policies if name.startswith("folders/") else self.organization_iam_policies
+        held[name] = policy
+        return policy
+
     def set_run_iam_policy(self, service: str, policy: policy_pb2.Policy | dict[str, Any]) -> policy_pb2.Policy:
         if isinstance(policy, dict):
             policy = json_format.ParseDict(policy, policy_pb2.Policy(), ignore_unknown_fields=True)
@@ -252,6 +283,12 @@ class World:
             (self.subnetworks if kind == "subnetwork" else self.routers)[(project, region, name)] = resource
         return resource
 
+    def add_log_entry(self, entry: LogEntry) -> LogEntry:
+        if not entry.log_name.startswith("projects/") or "/logs/" not in entry.log_name:
+            raise WorldFileError(f"not a log entry of a project's log: {entry.log_name!r}")
+        self.log_entries.append(entry)
+        return entry
+
     def add_troubleshooter_answer(
         self, answer: policytroubleshooter_iam_v3.TroubleshootIamPolicyResponse
     ) -> policytroubleshooter_iam_v3.TroubleshootIamPolicyResponse:
@@ -285,7 +322,9 @@ class World:
         Cloud Run v2 Service JSON (REST shape), Cloud Run v2 Revision JSON, `gcloud sql instances describe
         --format=json`, a VPC Access connector, `gcloud pubsub subscriptions describe --format=json`, `gcloud
         secrets describe --format=json`, `gcloud secrets versions list --format=json` (a list), `SECRET.iam.json`
-        (a secret's IAM policy) `PROJECT.project-iam.json` (a project's) and `SERVICE.run-iam.json` (a service's).
+        (a secret's IAM policy) `PROJECT.project-iam.json` (a project's) and `SERVICE.run-iam.json` (a service's);
+        `PROJECT.ancestors.json` (`gcloud projects get-ancestors --format=json`: the hierarchy GetProject and
+        GetFolder answer with), `FOLDER_ID.folder-iam.json` and `ORG_ID.org-iam.json` (their IAM policies).
         `gcloud redis instances describe --format=json`, and Compute Engine's `networks describe`, `networks subnets
         describe`, `routers describe` and `firewall-rules list` (`--format=json`, recognized by their `kind`).
         API list responses (`{"services": [...]}`) and plain lists of resources are unwrapped. Any other file raises
@@ -319,6 +358,8 @@ class World:
                     world.add_secret_versions(_json(secretmanager_v1.SecretVersion, v) for v in data)
                 elif kind == "versions_item":
                     world.add_secret_versions([_json(secretmanager_v1.SecretVersion, data)])
+                elif kind == "log_entry":
+                    world.add_log_entry(_json(LogEntry, data))
                 elif kind == "troubleshooter":
                     answer = _json(policytroubleshooter_iam_v3.TroubleshootIamPolicyResponse, data)
                     world.add_troubleshooter_answer(answer)
@@ -326,6 +367,12 @@ class World:
                     world.add_service_account(_json(iam_admin_v1.ServiceAccount, data))
                 elif kind == "run_policy":
                     world.set_run_iam_policy(file.name[: -len(RUN_IAM_SUFFIX)], data)
+                elif kind == "ancestors":
+                    world.set_ancestry(data)
+                elif kind == "folder_policy":
+                    world.set_ancestor_iam_policy(f"folders/{file.name[: -len(FOLDER_IAM_SUFFIX)]}", data)
+                elif kind == "org_policy":
+                    world.set_ancestor_iam_policy(f"organizations/{file.name[: -len(ORG_IAM_SUFFIX)]}", data)
                 elif kind == "project_policy":
                     world.set_project_iam_policy(file.name[: -len(PROJECT_IAM_SUFFIX)], data)
                 elif kind == "policy":
@@ -411,6 +458,8 @@ def _unwrapped(data: Any) -> Iterator[Any]:
 def _kind(data: Any, file: Path | None) -> str | None:
     if isinstance(data, list):
         names = [v.get("name", "") if isinstance(v, dict) else "" for v in data]
+        if data and all(isinstance(a, dict) and set(a) == {"id", "type"} for a in data):
+            return "ancestors"  # `gcloud projects get-ancestors --format=json`
         return "versions" if names and all(VERSION_NAME.match(str(n)) for n in names) else None
     if not isinstance(data, dict):
         return None
@@ -435,11 +484,17 @@ def _kind(data: Any, file: Path | None) -> str | None:
         return "versions_item"
     if SERVICE_ACCOUNT_NAME.match(name) and "email" in data:
         return "service_account"
+    if isinstance(data.get("logName"), str) and isinstance(data.get("resource"), dict):
+        return "log_entry"  # one entry of `gcloud logging read --format=json` (a list of them)
     if "overallAccessState" in data and isinstance(data.get("accessTuple"), dict):
         return "troubleshooter"  # a Policy Troubleshooter v3 answer (TroubleshootIamPolicyResponse)
     is_policy = "etag" in data and set(data) <= {"bindings", "etag", "version", "auditConfigs"}
     if is_policy and file is not None and file.name.endswith(RUN_IAM_SUFFIX):
         return "run_policy"
+    if is_policy and file is not None and file.name.endswith(FOLDER_IAM_SUFFIX):
+        return "folder_policy"
+    if is_policy and file is not None and file.name.endswith(ORG_IAM_SUFFIX):
+        return "org_policy"
     if is_policy and file is not None and file.name.endswith(PROJECT_IAM_SUFFIX):
         return "project_policy"
     if is_policy and file is not None and file.name.endswith(IAM_SUFFIX):

@@ -115,6 +115,21 @@ EXPECTED.update(
             "Private Google Access is off on subnet staging-us-central1",
             "no Private Google Access ✗",
         ),
+        "redis-unreachable": (
+            "sessions reaches Memorystore staging-cache at 10.0.0.3:6379 (REDIS_URL), authorized on network legacy-vpc",
+            "lands on staging-vpc, while Memorystore staging-cache is reached only from legacy-vpc",
+            "staging-vpc (≠ legacy-vpc) ✗",
+        ),
+        "firewall-blocks-dependency": (
+            "payouts reaches Cloud SQL payments-pg at 10.20.0.9:5432 from 10.10.0.0/24 (Direct VPC egress",
+            "egress rule staging-deny-all-egress (priority 65000) denies it",
+            "this VPC's ingress rules do not apply",
+            "firewall egress tcp:5432 ✗",
+        ),
+        "direct-vpc-subnet-exhausted": (
+            "subnet staging-run-small (10.10.8.0/26, 60 usable addresses)",
+            "may need 90 (exports 40 x 2, imports 5 x 2)",
+        ),
     }
 )
 # Confirmations: a status message or a cross-resource fact that backs the finding and ranks it higher.

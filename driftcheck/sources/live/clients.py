@@ -38,6 +38,8 @@ from google.cloud.policytroubleshooter_iam_v3.services.policy_troubleshooter.tra
     PolicyTroubleshooterGrpcTransport,
 )
 from google.cloud.redis_v1.services.cloud_redis.transports import CloudRedisGrpcTransport
+from google.cloud.resourcemanager_v3.services.folders.transports import FoldersGrpcTransport
+from google.cloud.resourcemanager_v3.services.organizations.transports import OrganizationsGrpcTransport
 from google.cloud.resourcemanager_v3.services.projects.transports import ProjectsGrpcTransport
 from google.cloud.run_v2.services.revisions.transports import RevisionsGrpcTransport
 from google.cloud.run_v2.services.services.transports import ServicesGrpcTransport
@@ -150,6 +152,34 @@ class ComputeClients:
             return self.built[name]
 
 
+class LoggingClient:
+    """Cloud Logging's LoggingServiceV2Client, built on first use: google.cloud.logging_v2 takes a third of a second
+    to import, and a run with --no-logs never needs it. Over `channel` (--endpoint) as is, with no credentials;
+    otherwise logging.googleapis.com over gRPC with `credentials`."""
+
+    def __init__(self, *, credentials: Any = None, channel: grpc.Channel | None = None) -> None:
+        self.credentials = credentials
+        self.channel = channel
+        self.built: Any = None
+        self.lock = threading.Lock()
+
+    @property
+    def entries(self) -> Any:
+        """The client whose `list_log_entries` reads log entries (a LoggingServiceV2Client)."""
+        with self.lock:
+            if self.built is None:
+                from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2Client
+                from google.cloud.logging_v2.services.logging_service_v2.transports import (
+                    LoggingServiceV2GrpcTransport,
+                )
+
+                if self.channel is not None:
+                    self.built = LoggingServiceV2Client(transport=LoggingServiceV2GrpcTransport(channel=self.channel))
+                else:
+                    self.built = LoggingServiceV2Client(credentials=self.credentials, transport="grpc")
+            return self.built
+
+
 @dataclass(frozen=True)
 class ApiClients:
     services: run_v2.ServicesClient
@@ -157,13 +187,17 @@ class ApiClients:
     secrets: secretmanager_v1.SecretManagerServiceClient
     sql: sqladmin_v1.SqlInstancesServiceClient
     connectors: vpcaccess_v1.VpcAccessServiceClient
-    projects: resourcemanager_v3.ProjectsClient  # a project's IAM policy
+    projects: resourcemanager_v3.ProjectsClient  # a project's IAM policy, and its parent
+    folders: resourcemanager_v3.FoldersClient  # the project's folders (their parents) and their IAM policies
+    organizations: resourcemanager_v3.OrganizationsClient  # the organization's IAM policy
     iam: iam_admin_v1.IAMClient  # service accounts
     subscriptions: pubsub_v1.SubscriberClient  # a project's Pub/Sub subscriptions (those pushing to a service)
     redis: redis_v1.CloudRedisClient  # Memorystore Redis instances (listed per region, kept by host)
     compute: ComputeClients  # networks, subnets, routers, firewall rules: REST, built on first use
     # --troubleshoot-iam only; not waited for in connect(): a run without the flag never calls its host
     troubleshooter: policytroubleshooter_iam_v3.PolicyTroubleshooterClient
+    # recent log entries (sources/live/logs.py); built on first use, not waited for: --no-logs never calls its host
+    logging: LoggingClient
 
 
 def connect(endpoint: str | None = None) -> ApiClients:
@@ -181,6 +215,8 @@ def connect(endpoint: str | None = None) -> ApiClients:
         sql=sqladmin_v1.SqlInstancesServiceClient(credentials=credentials, transport="grpc"),
         connectors=vpcaccess_v1.VpcAccessServiceClient(credentials=credentials, transport="grpc"),
         projects=resourcemanager_v3.ProjectsClient(credentials=credentials, transport="grpc"),
+        folders=resourcemanager_v3.FoldersClient(credentials=credentials, transport="grpc"),
+        organizations=resourcemanager_v3.OrganizationsClient(credentials=credentials, transport="grpc"),
         iam=iam_admin_v1.IAMClient(credentials=credentials, transport="grpc"),
         subscriptions=pubsub_v1.SubscriberClient(credentials=credentials, transport="grpc"),
         redis=redis_v1.CloudRedisClient(credentials=credentials, transport="grpc"),
@@ -188,6 +224,7 @@ def connect(endpoint: str | None = None) -> ApiClients:
         troubleshooter=policytroubleshooter_iam_v3.PolicyTroubleshooterClient(
             credentials=credentials, transport="grpc"
         ),
+        logging=LoggingClient(credentials=credentials),
     )
     # One per API host (revisions is run's too); Any: the transports' base type does not declare grpc_channel.
     every: tuple[Any, ...] = (
@@ -247,6 +284,8 @@ def _over_channel(channel: grpc.Channel, endpoint: str) -> ApiClients:
         sql=sqladmin_v1.SqlInstancesServiceClient(transport=SqlInstancesServiceGrpcTransport(channel=channel)),
         connectors=vpcaccess_v1.VpcAccessServiceClient(transport=VpcAccessServiceGrpcTransport(channel=channel)),
         projects=resourcemanager_v3.ProjectsClient(transport=ProjectsGrpcTransport(channel=channel)),
+        folders=resourcemanager_v3.FoldersClient(transport=FoldersGrpcTransport(channel=channel)),
+        organizations=resourcemanager_v3.OrganizationsClient(transport=OrganizationsGrpcTransport(channel=channel)),
         iam=iam_admin_v1.IAMClient(transport=IAMGrpcTransport(channel=channel)),
         subscriptions=pubsub_v1.SubscriberClient(transport=SubscriberGrpcTransport(channel=channel)),
         redis=redis_v1.CloudRedisClient(transport=CloudRedisGrpcTransport(channel=channel)),
@@ -254,6 +293,7 @@ def _over_channel(channel: grpc.Channel, endpoint: str) -> ApiClients:
         troubleshooter=policytroubleshooter_iam_v3.PolicyTroubleshooterClient(
             transport=PolicyTroubleshooterGrpcTransport(channel=channel)
         ),
+        logging=LoggingClient(channel=channel),
     )
 
 

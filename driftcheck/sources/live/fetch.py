@@ -26,12 +26,15 @@ from google.protobuf import json_format
 
 from driftcheck.errors import InputError
 from driftcheck.kinds.access import AccessCheck
+from driftcheck.kinds.ancestry import FOLDER_GET, MAX_DEPTH
 from driftcheck.kinds.registry import LIST, LiveRead, kind_named, with_snapshot
 from driftcheck.kinds.service import cloudrun_v2
 from driftcheck.kinds.troubleshooter import TROUBLESHOOT, TROUBLESHOOTER, principal_of
 from driftcheck.kinds.units import last_segment
 from driftcheck.model import Inventory, Service
+from driftcheck.sources.live import logs
 from driftcheck.sources.live.clients import CALL_TIMEOUT_S, ApiClients, call_retry
+from driftcheck.sources.live.logs import LogQuery
 
 T = TypeVar("T")
 Progress = Callable[[str], None]
@@ -42,11 +45,15 @@ SERVICE, SECRET, SQL, CONNECTOR, PROJECT_IAM, SERVICE_ACCOUNT = map(
 RUN_IAM = kind_named("run_service_iam_policy")
 SUBSCRIPTION = kind_named("pubsub_subscription")
 NETWORK, SUBNET, ROUTER, FIREWALL, REDIS = map(kind_named, ("network", "subnet", "router", "firewall", "redis"))
+ANCESTRY, FOLDER_IAM, ORGANIZATION_IAM = map(
+    kind_named, ("project_ancestry", "folder_iam_policy", "organization_iam_policy")
+)
 # Policy version 3: a conditional grant comes back with its condition (an older version would hide it).
 _POLICY_VERSION = 3
 # Rounds after the first read of references: connector -> its subnet -> that subnet's network -> nothing new.
 PATH_ROUNDS = 3
 Calls = dict[tuple[str, str, str], Callable[[], Any]]  # (kind, part, key or parent listed) -> the call
+SERVICE_NAME = re.compile(r"^projects/([^/]+)/locations/([^/]+)/services/([^/]+)$")
 
 
 @dataclass(frozen=True)
@@ -237,6 +244,44 @@ class LiveFetcher:
     def _project_iam(self, project: str) -> dict[str, Any] | Failure:
         return self._policy(PROJECT_IAM.live_read("get"), self.clients.projects.get_iam_policy, f"projects/{project}")
 
+    def _ancestry(self, project: str) -> list[dict[str, str]] | dict[str, Any] | Failure:
+        """The project's parents, from the project up, as `gcloud projects get-ancestors --format=json` writes them:
+        Projects.GetProject, then Folders.GetFolder on each folder up to the organization (at most MAX_DEPTH). A
+        folder read that fails keeps the walk so far, with the error: {"ancestors": [...], "error": reason}."""
+        found = self._call(
+            ANCESTRY.live_read("get"),
+            lambda: self.clients.projects.get_project(
+                name=f"projects/{project}", retry=call_retry(), timeout=CALL_TIMEOUT_S
+            ),
+        )
+        if isinstance(found, Failure):
+            return found
+        chain = [{"id": project, "type": "project"}]
+        parent = str(found.parent)
+        for _ in range(MAX_DEPTH):
+            kind, _, ident = parent.partition("/")
+            if kind == "organizations":
+                return [*chain, {"id": ident, "type": "organization"}]
+            if kind != "folders" or not ident:  # no parent: a project outside any organization
+                return chain
+            chain.append({"id": ident, "type": "folder"})
+            get_folder = functools.partial(
+                self.clients.folders.get_folder, name=parent, retry=call_retry(), timeout=CALL_TIMEOUT_S
+            )
+            folder = self._call(FOLDER_GET, get_folder)
+            if isinstance(folder, Failure):
+                return {"ancestors": chain, "error": folder.reason()}
+            parent = str(folder.parent)
+        return {"ancestors": chain, "error": f"DEPTH: more than {MAX_DEPTH} levels above the project"}
+
+    def _folder_iam(self, name: str) -> dict[str, Any] | Failure:
+        """A folder's IAM policy, by `folders/ID`."""
+        return self._policy(FOLDER_IAM.live_read("get"), self.clients.folders.get_iam_policy, name)
+
+    def _organization_iam(self, name: str) -> dict[str, Any] | Failure:
+        """An organization's IAM policy, by `organizations/ID`."""
+        return self._policy(ORGANIZATION_IAM.live_read("get"), self.clients.organizations.get_iam_policy, name)
+
     def _run_iam(self, service: str) -> dict[str, Any] | Failure:
         """Who may invoke the service: its own IAM policy, by its full name."""
         path = self._service_path(service)
@@ -355,6 +400,38 @@ class LiveFetcher:
             ),
         )
 
+    # Unless --no-logs: one bounded query per service, once the services are known --------------------------------
+    def log_entries(self, raw_services: Iterable[dict[str, Any]], query: LogQuery) -> logs.LogRead:
+        """Each service's recent warnings, errors and failed requests (sources/live/logs.py), concurrently: by
+        service name, its sample of LogEntry JSON, or {"error": reason}; and which samples were cut at the limit."""
+        services = {str(raw["name"]): raw for raw in raw_services}
+        start = logs.start_of(query)
+        results = self._parallel(sorted(services), lambda name: self._log_sample(services[name], start, query))
+        stored = {last_segment(name): {"error": r.reason()} if isinstance(r, Failure) else r.stored()
+                  for name, r in results.items()}  # fmt: skip
+        cut = (last_segment(name) for name, r in results.items() if isinstance(r, logs.Sample) and r.truncated)
+        return logs.LogRead(stored, tuple(sorted(cut)), start, query.limit)
+
+    def _log_sample(self, service: dict[str, Any], start: str, query: LogQuery) -> logs.Sample | Failure:
+        path = SERVICE_NAME.match(str(service["name"]))
+        project, region, name = path.groups() if path else (self.project, self.region, str(service["name"]))
+        request = {
+            "resource_names": [f"projects/{project}"],
+            "filter": logs.log_filter(project, region, name, start),
+            "order_by": "timestamp desc",
+            "page_size": query.limit,
+        }
+        return self._call(
+            logs.LOG_ENTRIES,
+            lambda: logs.sample(
+                self.clients.logging.entries.list_log_entries(
+                    request=request, retry=call_retry(), timeout=CALL_TIMEOUT_S
+                ),
+                service.get("latestCreatedRevision"),
+                query.limit,
+            ),
+        )
+
     def _call(self, read: LiveRead, call: Callable[[], T]) -> T | Failure:
         try:
             return call()
@@ -390,6 +467,9 @@ READS: dict[tuple[str, str], Callable[[LiveFetcher, str], Any]] = {
     (SQL.name, "get"): LiveFetcher._sql,
     (CONNECTOR.name, "get"): LiveFetcher._connector,
     (PROJECT_IAM.name, "get"): LiveFetcher._project_iam,
+    (ANCESTRY.name, "get"): LiveFetcher._ancestry,
+    (FOLDER_IAM.name, "get"): LiveFetcher._folder_iam,
+    (ORGANIZATION_IAM.name, "get"): LiveFetcher._organization_iam,
     (SERVICE_ACCOUNT.name, "get"): LiveFetcher._service_account,
     (RUN_IAM.name, "get"): LiveFetcher._run_iam,
     (SUBSCRIPTION.name, LIST): LiveFetcher._subscriptions,

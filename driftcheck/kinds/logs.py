@@ -1,0 +1,344 @@
+"""Recent Cloud Run log entries, as signatures: what a service logged, grouped by what it says.
+
+Evidence: `gcloud logging read 'resource.type="cloud_run_revision" AND resource.labels.service_name="api" AND
+severity>=WARNING' --freshness=1h --limit=500 --format=json > api.logs.json`: a JSON list of LogEntry objects (the
+Cloud Logging API's JSON: `logName`, `resource` {type cloud_run_revision, labels {service_name, revision_name,
+location, project_id}}, `timestamp`, `severity`, `textPayload` | `jsonPayload` | `protoPayload`, `httpRequest`
+{requestMethod, requestUrl, status, latency}...). Recognised by content, one entry at a time: a long file is decoded
+item by item (sources/json_stream.py), and one file may hold several services' entries. An empty list (`[]`, what
+gcloud writes when nothing matched) names no service, so it says nothing of any.
+
+Snapshot (what a live run stores, sources/live/logs.py, and `driftcheck snapshot -o FILE` writes):
+
+    "log_entries": {
+        "api": [{LogEntry JSON, as gcloud writes it}, ...],   # a bounded, redacted sample; [] when none matched
+        "auth": {"error": "PERMISSION_DENIED: ...; needs logging.logEntries.list (roles/logging.viewer)"}
+    }
+
+keyed by service name (`resource.labels.service_name`); a list may also come as {"entries": [...], "truncated":
+true}. A read that failed is unknown, never "no logs". A service with no entries in the evidence has unknown logs
+(nobody exported them), never quiet ones.
+
+Signatures, not lines: each entry's message (a request log's `HTTP 504 GET /path`, a platform entry's text, the
+container's text or structured `message`; of a Python traceback its last line, of any other stack its first) is
+redacted (driftcheck/redact.py, and a URL's query string dropped), then normalised: addresses, numbers, hex and
+UUIDs, timestamps, e-mail addresses become placeholders and the words stay. Entries with the same normalised text
+and log (request, system, app) are one signature: its count, first and last time, highest severity, one redacted
+example, the addresses its lines named (resolved to a known dependency by ruleset/logs.py). At most
+`MAX_SIGNATURES` per service; entries beyond are counted in `unsorted`.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from driftcheck.errors import InputError
+from driftcheck.kinds.document import Document
+from driftcheck.kinds.registry import Kind, register
+from driftcheck.model import Inventory, Service, Unknown
+from driftcheck.redact import redact_text
+
+KIND = "Cloud Run log entries (gcloud logging read 'resource.type=\"cloud_run_revision\" ...' --format=json)"
+NAME = "log_entries"
+SNAPSHOT_KEY = "log_entries"
+EXPORT_HINT = (
+    'gcloud logging read \'resource.type="cloud_run_revision" AND resource.labels.service_name="{service}" AND '
+    "severity>=WARNING' --freshness=1h --limit=500 --format=json > {service}.logs.json"
+)
+MAX_SIGNATURES = 200  # per service: a 100 MB export of one noisy service stays a small digest
+MAX_EXAMPLE = 300  # characters of a signature's example line
+MAX_ADDRESSES = 5  # per signature
+SEVERITIES = ("DEFAULT", "DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY")
+RESOURCE_TYPE = "cloud_run_revision"
+
+_QUERY = re.compile(r"(?<=[\w/])\?[^\s\"'#<>]*")  # a URL's (or a path's) query string: where keys and tokens ride
+_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?|\b\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\b"
+)
+_UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_IPV4 = r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])"
+_ADDRESS = re.compile(rf"(?P<ip>{_IPV4})(?::(?P<port>\d{{1,5}})\b)?")
+_PORT_AFTER = re.compile(r"\bport\s+(?P<port>\d{1,5})\b", re.I)  # psycopg2: host "10.20.0.3" ... on port 5432?
+_HEX = re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b|\b0x[0-9a-fA-F]+\b")
+_NUMBER = re.compile(r"(?<![\w<])\d+(?:\.\d+)?(?![\w>])")
+_SPACE = re.compile(r"\s+")
+_TRACEBACK = "Traceback (most recent call last)"
+_MESSAGE_KEYS = ("message", "msg", "error", "err", "exception", "stack_trace", "stackTrace", "textPayload")
+
+
+@dataclass(slots=True)
+class LogSignature:
+    """Entries that say the same thing: their normalised text, how many, when, how severe, one example."""
+
+    text: str  # normalised: `connect ETIMEDOUT <ip>:<port>`
+    log: str  # request (run.googleapis.com/requests), system (Cloud Run's own), app (the container's)
+    count: int
+    first: str  # the earliest timestamp (RFC 3339, as logged)
+    last: str
+    severity: str  # the highest severity among them
+    example: str  # one real line, redacted, its query strings dropped
+    addresses: dict[str, int] = field(default_factory=dict)  # ip or ip:port its lines name -> how many lines
+    status: int | None = None  # a request log's HTTP status
+    max_latency_s: float | None = None  # a request log's longest latency
+
+    def add(self, when: str, severity: str, addresses: list[str], latency: float | None) -> None:
+        self.count += 1
+        if when and (not self.first or when < self.first):
+            self.first = when
+        if when and when > self.last:
+            self.last = when
+        if SEVERITIES.index(severity) > SEVERITIES.index(self.severity):
+            self.severity = severity
+        for address in addresses:
+            if address in self.addresses or len(self.addresses) < MAX_ADDRESSES:
+                self.addresses[address] = self.addresses.get(address, 0) + 1
+        if latency is not None and (self.max_latency_s is None or latency > self.max_latency_s):
+            self.max_latency_s = latency
+
+
+@dataclass(slots=True)
+class ServiceLogs:
+    """One service's recent log entries as signatures. Built entry by entry while evidence loads (then final)."""
+
+    service: str
+    origin: str  # the file (or snapshot) they came from
+    entries: int = 0
+    first: str | None = None
+    last: str | None = None
+    locations: list[str] = field(default_factory=list)  # the regions its entries name
+    revisions: dict[str, int] = field(default_factory=dict)  # revision -> entries
+    signatures: dict[str, LogSignature] = field(default_factory=dict)  # by log and normalised text
+    unsorted: int = 0  # entries beyond MAX_SIGNATURES distinct signatures: counted, not grouped
+    truncated: bool = False  # the read stopped at its limit: more matched than these
+
+    def add(self, entry: dict[str, Any], label: str) -> None:
+        log, line, addresses, status, latency = parse_entry(entry, label)
+        when = str(entry.get("timestamp") or entry.get("receiveTimestamp") or "")
+        severity = str(entry.get("severity") or "DEFAULT").upper()
+        severity = severity if severity in SEVERITIES else "DEFAULT"
+        labels = (entry.get("resource") or {}).get("labels") or {}
+        self.entries += 1
+        self.first = when if when and (self.first is None or when < self.first) else self.first
+        self.last = when if when and (self.last is None or when > self.last) else self.last
+        location, revision = labels.get("location"), labels.get("revision_name")
+        if isinstance(location, str) and location not in self.locations:
+            self.locations.append(location)
+        if isinstance(revision, str):
+            self.revisions[revision] = self.revisions.get(revision, 0) + 1
+        text = normalise(line)
+        if status is not None:  # a request's status is what tells its lines apart: 504 is not 401
+            text = text.replace("HTTP <n>", f"HTTP {status}", 1)
+        key = f"{log} {text}"
+        found = self.signatures.get(key)
+        if found is None:
+            if len(self.signatures) >= MAX_SIGNATURES:
+                self.unsorted += 1
+                return
+            example = line if len(line) <= MAX_EXAMPLE else line[: MAX_EXAMPLE - 1] + "…"
+            found = LogSignature(text, log, 0, when, when, severity, example, {}, status)
+            self.signatures[key] = found
+        found.add(when, severity, addresses, latency)
+
+    def ranked(self) -> list[LogSignature]:
+        """Most frequent first, then most severe, then the latest."""
+        return sorted(self.signatures.values(), key=lambda s: (-s.count, -SEVERITIES.index(s.severity), s.text))
+
+
+def matches(data: Any) -> bool:
+    """One LogEntry of a Cloud Run revision: a log name, and a `cloud_run_revision` resource."""
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("logName"), str)
+        and isinstance(data.get("resource"), dict)
+        and data["resource"].get("type") == RESOURCE_TYPE
+    )
+
+
+def load(doc: Document, inventory: Inventory) -> None:
+    """Each entry joins its service's signatures: entry by entry, as a long file is decoded."""
+    service = service_of(doc.data, doc.label)
+    found: dict[str, ServiceLogs] = inventory.of(NAME)
+    logs = found.get(service)
+    if logs is None:
+        label = doc.url or str(doc.path)
+        logs = found[service] = ServiceLogs(service, label)
+    logs.add(doc.data, doc.label)
+
+
+def service_of(entry: dict[str, Any], label: str) -> str:
+    labels = entry["resource"].get("labels") or {}
+    name = labels.get("service_name") if isinstance(labels, dict) else None
+    if not isinstance(name, str) or not name:
+        raise InputError("a Cloud Run log entry names no service", file=label, where="resource.labels.service_name")
+    return name
+
+
+def parse_entry(entry: dict[str, Any], label: str) -> tuple[str, str, list[str], int | None, float | None]:
+    """(log, redacted message line, addresses named, HTTP status, latency in seconds) of one entry."""
+    log_name = str(entry.get("logName", ""))
+    request = entry.get("httpRequest") if isinstance(entry.get("httpRequest"), dict) else None
+    text = _payload_text(entry)
+    if log_name.endswith(("%2Frequests", "/requests")) or (request and not text):
+        request = request or {}
+        status = _status(request.get("status"), label)
+        method = str(request.get("requestMethod") or "").upper()
+        path = _path_of(str(request.get("requestUrl") or ""))
+        line = " ".join(part for part in ("HTTP", str(status) if status else "", method, path) if part)
+        line += f": {headline(text)}" if text else ""
+        safe = _safe(line)
+        return "request", safe, _addresses(_safe(text)) if text else [], status, _latency(request.get("latency"))
+    log = "system" if log_name.endswith(("%2Fvarlog%2Fsystem", "/varlog/system")) else "app"
+    safe_text = _safe(text[:4000])
+    return log, _safe(headline(text)), _addresses(safe_text), None, None
+
+
+def headline(text: str) -> str:
+    """The line that says what happened: a Python traceback's last line, else the first non-blank one."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    if lines[0].startswith(_TRACEBACK):
+        unindented = [line for line in text.splitlines() if line.strip() and not line[:1].isspace()]
+        return unindented[-1].strip() if unindented else lines[-1]
+    return lines[0]
+
+
+def normalise(line: str) -> str:
+    """The words of a line, its particulars as placeholders: what lines saying the same thing share."""
+    text = _TIME.sub("<time>", line)
+    text = _UUID.sub("<uuid>", text)
+    text = _EMAIL.sub("<email>", text)
+    text = _ADDRESS.sub(lambda m: "<ip>:<port>" if m["port"] else "<ip>", text)
+    text = _HEX.sub("<hex>", text)
+    text = _NUMBER.sub("<n>", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def _safe(text: str) -> str:
+    """Redacted, a URL's query string dropped, on one line."""
+    return _SPACE.sub(" ", redact_text(_QUERY.sub("", text))).strip()
+
+
+def _payload_text(entry: dict[str, Any]) -> str:
+    text = entry.get("textPayload")
+    if isinstance(text, str):
+        return text
+    payload = entry.get("jsonPayload")
+    if isinstance(payload, dict):
+        for key in _MESSAGE_KEYS:
+            value = payload.get(key)
+            if isinstance(value, dict):
+                value = value.get("message")
+            if isinstance(value, str) and value.strip():
+                return value
+        return ""
+    proto = entry.get("protoPayload")
+    if isinstance(proto, dict):
+        status = proto.get("status")
+        message = status.get("message") if isinstance(status, dict) else None
+        return str(message or proto.get("methodName") or "")
+    return ""
+
+
+def _addresses(text: str) -> list[str]:
+    """The IPv4 addresses a message names, with the port beside it (or `port N` later in the message)."""
+    later = _PORT_AFTER.search(text)
+    found = []
+    for match in _ADDRESS.finditer(text):
+        port = match["port"] or (later["port"] if later and later.start() > match.end() else None)
+        found.append(f"{match['ip']}:{port}" if port else match["ip"])
+    return list(dict.fromkeys(found))
+
+
+def _path_of(url: str) -> str:
+    """A request URL's path, without scheme, host or query string: what requests to one route share."""
+    try:
+        path = urlsplit(url).path if "://" in url else url.split("?", 1)[0].split("#", 1)[0]
+    except ValueError:  # a malformed host ("[..."): its path is still after the first single slash
+        path = "/" + url.split("://", 1)[-1].partition("/")[2].split("?", 1)[0]
+    return path or "/"
+
+
+def _status(value: Any, label: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise InputError(f"not an HTTP status: {value!r:.20}", file=label, where="httpRequest.status")
+    return int(value)
+
+
+def _latency(value: Any) -> float | None:
+    """`30.001234s` (the API's Duration) or {"seconds": 30, "nanos": ...}."""
+    if isinstance(value, str) and value.endswith("s"):
+        try:
+            return round(float(value[:-1]), 3)
+        except ValueError:
+            return None
+    if isinstance(value, dict):
+        return round(float(value.get("seconds", 0)) + float(value.get("nanos", 0)) / 1e9, 3)
+    return None
+
+
+def from_entries(service: str, entries: Any, origin: str) -> ServiceLogs:
+    """A stored sample: a list of LogEntry JSON, or {"entries": [...], "truncated": bool}."""
+    truncated = False
+    if isinstance(entries, dict):
+        truncated = bool(entries.get("truncated"))
+        entries = entries.get("entries")
+    if not isinstance(entries, list):
+        raise InputError("not a list of log entries", file=origin, where=f"{SNAPSHOT_KEY}.{service}")
+    logs = ServiceLogs(service, origin, truncated=truncated)
+    for index, entry in enumerate(entries):
+        label = f"{origin}#{SNAPSHOT_KEY}:{service}[{index}]"
+        if not matches(entry):
+            raise InputError("not a Cloud Run log entry", file=origin, where=f"{SNAPSHOT_KEY}.{service}[{index}]")
+        logs.add(entry, label)
+    return logs
+
+
+def _from_snapshot(key: str, stored: Any, origin: str, project: str | Unknown) -> ServiceLogs | None:
+    """None for a stored error: the registry reads the error, and the service's logs stay unknown."""
+    if isinstance(stored, dict) and "error" in stored:
+        return None
+    return from_entries(key, stored, f"{origin}#{SNAPSHOT_KEY}:{key}")
+
+
+def logs_of(service: Service, inventory: Inventory) -> ServiceLogs | Unknown:
+    """The service's logs in the evidence; unknown (with why, and what to export) when there are none. Entries of
+    the same service name in another region are not its own."""
+    found: ServiceLogs | None = inventory.of(NAME).get(service.name)
+    if found is not None and (
+        not isinstance(service.region, str) or not found.locations or service.region in found.locations
+    ):
+        return found
+    error = inventory.errors.get(f"{SNAPSHOT_KEY}:{service.name}")
+    if error:
+        return Unknown(f"the logs of {service.name} could not be read ({error})")
+    return Unknown(f"no logs of {service.name} in the evidence (export: {EXPORT_HINT.format(service=service.name)})")
+
+
+LOGS = register(
+    Kind(
+        name=NAME,
+        title="Cloud Run log entries",
+        model=ServiceLogs,
+        readers=(sys.modules[__name__],),
+        key=lambda logs: str(logs.service),
+        snapshot_key=SNAPSHOT_KEY,
+        from_snapshot=_from_snapshot,
+        # A service's logs are keyed by its name. The live read (sources/live/logs.py) is declared here as
+        # LiveRead("entries", "logging.logEntries.list", "roles/logging.viewer") once the fetcher makes it.
+        references=lambda service: (service.name,),
+    )
+)
+
+
+def signature_counts(logs: ServiceLogs) -> Counter[str]:
+    """Each signature's count, keyed by log and normalised text: what two services' logs are compared on."""
+    return Counter({key: s.count for key, s in logs.signatures.items()})
