@@ -192,6 +192,9 @@ class ServiceMetadata:
     updated: str | None = None
     deployer: str | None = None
     address: str | None = None  # the Terraform resource address, for a service read from state or a plan
+    # The service one revision of which this is, where `name` labels the revision (`api@latest (api-00042-fix)`, a
+    # revision compare): its name in Cloud Run and in its logs. `revision` is then that revision.
+    revision_of: str | None = None
     # Canonical path globs a .tf resource's lifecycle.ignore_changes covers: drift there is intended.
     ignore_changes: tuple[str, ...] = ()
     # The source states the maximum instances; False: it leaves them unset, and `max_instances` holds Cloud Run's

@@ -69,3 +69,76 @@ def test_merge_of_local_partials_loads_no_google_or_grpc_module(tmp_path: Path) 
     loaded, report = _loaded('runpy.run_module("driftcheck", run_name="__main__")', *args)
     assert json.loads(report)["status"]["reason"] == "audit of 0 services in 0 projects"  # the merge really ran
     assert loaded == [], f"a local merge imported {loaded[:10]}"
+
+
+# What an offline compare of gcloud exports does not use, and so must not import (benchmarks/bench_startup.py measures
+# what that saves): the other commands' modules, the Terraform parsers, and rich unless the table is printed.
+NOT_FOR_AN_EXPORT_COMPARE = (
+    "driftcheck.cli.audit",
+    "driftcheck.cli.drift",
+    "driftcheck.cli.snapshot",
+    "driftcheck.cli.rules",
+    "driftcheck.jobs.audit",
+    "driftcheck.jobs.drift",
+    "driftcheck.jobs.compare_live",
+    "driftcheck.sources.terraform_state",
+    "driftcheck.sources.terraform_plan",
+    "driftcheck.sources.terraform_resources",
+    "driftcheck.sources.terraform_network",
+    "driftcheck.sources.terraform_hcl",
+    "hcl2",
+)
+ALL_MODULES = """
+import contextlib, io, json, runpy, sys
+sys.argv = ["driftcheck", *json.loads(sys.argv[1])]
+report = io.StringIO()
+try:
+    with contextlib.redirect_stdout(report):
+        runpy.run_module("driftcheck", run_name="__main__")
+except SystemExit:
+    pass
+print(json.dumps({"modules": sorted(sys.modules), "report": report.getvalue()}))
+"""
+
+
+def _modules_of(*args: str) -> tuple[set[str], str]:
+    """Every module a `python -m driftcheck ARGS` run loaded, and its report."""
+    done = subprocess.run(
+        [sys.executable, "-c", ALL_MODULES, json.dumps(args)], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout)
+    return set(seen["modules"]), seen["report"]
+
+
+def _under(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in names))
+
+
+@pytest.mark.parametrize("output_format", ["json", "markdown"])
+def test_offline_compare_imports_neither_other_commands_nor_terraform_nor_rich(output_format: str) -> None:
+    args = ("compare", "api", "auth", "--from", "fixtures/incident", "--format", output_format, "--fail-on", "none")
+    modules, report = _modules_of(*args)
+    assert "vpc-access-missing" in report  # the compare really ran
+    assert "deepdiff" in modules  # and really diffed the two services
+    assert _under(modules, NOT_FOR_AN_EXPORT_COMPARE) == []
+    assert _under(modules, ("rich",)) == [], "only the table format needs rich"
+
+
+def test_probe_sees_rich_and_terraform_when_they_are_used() -> None:
+    """Guard against a vacuous pass: the table loads rich; a Terraform state in the evidence loads its parser."""
+    modules, report = _modules_of("compare", "api", "auth", "--from", "fixtures/incident", "--fail-on", "none")
+    assert "vpc-access-missing" in report and "rich.console" in modules
+    state = ROOT / "fixtures" / "terraform" / "auth-v2.tfstate"
+    with_state = ("compare", "api", "auth", "--from", "fixtures/incident", "--from", str(state), "-f", "json")
+    modules, _ = _modules_of(*with_state)
+    assert {"driftcheck.sources.terraform_state", "driftcheck.sources.terraform_resources"} <= modules
+
+
+def test_version_and_rules_list_import_no_diff_engine() -> None:
+    """deepdiff (with cachebox and asyncio) is imported at the first real difference, not at start-up."""
+    modules, _ = _modules_of("--version")
+    assert _under(modules, ("deepdiff", "cachebox", "driftcheck.ruleset.load", "driftcheck.cli.compare")) == []
+    modules, listing = _modules_of("rules", "list")
+    assert "vpc-access-missing" in listing
+    assert _under(modules, ("deepdiff", "cachebox", "driftcheck.cli.compare", "driftcheck.cli.audit")) == []

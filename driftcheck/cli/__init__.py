@@ -1,6 +1,7 @@
 """The command line: parse, build from the registries, call one core function, render, exit.
 
-One module per command (compare, snapshot and history, drift, rules), registered on the app in `app.py`.
+One module per command (compare, snapshot and history, drift, rules), registered on the app in `app.py`; each is
+imported only when one of its commands runs (app.py: COMMAND_MODULES), so `compare` does not import the audit's.
 Exit codes: 0 no finding at or above --fail-on; 1 at least one; 2 usage or input error; 3 an incomplete audit
 with --strict; 4 an internal error.
 """
@@ -11,12 +12,11 @@ import sys
 
 import typer
 
-from driftcheck.cli import audit, compare, drift, rules, snapshot
 from driftcheck.cli.app import app
 from driftcheck.errors import DriftcheckError
 from driftcheck.escape import printable
 
-__all__ = ["app", "audit", "compare", "drift", "main", "rules", "snapshot"]
+__all__ = ["app", "main"]
 
 
 def main() -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import importlib
+from collections.abc import Iterator, MutableMapping, Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -54,6 +55,78 @@ class Group(TyperGroup):
         return params
 
 
+# Each command, in the order --help lists it, and the module of driftcheck.cli that declares it. A module is
+# imported only when one of its commands is looked up: `compare` imports cli/compare.py alone, and typer builds
+# that one command, not the ten (--help, which lists them all, imports them all). tests/test_cli_lazy.py checks
+# that this table names what the modules declare.
+COMMAND_MODULES = {
+    "audit": "audit",
+    "merge": "audit",
+    "compare": "compare",
+    "check": "compare",
+    "drift": "drift",
+    "snapshot": "snapshot",
+    "history": "snapshot",
+    "rules": "rules",
+}
+
+
+class _LazyCommands(MutableMapping[str, Any]):
+    """The root group's commands (typer reads them as `group.commands`: to run one, list them, suggest one): every
+    name known from the start, each command built on first access, as typer would have built it."""
+
+    def __init__(self, built: dict[str, Any]) -> None:
+        self._built = {name: command for name, command in built.items() if name not in COMMAND_MODULES}
+        self._names = [*COMMAND_MODULES, *self._built]
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            if name not in COMMAND_MODULES:
+                raise KeyError(name)
+            self._built[name] = _build(name)
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+        if name not in self._names:
+            self._names.append(name)
+
+    def __delitem__(self, name: str) -> None:
+        self._names.remove(name)
+        self._built.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._names))
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def _build(name: str) -> Any:
+    """Import the module that declares command `name` (it registers on `app` or `rules_app`), then build that
+    command from what it registered, with the settings typer's own `get_group` passes."""
+    from typer.main import get_command_from_info, get_command_name, get_group_from_info
+
+    importlib.import_module(f"driftcheck.cli.{COMMAND_MODULES[name]}")
+    settings: dict[str, Any] = {"pretty_exceptions_short": app.pretty_exceptions_short}
+    settings["rich_markup_mode"] = app.rich_markup_mode
+    for group in app.registered_groups:
+        if group.name == name:
+            return get_group_from_info(group, suggest_commands=app.suggest_commands, **settings)
+    for info in app.registered_commands:
+        if (info.name or get_command_name(info.callback.__name__ if info.callback else "")) == name:
+            return get_command_from_info(info, **settings)
+    raise LookupError(f"driftcheck.cli.{COMMAND_MODULES[name]} declares no command {name!r}")
+
+
+class RootGroup(Group):
+    """The top-level group: its commands' modules are imported when a command is looked up (COMMAND_MODULES)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = _LazyCommands(dict(self.commands))
+
+
 APP_HELP = """Why does one Cloud Run service fail while its peer works? driftcheck compares them and ranks root causes.
 
 Each command's --help has its options and more examples.
@@ -68,7 +141,7 @@ Each command's --help has its options and more examples.
 """
 
 app = typer.Typer(
-    cls=Group,
+    cls=RootGroup,
     help=help_text(APP_HELP),
     no_args_is_help=True,
     add_completion=False,

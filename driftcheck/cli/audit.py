@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,7 +30,6 @@ from driftcheck.cli.app import (
 from driftcheck.cli.output import UPDATED, Verdict, emit, progress, update_baseline, verdict, with_baseline, written
 from driftcheck.errors import DriftcheckError
 from driftcheck.escape import printable
-from driftcheck.ruleset.load import load_ruleset
 
 INCOMPLETE_EXIT = 3
 ONE_OFF = "command line"  # the source of a configuration made of --project and --region
@@ -77,6 +77,13 @@ WebhookOption = Annotated[
 ]
 
 
+class Source(StrEnum):
+    """Where an audit reads: per-resource API calls, or Cloud Asset Inventory in bulk (the rest per resource)."""
+
+    api = "api"
+    asset_inventory = "asset-inventory"
+
+
 @app.command(cls=Command, help=help_text(AUDIT_HELP))
 def audit(
     config_path: ConfigOption = None,
@@ -111,12 +118,28 @@ def audit(
     rules: RulesOption = None,
     baseline_file: BaselineFileOption = None,
     update: UpdateBaselineOption = False,
+    organization: Annotated[
+        str | None, typer.Option("--organization", metavar="ORG_ID", help="Audit every project of an organization.")
+    ] = None,
+    folder: Annotated[
+        list[str] | None, typer.Option("--folder", metavar="FOLDER_ID", help="Audit every project under a folder.")
+    ] = None,
+    source: Annotated[
+        Source,
+        typer.Option("--source", help="api: per-resource calls; asset-inventory: bulk reads of Cloud Asset Inventory."),
+    ] = "api",  # type: ignore[assignment]
 ) -> None:
     from driftcheck.jobs.audit import CollectOptions, analyse, check_drift, collect
     from driftcheck.jobs.shards import Shard, write_partial
+    from driftcheck.ruleset.load import load_ruleset
 
     _check_baseline_options(baseline_file, update)  # before any fetch
-    config = _config(config_path, project, region)
+    parents = [*([f"organizations/{organization}"] if organization else []), *(f"folders/{f}" for f in folder or ())]
+    listings: tuple[Any, ...] = ()
+    if parents:
+        config, listings = _scoped_config(parents, config_path, project, region, endpoint)
+    else:
+        config = _config(config_path, project, region)
     ruleset = load_ruleset(rules)  # before any fetch: a broken rule file should not cost a night's API calls
     shard = Shard.parse(shard_text) if shard_text else Shard.from_environment()
     if shard is None and partial is not None:  # a job scaled down to one task still writes what its merge reads
@@ -131,6 +154,9 @@ def audit(
         store=not no_history,
         keep=keep or config.keep,
         keep_days=keep_days,
+        source=source.value,
+        parents=tuple(parents),
+        listings=listings if source.value == "asset-inventory" else (),
     )
     drift_checks: dict[str, Any] = {}
 
@@ -191,6 +217,7 @@ def merge(
     from driftcheck.jobs.audit import analyse
     from driftcheck.jobs.config import load_config
     from driftcheck.jobs.shards import check_against, read_partials, stale_partials
+    from driftcheck.ruleset.load import load_ruleset
 
     _check_baseline_options(baseline_file, update)
     found, missing = read_partials(partials)
@@ -231,6 +258,24 @@ def _config(path: Path | None, projects: list[str] | None, regions: list[str] | 
     scope = resolve_scope(projects[0] if projects else None, regions)
     projects = list(dict.fromkeys(projects or [scope.project]))
     return Config(source=ONE_OFF, projects=tuple(projects), regions=scope.regions, region_peers=True)
+
+
+def _scoped_config(
+    parents: list[str], path: Path | None, projects: list[str] | None, regions: list[str] | None, endpoint: str | None
+) -> tuple[Any, tuple[Any, ...]]:
+    """--organization / --folder: the projects holding a Cloud Run service under them, from Cloud Asset Inventory
+    (one ListAssets stream each), in the regions given or, without --region, every region they run in; and the
+    listings read (a bulk read through the inventory reuses them)."""
+    from driftcheck.jobs.config import Config
+    from driftcheck.sources.live.assets import discover
+
+    if path is not None or projects:
+        raise DriftcheckError("give --organization or --folder, or --config or --project: not both")
+    found, running_in, listings = discover(parents, endpoint)
+    if not found:
+        raise DriftcheckError(f"no Cloud Run service in {', '.join(parents)} (Cloud Asset Inventory)")
+    config = Config(source=ONE_OFF, projects=tuple(found), regions=tuple(regions or running_in), region_peers=True)
+    return config, tuple(listings)
 
 
 def _check_writable(paths: list[Path]) -> None:

@@ -33,7 +33,6 @@ from driftcheck.cli.app import (
 )
 from driftcheck.cli.output import UPDATED, Verdict, emit, exit_code, progress, update_baseline, with_baseline
 from driftcheck.errors import InputError
-from driftcheck.ruleset.load import load_ruleset
 
 COMPARE_HELP = """Compare a failing TARGET service with healthy BASELINE peers and rank likely root causes.
 
@@ -166,6 +165,7 @@ def _check_files(paths: list[Path], where: _Where, report: _Report) -> None:
             "--connectivity-test do not apply"
         )
     from driftcheck.jobs.compare import check_files
+    from driftcheck.ruleset.load import load_ruleset
 
     results, skipped = check_files(paths, where.evidence, load_ruleset(report.rules))
     code = 0
@@ -207,6 +207,8 @@ class _Report:
 def _run(target: str, baselines: list[str], where: _Where, report: _Report, alone: bool = False) -> None:
     if report.update_baseline and report.baseline_file is None:  # before any fetch
         raise InputError("--update-baseline needs --baseline-file FILE (the file to write)")
+    from driftcheck.ruleset.load import load_ruleset
+
     ruleset = load_ruleset(report.rules)
     from driftcheck.jobs.compare import is_local
 

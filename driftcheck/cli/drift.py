@@ -22,7 +22,6 @@ from driftcheck.cli.app import (
     help_text,
 )
 from driftcheck.cli.output import emit, exit_code, progress
-from driftcheck.ruleset.load import load_ruleset
 
 DRIFT_HELP = """Compare every service Terraform state manages with its live (or snapshot) counterpart.
 
@@ -61,6 +60,7 @@ def drift(
 ) -> None:
     from driftcheck.jobs.drift import drift as run_drift
     from driftcheck.jobs.drift import load_declared
+    from driftcheck.ruleset.load import load_ruleset
 
     ruleset = load_ruleset(rules)
     declared = load_declared(state)

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from driftcheck.cli.app import Command, RulesOption, help_text, rules_app
 from driftcheck.errors import DriftcheckError
-from driftcheck.ruleset.fieldcheck import published
-from driftcheck.ruleset.fixes import ACTIONS
-from driftcheck.ruleset.load import load_ruleset
-from driftcheck.ruleset.schema import FixSpec
-from driftcheck.ruleset.vocabulary_docs import markdown
+
+if TYPE_CHECKING:
+    from driftcheck.ruleset.schema import FixSpec
 
 RULES_LIST_HELP = """List every rule: id, severity and title.
 
@@ -55,6 +53,8 @@ _SCOPE_WORDS = {"pair": "target and each baseline", "across": "target and each o
 
 @rules_app.command("list", cls=Command, help=help_text(RULES_LIST_HELP))
 def rules_list(rules: RulesOption = None) -> None:
+    from driftcheck.ruleset.load import load_ruleset
+
     for rule in load_ruleset(rules).rules:
         typer.echo(f"{rule.id:32} {rule.severity:9} {rule.scope:9} {rule.title}")
 
@@ -64,6 +64,8 @@ def rules_show(
     rule_id: Annotated[str, typer.Argument(metavar="ID", help="A rule id, as `rules list` prints it.")],
     rules: RulesOption = None,
 ) -> None:
+    from driftcheck.ruleset.load import load_ruleset
+
     ruleset = load_ruleset(rules)
     rule = ruleset.get(rule_id)
     if rule is None:
@@ -102,12 +104,17 @@ def rules_show(
 def rules_schema(
     as_markdown: Annotated[bool, typer.Option("--markdown", help="The page docs/rule-context.md, not JSON.")] = False,
 ) -> None:
+    from driftcheck.ruleset.fieldcheck import published
+    from driftcheck.ruleset.vocabulary_docs import markdown
+
     schema = published()
     typer.echo(markdown(schema).rstrip("\n") if as_markdown else json.dumps(schema, indent=2))
 
 
 def _fix_lines(spec: FixSpec) -> list[str]:
     """One action: its name and what it renders to, then when it applies and each argument's expression."""
+    from driftcheck.ruleset.fixes import ACTIONS
+
     action = ACTIONS.get(spec.action)
     lines = [f"  {spec.action}" + (f" ({action.renders})" if action else "")]
     for label, expression in (("for each", spec.for_each), ("when", spec.when)):

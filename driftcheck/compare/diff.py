@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from driftcheck.model import Redacted, Service, Unknown, to_plain
 from driftcheck.redact import fingerprint, redact_args
 
@@ -54,6 +52,12 @@ def compare_services(
     before, after = _comparable(baseline_tree), _comparable(target_tree)
     if before == after:  # the common case in a drift audit: nothing for deepdiff to explain
         return []
+    # Imported at the first real difference, so a run that diffs no two services (rules list, --help, a check of
+    # one service) does not pay for it: ~35 ms of CPU once pydantic is loaded (typer's option parsing loads it
+    # anyway; deepdiff's helper module imports pydantic.main itself, ~40 ms more without typer), most of it
+    # cachebox, which imports asyncio. `deepdiff.diff` would cost the same: the package's __init__ runs first.
+    from deepdiff import DeepDiff
+
     diff = DeepDiff(
         before,
         after,

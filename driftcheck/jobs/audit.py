@@ -27,6 +27,7 @@ from driftcheck.model import Inventory, Service
 from driftcheck.ruleset.findings import Finding, Result, Unverified
 from driftcheck.ruleset.load import RuleSet
 from driftcheck.ruleset.rank import rank
+from driftcheck.sources.asset_inventory import inventory_notes
 from driftcheck.sources.snapshot_file import load_by_region
 
 
@@ -72,6 +73,10 @@ class CollectOptions:
     store: bool = True  # False: compare with history but store nothing (--no-history stores and compares nothing)
     keep: int | None = None
     keep_days: float | None = None
+    # "asset-inventory": read in bulk through Cloud Asset Inventory (sources/live/assets.py), the rest per resource
+    source: str = "api"
+    parents: tuple[str, ...] = ()  # the organization or folders listed ("organizations/ID"); (): each project's own
+    listings: tuple[Any, ...] = ()  # Cloud Asset Inventory listings read already (an organization's discovery)
 
 
 def collect(
@@ -102,7 +107,14 @@ def collect(
         if on_collected is not None:
             on_collected(item)
 
-    take_snapshots([Scope(project, config.regions) for project in projects], live, on_snapshot=remember)
+    if options.source == "asset-inventory":
+        from driftcheck.sources.live.assets import take_inventory_snapshots
+
+        take_inventory_snapshots(projects, config.regions, list(options.parents) or None, endpoint=options.endpoint,
+                                 concurrency=options.concurrency, progress=options.progress, on_snapshot=remember,
+                                 listings=list(options.listings))  # fmt: skip
+    else:
+        take_snapshots([Scope(project, config.regions) for project in projects], live, on_snapshot=remember)
     return [collected[project] for project in projects]
 
 
@@ -174,7 +186,13 @@ def analyse(
         status={"known": False, "reason": f"audit of {count} services in {len(collected)} projects"},
         findings=tuple(rank(findings, [r.id for r in ruleset.rules])),
         unverified=tuple(audit.unverified),
-        notes=(*audit.notes, *ignore_notes, *_first_audit_notes(collected), *_unread_notes(audit.unread)),
+        notes=(
+            *audit.notes,
+            *ignore_notes,
+            *_first_audit_notes(collected),
+            *dict.fromkeys(note for c in collected for note in inventory_notes(c.data)),  # as of when, what fell back
+            *_unread_notes(audit.unread),
+        ),
         unread=audit.unread,
         changes=tuple(change for c in collected for change in c.changes),
     )

@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
 from pathlib import Path
 
-from driftcheck.errors import InputError
-from driftcheck.kinds.document import Document
 from driftcheck.model import Inventory, Service
 from driftcheck.ruleset.evaluate import NO_PEER_NOTE, evaluate
 from driftcheck.ruleset.findings import Result
 from driftcheck.ruleset.load import RuleSet
 from driftcheck.ruleset.naming import labels
-from driftcheck.sources import locator as locators
 from driftcheck.sources.documents import read_documents
-from driftcheck.sources.evidence import (
-    documents_at,
-    load_document,
-    load_evidence,
-    reader_for,
-    resolve_project_numbers,
-    resolve_service,
-)
+from driftcheck.sources.evidence import load_document, load_evidence, reader_for, resolve_service
+from driftcheck.sources.targets import is_local, pick
 from driftcheck.sources.unwrap import resources
+
+__all__ = ["check_files", "compare", "is_local", "pick"]
 
 
 def compare(
@@ -111,54 +103,3 @@ def _assumed_project_link(services: list[Service], inventory: Inventory) -> dict
     numbers = {p for p in projects if p.isdigit()}
     ids = projects - numbers
     return {numbers.pop(): ids.pop()} if len(numbers) == 1 and len(ids) == 1 else {}
-
-
-def is_local(spec: str) -> bool:
-    """A TARGET/BASELINE that names a file, a .tf folder or a Terraform locator, not a service to look up."""
-    location = spec.partition("#")[0]
-    return location.startswith("gs://") or Path(location).exists()
-
-
-def pick(name_or_path: str, inventory: Inventory) -> Service:
-    """A service by name from the evidence, the one service in a file given by path, or a Terraform locator
-    (`FILE#ADDRESS`, `gs://bucket/key#ADDRESS`, `DIR/#ADDRESS` for a .tf folder)."""
-    path = Path(name_or_path)
-    location, _, address = name_or_path.partition("#")
-    if address and Path(location).is_dir():  # a .tf folder: the pre-deploy check, where no plan exists
-        return _service_from_tf(Path(location), address, inventory)
-    locator = None if name_or_path in inventory.services else locators.parse(name_or_path)
-    if locator is not None:
-        own = _read_on_its_own(documents_at(locator.location), inventory)
-        return locators.select(locator, list(own.services.values()))
-    if name_or_path not in inventory.services and path.is_file():
-        return _service_from_file(path, inventory)
-    if name_or_path in inventory.services:
-        return inventory.services[name_or_path]
-    known = ", ".join(sorted(inventory.services)) or "none"
-    raise InputError(f"no service named {name_or_path!r} in the evidence (services found: {known})")
-
-
-def _service_from_tf(folder: Path, address: str, inventory: Inventory) -> Service:
-    from driftcheck.sources import terraform_hcl  # python-hcl2 is loaded only for .tf folders
-
-    declared = terraform_hcl.load_tf_dir(folder)
-    inventory.adopt(declared)
-    return terraform_hcl.service_at(declared, address)
-
-
-def _service_from_file(path: Path, inventory: Inventory) -> Service:
-    own = _read_on_its_own(read_documents(path), inventory)
-    if len(own.services) != 1:
-        raise InputError(f"expected exactly one Cloud Run service, found {len(own.services)}", file=str(path))
-    return next(iter(own.services.values()))
-
-
-def _read_on_its_own(documents: Iterable[Document], inventory: Inventory) -> Inventory:
-    """A file named on the command line is read on its own, so it may describe a service the folder also has.
-    The resources it references join the evidence (the evidence's own copies win)."""
-    own = Inventory(project_aliases=dict(inventory.project_aliases))
-    for document in documents:
-        load_document(document, own)
-    resolve_project_numbers(own)
-    inventory.adopt(own)
-    return own

@@ -19,6 +19,8 @@ from driftcheck.redact import redact_text
 from driftcheck.ruleset.evaluate import NO_PEER_NOTE, evaluate
 from driftcheck.ruleset.findings import Result
 from driftcheck.ruleset.load import RuleSet
+from driftcheck.sources import targets
+from driftcheck.sources.evidence import resolve_service
 from driftcheck.sources.live.clients import connect
 from driftcheck.sources.live.fetch import Failure, LiveFetcher, Progress, parse_services
 from driftcheck.sources.live.logs import LogQuery
@@ -42,6 +44,11 @@ class LiveOptions:
 def compare_live(
     target: str, baselines: list[str], options: LiveOptions, ruleset: RuleSet, *, alone: bool = False
 ) -> Result:
+    """TARGET and BASELINE are services of the scope (`SERVICE@REVISION` a revision), or files read offline (a
+    plan's `plan.json#ADDRESS`, a service.yaml, a snapshot's `FILE#SERVICE`) compared with the live ones."""
+    for spec in [target, *baselines]:  # a file that is not there: said before any connection
+        if targets.names_a_file(spec):
+            targets.check_exists(spec)
     fetcher = LiveFetcher(
         connect(options.endpoint),
         options.scope.project,
@@ -67,28 +74,45 @@ def _compare(
     troubleshoot: bool = False,
     logs: LogQuery | None = None,
 ) -> tuple[Result, list[Service]]:
+    """The result, and the live services compared (a file's are not: nothing of them runs yet)."""
     specs = [target, *baselines]
-    raw = fetcher.services(sorted({spec.split("@", 1)[0] for spec in specs}))  # round 1
+    files = Inventory()  # a file TARGET/BASELINE (plan.json#ADDRESS, service.yaml) is read offline, before any call
+    local = {spec: targets.pick(spec, files) for spec in dict.fromkeys(specs) if targets.names_a_file(spec)}
+    raw = fetcher.services(sorted({spec.split("@", 1)[0] for spec in specs if spec not in local}))  # round 1
     notes: list[str] = []
     if not baselines and not alone:
-        target, baselines, note = _default_baselines(fetcher, target, raw)
+        target, baselines, note = _default_baselines(fetcher, target, raw, local)
         specs = [target, *baselines]
         notes.append(note)
     if alone:
         specs = [target]
     if len(specs) == 1:
         notes.append(NO_PEER_NOTE)
-    services = _services(fetcher, specs, raw)  # round 2, only for revisions
+    named = [spec for spec in specs if spec not in local]  # the live ones
     inventory = Inventory()
-    for service in services:
+    live = _services(fetcher, named, raw)  # round 2, only for revisions
+    for service in live:
         add_service(inventory, service)
     for body in raw.values():  # a deterministic URL names the project's number, as a snapshot's services do
         cloudrun_v2.learn_project_number(body, parse_services([body])[0], inventory)
-    # last round; read back as a snapshot of the fetcher's project is, so live and its snapshot read the same
+    by_spec = dict(zip(named, live, strict=True))
+    by_spec.update({spec: resolve_service(service, inventory.project_aliases) for spec, service in local.items()})
+    services = [by_spec[spec] for spec in specs]
+    # last round; read back as a snapshot of the fetcher's project is, so live and its snapshot read the same. A
+    # file's service of this project is read with the live ones: what it names that exists (a secret, an instance)
+    # is read live. One of another project is not: its unqualified names (a secret's) would name this project's.
+    elsewhere = [by_spec[spec] for spec in local if _of_another_project(by_spec[spec], fetcher.project)]
+    read_live = [s for s in services if all(s is not other for other in elsewhere)]
+    notes += [
+        f"{s.name} of project {s.project} is read from a file: what it references is read from the files, "
+        f"not from {fetcher.project}"
+        for s in elsewhere
+    ]
     scope = {"scope": {"project": fetcher.project}}
-    load_references({**fetcher.referenced(services), **scope}, inventory, "live")
-    if logs is not None:  # one query per compared service, in one more concurrent round
-        compared = dict.fromkeys(spec.split("@", 1)[0] for spec in specs)  # a service once, whatever its revisions
+    load_references({**fetcher.referenced(read_live), **scope}, inventory, "live")
+    inventory.adopt(files)  # what only the files declare (a planned secret); what is live wins, as offline
+    if logs is not None:  # one query per compared live service, in one more concurrent round (a file's never ran)
+        compared = dict.fromkeys(spec.split("@", 1)[0] for spec in named)  # a service once, whatever its revisions
         read = fetcher.log_entries([raw[name] for name in compared], logs)
         load_references({**read.snapshot(), **scope}, inventory, "live")
         inventory.errors.update(read.errors())  # unknown, never "no logs" (the log kind, once registered, says so too)
@@ -97,7 +121,12 @@ def _compare(
         notes += troubleshoot_iam(fetcher, services, inventory)
     notes += [f"could not read {resource} ({reason})" for resource, reason in sorted(inventory.errors.items())]
     result = evaluate(services[0], services[1:], inventory, ruleset)
-    return dataclasses.replace(result, notes=tuple(notes)), services
+    return dataclasses.replace(result, notes=tuple(notes)), live
+
+
+def _of_another_project(service: Service, project: str) -> bool:
+    """A project the service names, and not this one (one it leaves unknown is the provider's: taken as this)."""
+    return isinstance(service.project, str) and service.project != project
 
 
 def connectivity_tests(fetcher: LiveFetcher, result: Result, services: list[Service], endpoint: str | None) -> Result:
@@ -161,20 +190,25 @@ def troubleshoot_iam(fetcher: LiveFetcher, services: list[Service], inventory: I
     ]
 
 
-def _default_baselines(fetcher: LiveFetcher, target: str, raw: dict[str, dict[str, Any]]) -> tuple[str, list[str], str]:
-    """No baseline named: a failed deploy is compared with its last ready revision, otherwise with its peers."""
+def _default_baselines(
+    fetcher: LiveFetcher, target: str, raw: dict[str, dict[str, Any]], local: dict[str, Service]
+) -> tuple[str, list[str], str]:
+    """No baseline named: a failed deploy is compared with its last ready revision, otherwise with its peers (a
+    file's service, with every service of the region: the one it would replace too, as offline)."""
     name = target.split("@", 1)[0]
-    service = raw[name]
-    created, ready = service.get("latestCreatedRevision"), service.get("latestReadyRevision")
-    if "@" not in target and created and ready and created != ready:
-        return (
-            f"{name}@latest",
-            [f"{name}@last-ready"],
-            f"no baseline given: compared {name}'s latest revision with its last ready one",
-        )
-    peers = [item for item in fetcher.list_services() if item["name"] != service["name"]]
+    service = raw.get(name)
+    if service is not None:
+        created, ready = service.get("latestCreatedRevision"), service.get("latestReadyRevision")
+        if "@" not in target and created and ready and created != ready:
+            return (
+                f"{name}@latest",
+                [f"{name}@last-ready"],
+                f"no baseline given: compared {name}'s latest revision with its last ready one",
+            )
+    shown = local[target].name if target in local else name
+    peers = [item for item in fetcher.list_services() if service is None or item["name"] != service["name"]]
     if not peers:
-        return target, [], f"no baseline given, and {name} has no peer in {fetcher.project}/{fetcher.region}"
+        return target, [], f"no baseline given, and {shown} has no peer in {fetcher.project}/{fetcher.region}"
     for item in peers:
         raw[item["name"].rsplit("/", 1)[-1]] = item
     names = sorted(item["name"].rsplit("/", 1)[-1] for item in peers)
@@ -192,7 +226,8 @@ def _services(fetcher: LiveFetcher, specs: list[str], raw: dict[str, dict[str, A
         if selector:  # name it as asked, with the revision it resolved to
             revision = body["template"]["revision"]
             shown = f"{spec} ({revision})" if selector in REVISION_SELECTORS else spec
-            service = dataclasses.replace(service, name=shown)
+            metadata = dataclasses.replace(service.metadata, revision_of=service.name, revision=revision)
+            service = dataclasses.replace(service, name=shown, metadata=metadata)
         services.append(service)
     return services
 

@@ -30,6 +30,7 @@ example, the addresses its lines named (resolved to a known dependency by rulese
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 from collections import Counter
@@ -53,6 +54,7 @@ EXPORT_HINT = (
 MAX_SIGNATURES = 200  # per service: a 100 MB export of one noisy service stays a small digest
 MAX_EXAMPLE = 300  # characters of a signature's example line
 MAX_ADDRESSES = 5  # per signature
+MAX_REVISIONS = 20  # per service, each with a digest of its own entries (a revision compare reads one)
 SEVERITIES = ("DEFAULT", "DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY")
 RESOURCE_TYPE = "cloud_run_revision"
 
@@ -102,6 +104,21 @@ class LogSignature:
             self.max_latency_s = latency
 
 
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """One entry, parsed once: what the service's digest and its revision's record."""
+
+    log: str
+    line: str
+    text: str
+    addresses: list[str]
+    status: int | None
+    latency: float | None
+    when: str
+    severity: str
+    location: Any
+
+
 @dataclass(slots=True)
 class ServiceLogs:
     """One service's recent log entries as signatures. Built entry by entry while evidence loads (then final)."""
@@ -116,6 +133,7 @@ class ServiceLogs:
     signatures: dict[str, LogSignature] = field(default_factory=dict)  # by log and normalised text
     unsorted: int = 0  # entries beyond MAX_SIGNATURES distinct signatures: counted, not grouped
     truncated: bool = False  # the read stopped at its limit: more matched than these
+    by_revision: dict[str, ServiceLogs] = field(default_factory=dict)  # the first MAX_REVISIONS revisions' own
 
     def add(self, entry: dict[str, Any], label: str) -> None:
         log, line, addresses, status, latency = parse_entry(entry, label)
@@ -123,27 +141,53 @@ class ServiceLogs:
         severity = str(entry.get("severity") or "DEFAULT").upper()
         severity = severity if severity in SEVERITIES else "DEFAULT"
         labels = (entry.get("resource") or {}).get("labels") or {}
-        self.entries += 1
-        self.first = when if when and (self.first is None or when < self.first) else self.first
-        self.last = when if when and (self.last is None or when > self.last) else self.last
         location, revision = labels.get("location"), labels.get("revision_name")
-        if isinstance(location, str) and location not in self.locations:
-            self.locations.append(location)
-        if isinstance(revision, str):
-            self.revisions[revision] = self.revisions.get(revision, 0) + 1
         text = normalise(line)
         if status is not None:  # a request's status is what tells its lines apart: 504 is not 401
             text = text.replace("HTTP <n>", f"HTTP {status}", 1)
-        key = f"{log} {text}"
+        seen = _Seen(log, line, text, addresses, status, latency, when, severity, location)
+        self._record(seen)
+        if isinstance(revision, str):
+            self.revisions[revision] = self.revisions.get(revision, 0) + 1
+            own = self.by_revision.get(revision)
+            if own is None and len(self.by_revision) < MAX_REVISIONS:
+                own = self.by_revision[revision] = ServiceLogs(self.service, self.origin)
+            if own is not None:  # the revision's own digest: what a revision compare reads
+                own._record(seen)
+
+    def _record(self, seen: _Seen) -> None:
+        self.entries += 1
+        when = seen.when
+        self.first = when if when and (self.first is None or when < self.first) else self.first
+        self.last = when if when and (self.last is None or when > self.last) else self.last
+        if isinstance(seen.location, str) and seen.location not in self.locations:
+            self.locations.append(seen.location)
+        key = f"{seen.log} {seen.text}"
         found = self.signatures.get(key)
         if found is None:
             if len(self.signatures) >= MAX_SIGNATURES:
                 self.unsorted += 1
                 return
+            line = seen.line
             example = line if len(line) <= MAX_EXAMPLE else line[: MAX_EXAMPLE - 1] + "…"
-            found = LogSignature(text, log, 0, when, when, severity, example, {}, status)
+            found = LogSignature(seen.text, seen.log, 0, when, when, seen.severity, example, {}, seen.status)
             self.signatures[key] = found
-        found.add(when, severity, addresses, latency)
+        found.add(when, seen.severity, seen.addresses, seen.latency)
+
+    def of_revision(self, revision: str) -> ServiceLogs | Unknown | None:
+        """The entries of one revision: its own digest when the entries name their revisions (a query by service
+        name reads every revision's); None when they do not (the service's are all there is)."""
+        if not self.revisions:
+            return None
+        own = self.by_revision.get(revision)
+        if own is not None:
+            return dataclasses.replace(own, truncated=self.truncated)
+        if revision in self.revisions:  # beyond MAX_REVISIONS: counted, not told apart
+            many = f"the logs of {self.service} name more than {MAX_REVISIONS} revisions"
+            return Unknown(f"{many}: those of {revision} are not told apart")
+        if self.truncated:  # the newest entries read: the revision's may be older
+            return Unknown(f"the newest {self.entries} log entries of {self.service} read name no entry of {revision}")
+        return ServiceLogs(self.service, self.origin, locations=list(self.locations))  # it logged none of them
 
     def ranked(self) -> list[LogSignature]:
         """Most frequent first, then most severe, then the latest."""
@@ -311,16 +355,26 @@ def _from_snapshot(key: str, stored: Any, origin: str, project: str | Unknown) -
 
 def logs_of(service: Service, inventory: Inventory) -> ServiceLogs | Unknown:
     """The service's logs in the evidence; unknown (with why, and what to export) when there are none. Entries of
-    the same service name in another region are not its own."""
-    found: ServiceLogs | None = inventory.of(NAME).get(service.name)
+    the same service name in another region are not its own. Logs are keyed by the service's own name: a revision
+    of a revision compare (`api@latest (api-00042-fix)`) reads its service's, those of its revision when the
+    entries say which revision logged them."""
+    name = own_name(service)
+    found: ServiceLogs | None = inventory.of(NAME).get(name)
     if found is not None and (
         not isinstance(service.region, str) or not found.locations or service.region in found.locations
     ):
-        return found
-    error = inventory.errors.get(f"{SNAPSHOT_KEY}:{service.name}")
+        revision = service.metadata.revision if service.metadata.revision_of else None
+        own = found.of_revision(revision) if revision else None
+        return found if own is None else own
+    error = inventory.errors.get(f"{SNAPSHOT_KEY}:{name}")
     if error:
-        return Unknown(f"the logs of {service.name} could not be read ({error})")
-    return Unknown(f"no logs of {service.name} in the evidence (export: {EXPORT_HINT.format(service=service.name)})")
+        return Unknown(f"the logs of {name} could not be read ({error})")
+    return Unknown(f"no logs of {name} in the evidence (export: {EXPORT_HINT.format(service=name)})")
+
+
+def own_name(service: Service) -> str:
+    """The name the service has in Cloud Run (and its logs): a revision compare's names say more."""
+    return service.metadata.revision_of or service.name
 
 
 LOGS = register(
@@ -334,7 +388,7 @@ LOGS = register(
         from_snapshot=_from_snapshot,
         # A service's logs are keyed by its name. The live read (sources/live/logs.py) is declared here as
         # LiveRead("entries", "logging.logEntries.list", "roles/logging.viewer") once the fetcher makes it.
-        references=lambda service: (service.name,),
+        references=lambda service: (own_name(service),),
     )
 )
 

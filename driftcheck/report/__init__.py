@@ -12,10 +12,12 @@ import functools
 import importlib
 import inspect
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from driftcheck.ruleset.findings import Result
+if TYPE_CHECKING:
+    from driftcheck.ruleset.findings import Result
 
-Reporter = Callable[[Result], str]
+Reporter = Callable[["Result"], str]
 
 FORMATS: dict[str, str] = {  # format name -> module in driftcheck.report
     "table": "table",

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from driftcheck.compare.diff import Change
-from driftcheck.compare.timeline_change import TimelineChange
-from driftcheck.paths import NetworkPath
-from driftcheck.ruleset.fixes import FixAction
-from driftcheck.ruleset.logs import LogDigest
+if TYPE_CHECKING:  # annotations only: importing them would load deepdiff, the network paths and the fixes for
+    # every command that names a severity (cli/app.py), where a run needs none of them
+    from driftcheck.compare.diff import Change
+    from driftcheck.compare.timeline_change import TimelineChange
+    from driftcheck.paths import NetworkPath
+    from driftcheck.ruleset.fixes import FixAction
+    from driftcheck.ruleset.logs import LogDigest
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 

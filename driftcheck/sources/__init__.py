@@ -7,10 +7,13 @@ adds the formats that hold many kinds at once (a snapshot, a Terraform state or 
 from __future__ import annotations
 
 from driftcheck.kinds.registry import EvidenceReader, kinds
-from driftcheck.sources import snapshot_file, terraform_plan, terraform_state
+from driftcheck.sources import asset_inventory, snapshot_file
+from driftcheck.sources.terraform_formats import PLAN, STATE
 
-# Whole-file formats come first: each is one document, never peeled into resources by unwrap.
-FORMATS: tuple[EvidenceReader, ...] = (snapshot_file, terraform_state, terraform_plan)
+# Whole-file formats come first: each is one document, never peeled into resources by unwrap. A Cloud Asset
+# Inventory record is one asset of a list (unwrap peels the list), holding one kind's API JSON.
+# The Terraform ones import their parsers only for a Terraform document (sources/terraform_formats.py).
+FORMATS: tuple[EvidenceReader, ...] = (snapshot_file, STATE, PLAN, asset_inventory)
 
 
 def readers() -> tuple[EvidenceReader, ...]:

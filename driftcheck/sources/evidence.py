@@ -12,14 +12,16 @@ from driftcheck.errors import InputError
 from driftcheck.kinds.document import Document
 from driftcheck.kinds.registry import EvidenceReader
 from driftcheck.model import EnvVar, Inventory, SecretRef, Service, Unknown, VpcAccess
-from driftcheck.sources import gcs, readers, screening, terraform_plan, terraform_state
+from driftcheck.sources import asset_inventory, gcs, readers, screening
 from driftcheck.sources.documents import evidence_files, read_documents
+from driftcheck.sources.terraform_formats import PLAN, STATE
 from driftcheck.sources.unwrap import resources
 
 _PROJECT_IN_PATH = re.compile(r"^projects/(?P<project>[^/]+)/")
 _SECRET_PATH = re.compile(r"^projects/(?P<project>[^/]+)/secrets/(?P<secret>[^/]+)$")
 # A Terraform file screens only the resources it models for placeholders (sources/terraform_resources.py).
-_SCREENS_ITS_OWN = (terraform_state, terraform_plan)
+# A Cloud Asset Inventory record too: a placeholder where it names its project is that project unknown.
+_SCREENS_ITS_OWN = (STATE, PLAN, asset_inventory)
 
 
 def load_evidence(locations: Iterable[Path | str]) -> Inventory:

@@ -1,8 +1,8 @@
 """Recognize what driftcheck does not read (yet), so a refusal says what the file is instead of "unknown shape".
 
-Cloud Asset Inventory exports and unrendered templates are common neighbours of gcloud exports in a repository;
-each gets its own reason and the command that produces evidence instead. (Terraform state and plans are read:
-sources/terraform_state.py and terraform_plan.py.)
+Unrendered templates are common neighbours of gcloud exports in a repository; each gets its own reason and the
+command that produces evidence instead. (Terraform state and plans are read: sources/terraform_state.py and
+terraform_plan.py; Cloud Asset Inventory records: sources/asset_inventory.py.)
 """
 
 from __future__ import annotations
@@ -21,12 +21,7 @@ _FREE_TEXT_KEYS = frozenset({"env", "args", "command"})
 
 def why_unsupported(data: Any) -> str | None:
     """A specific reason for a kind of file driftcheck recognizes but does not read, or None."""
-    if not isinstance(data, dict):
-        return None
-    if "asset_type" in data:
-        # Refused rather than unwrapped: a record's `resource.data` lacks the status and project-number links
-        # an export has, and most records in the wild come from tfplan2cai (planned config, not what runs).
-        return f"a Cloud Asset Inventory record ({data['asset_type']}) is not supported yet; {GCLOUD_HINT}"
+    # Cloud Asset Inventory records are read now (sources/asset_inventory.py); nothing else is refused here yet.
     return None
 
 

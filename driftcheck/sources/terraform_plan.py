@@ -12,7 +12,7 @@ from typing import Any
 from driftcheck.errors import InputError
 from driftcheck.kinds.document import Document
 from driftcheck.model import Inventory
-from driftcheck.sources import terraform_resources
+from driftcheck.sources import terraform_formats, terraform_resources
 from driftcheck.sources.terraform_resources import (
     LIST_BLOCKS,
     MODELLED,
@@ -22,7 +22,12 @@ from driftcheck.sources.terraform_resources import (
     Instance,
 )
 
-KIND = "Terraform JSON (terraform show -json, of a state or a plan)"
+# What the format is called and whether a document is one live in terraform_formats, which sources/__init__.py
+# lists without importing this module.
+KIND = terraform_formats.PLAN_KIND
+matches = terraform_formats.plan_matches
+_is_plan = terraform_formats.is_plan
+
 # Attributes whose values are numbers or booleans: an unknown one is left out and its field marked afterwards.
 _NOT_STRINGS = frozenset(
     {
@@ -34,15 +39,6 @@ _NOT_STRINGS = frozenset(
 )  # fmt: skip
 _DROP = object()
 _MAJOR_VERSIONS = ("0", "1")
-
-
-def matches(data: Any) -> bool:
-    """`format_version` plus anything only Terraform's JSON has; or such a plan wrapped by a CI tool."""
-    if not isinstance(data, dict):
-        return False
-    if isinstance(data.get("tfplan"), dict):
-        return True
-    return "format_version" in data and ("terraform_version" in data or _is_plan(data) or "values" in data)
 
 
 def load(doc: Document, inventory: Inventory) -> None:
@@ -83,10 +79,6 @@ def instances(data: dict[str, Any], label: str) -> Iterator[Instance]:
         raise InputError(
             "neither values (a state) nor planned_values (a plan): nothing to read", file=label, where="planned_values"
         )
-
-
-def _is_plan(data: dict[str, Any]) -> bool:
-    return any(key in data for key in ("planned_values", "resource_changes", "prior_state", "output_changes"))
 
 
 def _module_resources(module: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -9,18 +9,15 @@ from typing import Any
 from driftcheck.errors import InputError
 from driftcheck.kinds.document import Document
 from driftcheck.model import Inventory
-from driftcheck.sources import limits, terraform_resources
+from driftcheck.sources import limits, terraform_formats, terraform_resources
 from driftcheck.sources.terraform_resources import MODELLED, NOTHING_MODELLED, Instance, index_suffix
 from driftcheck.sources.tfstate_stream import StreamedState
 
-KIND = "Terraform state (terraform.tfstate, format version 4)"
+# What the format is called and whether a document is one live in terraform_formats, which sources/__init__.py
+# lists without importing this module.
+KIND = terraform_formats.STATE_KIND
+matches = terraform_formats.state_matches
 FORMAT_VERSION = 4
-
-
-def matches(data: Any) -> bool:
-    if isinstance(data, StreamedState):
-        return True
-    return isinstance(data, dict) and "terraform_version" in data and "version" in data and "format_version" not in data
 
 
 def load(doc: Document, inventory: Inventory) -> None:

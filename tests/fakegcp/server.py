@@ -15,6 +15,7 @@ same port (compute.py: the port's front door passes gRPC connections through to 
 from __future__ import annotations
 
 import base64
+import datetime
 import fnmatch
 import re
 import threading
@@ -29,6 +30,7 @@ from typing import Any, TypeAlias
 import grpc
 from google import pubsub_v1
 from google.cloud import (
+    asset_v1,
     iam_admin_v1,
     policytroubleshooter_iam_v3,
     redis_v1,
@@ -42,6 +44,7 @@ from google.cloud.logging_v2 import types as logging_types
 from google.iam.v1 import iam_policy_pb2, policy_pb2
 from google.protobuf import json_format
 
+from . import assets as fake_assets
 from . import logs as fake_logs
 from . import reachability as fake_reachability
 from .compute import METHODS as COMPUTE_PERMISSIONS
@@ -93,6 +96,7 @@ PERMISSIONS = {
     "GetInstance": "redis.instances.get",
     "ListInstances": "redis.instances.list",
     "ListLogEntries": "logging.logEntries.list",
+    "ListAssets": fake_assets.PERMISSION,  # Cloud Asset Inventory (assets.py)
     **COMPUTE_PERMISSIONS,  # served over REST (compute.py)
     **fake_reachability.PERMISSIONS,  # Connectivity Tests (reachability.py)
 }
@@ -230,6 +234,10 @@ class FakeGcpServer:
         self.log_requests: list[Any] = []  # every ListLogEntries request, as sent (filter, order, page size)
         self.log_page_limit = 1000
         self.reachability = fake_reachability.Reachability()  # Connectivity Tests: canned results, calls
+        # Cloud Asset Inventory (assets.py): every asset's update_time; asset types answered INVALID_ARGUMENT
+        self.asset_update_time = datetime.datetime(2026, 12, 1, 3, 0, tzinfo=datetime.UTC)
+        self.unsupported_asset_types: set[str] = set()
+        self._asset_lists: dict[tuple[Any, ...], list[Any]] = {}  # built on a listing's first page, read by the rest
 
     # Lifecycle -----------------------------------------------------------------------------------------------
     @property
@@ -533,8 +541,33 @@ class FakeGcpServer:
                 lambda r: r.project,
                 w._list_subscriptions,
             ),
+            _Method(
+                fake_assets.ASSET_SERVICE,
+                "ListAssets",
+                asset_v1.ListAssetsRequest,
+                asset_v1.ListAssetsResponse,
+                _parent,
+                w._list_assets,
+            ),
             *(_Method(*method) for method in self.reachability.methods()),
         ]
+
+    # Cloud Asset Inventory: ListAssets, paged (page_size from the request, else the server's); the list is built from
+    # the world on a listing's first page and kept for its next pages, so a page costs what the real API's does
+    def _list_assets(self, request: asset_v1.ListAssetsRequest) -> asset_v1.ListAssetsResponse:
+        missing = sorted(set(request.asset_types) & self.unsupported_asset_types)
+        if missing:
+            raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, f"Asset type {missing[0]} is not supported.")
+        key = (request.parent, tuple(request.asset_types), int(request.content_type))
+        try:
+            if not request.page_token or key not in self._asset_lists:
+                self._asset_lists[key] = fake_assets.build(self.world, request, self.asset_update_time)
+        except fake_assets.AssetError as exc:
+            raise _Abort(exc.code, exc.message) from None
+        page, token = self._page(self._asset_lists[key], request.page_size, request.page_token)
+        response = asset_v1.ListAssetsResponse(assets=page, next_page_token=token)
+        response.read_time = datetime.datetime.now(datetime.UTC)
+        return response
 
     def _page(self, items: list[Any], page_size: int, page_token: str) -> tuple[list[Any], str]:
         size = page_size if page_size > 0 else self.page_size

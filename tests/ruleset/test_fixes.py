@@ -296,13 +296,24 @@ def gcloud() -> str:
     return found
 
 
-def _help(path: tuple[str, ...]) -> str:
-    """`gcloud ... --help`, once per command path, as plain text."""
-    if path not in _HELP:
-        env = {**os.environ, "CLOUDSDK_CORE_DISABLE_PROMPTS": "1", "PAGER": "cat", "CLOUDSDK_CORE_PAGER": ""}
-        run = subprocess.run([*path, "--help"], capture_output=True, text=True, env=env, timeout=300, check=False)
-        _HELP[path] = _ANSI.sub("", run.stdout) if run.returncode == 0 else ""
-    return _HELP[path]
+def _help(words: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+    """The command a gcloud command line's words name (before its first flag), and its `--help` as plain text: one
+    `gcloud WORDS --help` per command (gcloud shows the help of the command the words name, a positional after it
+    ignored, and says which in its NAME section), shared by every line of that command whatever its positionals."""
+    for path, text in _HELP.items():  # a command already asked for: the words start with it, and go no deeper
+        if words[: len(path)] == path and (len(words) == len(path) or words[len(path)] not in _subcommands(text)):
+            return path, text
+    env = {**os.environ, "CLOUDSDK_CORE_DISABLE_PROMPTS": "1", "PAGER": "cat", "CLOUDSDK_CORE_PAGER": ""}
+    program = shutil.which(words[0]) or words[0]
+    run = subprocess.run(
+        [program, *words[1:], "--help"], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+    text = _ANSI.sub("", run.stdout) if run.returncode == 0 else ""
+    named = re.search(r"^NAME\n +(gcloud(?: [a-z][a-z0-9-]*)*) - ", text, re.MULTILINE)
+    path = (words[0], *named[1].split()[1:]) if named else (words[0],)
+    if named and words[: len(path)] == path:
+        _HELP[path] = text
+    return path, text
 
 
 def _subcommands(help_text: str) -> set[str]:
@@ -323,23 +334,29 @@ def _flags(help_text: str) -> set[str]:
     return flags
 
 
-def command_path(argv: list[str]) -> tuple[str, ...]:
-    """`gcloud run services update api --region r` -> (gcloud, run, services, update): each word a subcommand its
-    parent's help lists; the first that is not one (a positional: the service's name) ends the path."""
-    path = (argv[0],)
+def _words(argv: list[str]) -> tuple[str, ...]:
+    """`gcloud` and the words before the first flag; the program by its name (`/usr/bin/gcloud` is `gcloud`)."""
+    words = [os.path.basename(argv[0])]
     for word in argv[1:]:
-        if word.startswith("-") or word not in _subcommands(_help(path)):
+        if word.startswith("-"):
             break
-        path += (word,)
-    return path
+        words.append(word)
+    return tuple(words)
+
+
+def command_path(argv: list[str]) -> tuple[str, ...]:
+    """`gcloud run services update api --region r` -> (gcloud, run, services, update): the command its help names;
+    the words after it are positionals (the service's name)."""
+    path, _ = _help(_words(argv))
+    return (argv[0], *path[1:])
 
 
 def unknown_flags(command: str) -> list[str]:
     """The `--flags` of a gcloud command line that its command's help does not list."""
     argv = shlex.split(command)
-    path = command_path(argv)
+    path, text = _help(_words(argv))
     assert len(path) > 2, f"no gcloud command in {command!r}"
-    known = _flags(_help(path))
+    known = _flags(text)
     return [word.split("=")[0] for word in argv if word.startswith("--") and word.split("=")[0] not in known]
 
 

@@ -70,15 +70,17 @@ FOLDERS = {
     "knative": Expect(62, 9, ("looks like a template, not an export", "holds only comments")),
     "knative_json": Expect(4, 0, ()),
     "v2": Expect(11, 1, ("a recorded API error (404 NOT_FOUND",)),
-    "sqladmin": Expect(7, 5, ("Cloud Asset Inventory record", "Cloud SQL instance request body")),
+    # Cloud Asset Inventory records load since 2026-12 (sources/asset_inventory.py); refused: tfplan2cai templates
+    # whose project is a placeholder (an instance is known by project:region:name), and records with no region
+    "sqladmin": Expect(8, 4, ("Cloud Asset Inventory record", "Cloud SQL instance request body")),
     "tfstate": Expect(9, 9, ("no Cloud Run, Secret Manager, Cloud SQL or VPC Access resources in this state",)),
     "plan": Expect(
         2,
         6,
         ("no Cloud Run, Secret Manager, Cloud SQL or VPC Access resources", "looks like a template, not an export"),
     ),
-    "cai": Expect(0, 2, ("Cloud Asset Inventory record (run.googleapis.com/Service) is not supported yet",)),
-    "secret_iam": Expect(0, 5, ("get-iam-policy SECRET --format=json` as SECRET.iam.json", "Cloud Asset Inventory")),
+    "cai": Expect(2, 0, ()),  # v1 (Knative) and v2 Service data; their project is a placeholder, so unknown
+    "secret_iam": Expect(2, 3, ("get-iam-policy SECRET --format=json` as SECRET.iam.json", "Cloud Asset Inventory")),
     "iam_policy": Expect(0, 1, ("an IAM policy carries no secret name",)),
     ".": Expect(0, 2, ("not a known kind of evidence", "malformed YAML")),  # README.md, PROVENANCE.tsv
 }
@@ -208,3 +210,17 @@ def test_terraform_plan_with_unknown_project_loads() -> None:
     (instance,) = inventory.sql_instances.values()
     assert instance.database_version == "POSTGRES_9_6"
     assert isinstance(instance.project, Unknown)
+
+
+def test_asset_inventory_records_of_both_service_versions_load() -> None:
+    """tfplan2cai records: v1 holds Knative data, v2 the Admin API v2 shape without a name; the asset name gives it.
+    Their project is a template placeholder: unknown, never a project of that name."""
+    prefix = "cai/GoogleCloudPlatform__terraform-google-conversion__tfplan2cai__testdata__templates__example_"
+    v1 = load_one(f"{prefix}cloud_run_service.json").services["cloudrun-to-get-cai"]
+    v2 = load_one(f"{prefix}cloud_run_v2_service.json").services["cloudrunv2-to-get-cai"]
+    for service in (v1, v2):
+        assert service.region == "us-central1"
+        assert isinstance(service.project, Unknown) and "{{.Provider.project}}" in service.project.reason
+        container = service.containers["ingress"]
+        assert (container.image, container.port, container.args) == ("gcr.io/cloudrun/hello", 8080, ("arrgs",))
+    assert v1.concurrency == v2.concurrency == 10

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -79,8 +79,12 @@ class LiveFetcher:
         concurrency: int = 16,
         progress: Progress | None = None,
         pool: ThreadPoolExecutor | None = None,
+        answers: Mapping[tuple[str, str, str], Any] | None = None,
     ) -> None:
-        """`pool`: one bounded pool shared by the fetchers of many projects, so --concurrency bounds the whole run."""
+        """`pool`: one bounded pool shared by the fetchers of many projects, so --concurrency bounds the whole run.
+        `answers`: what a bulk read (Cloud Asset Inventory, sources/live/assets.py) answered already, by (kind, part,
+        key) as `_calls` names a read: such a read makes no API call, in any round."""
+        self.answers = answers or {}
         self.clients = clients
         self.project = project
         self.region = region
@@ -166,7 +170,10 @@ class LiveFetcher:
                     calls.update({(kind.name, LIST, p): functools.partial(make, self, p) for p in parents})
                     continue
                 calls.update({(kind.name, read.part, key): functools.partial(make, self, key) for key in keys})
-        return {key: call for key, call in calls.items() if key not in done}
+        return {key: self._answered(key, call) for key, call in calls.items() if key not in done}
+
+    def _answered(self, key: tuple[str, str, str], call: Callable[[], Any]) -> Callable[[], Any]:
+        return functools.partial(_given, self.answers[key]) if key in self.answers else call
 
     def _wait(self, futures: dict[tuple[str, str, str], Future[Any]]) -> dict[tuple[str, str, str], Any]:
         results = {}
@@ -479,6 +486,10 @@ READS: dict[tuple[str, str], Callable[[LiveFetcher, str], Any]] = {
     (ROUTER.name, LIST): LiveFetcher._routers,
     (FIREWALL.name, LIST): LiveFetcher._firewalls,
 }
+
+
+def _given(answer: T) -> T:
+    return answer
 
 
 def _failure(exc: exceptions.GoogleAPICallError, read: LiveRead) -> Failure:

@@ -1,0 +1,108 @@
+"""`driftcheck audit --source asset-inventory`: the same findings as per-resource calls, through far fewer calls.
+
+The fake serves fixtures/audit-live/world (three projects) under folders/100, organization 900; Cloud Asset
+Inventory's ListAssets is served from the same world (tests/fakegcp/assets.py), so both sources read one truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import AUDIT, Run, run_cli
+from fakegcp import FakeGcpServer, World
+
+PROJECTS = ("netra-staging", "netra-prod", "netra-dev")
+HELD = ("Get", "GetConnector", "GetProject", "GetFolder")  # Cloud SQL, connectors, the hierarchy: all in the inventory
+
+
+@pytest.fixture
+def org() -> Iterator[FakeGcpServer]:
+    world = World.from_folder(AUDIT / "world")
+    world.set_ancestry([{"id": "netra-staging", "type": "project"}, {"id": "100", "type": "folder"},
+                        {"id": "900", "type": "organization"}])  # fmt: skip
+    for project in PROJECTS[1:]:
+        world.set_ancestry([{"id": project, "type": "project"}, {"id": "900", "type": "organization"}])
+    world.set_ancestor_iam_policy("organizations/900", {"bindings": [
+        {"role": "roles/secretmanager.secretAccessor", "members": ["group:platform@example.com"]}]})  # fmt: skip
+    with FakeGcpServer(world, page_size=2) as fake:
+        yield fake
+
+
+def _audit(fake: FakeGcpServer, tmp: Path, *extra: str) -> Run:
+    return run_cli("audit", "--endpoint", fake.address, "--no-history", "--format", "json", "--region",
+                   "us-central1", *extra)  # fmt: skip
+
+
+def _findings(report: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [(f["rule"], f["subject"], f["explanation"]) for f in report["findings"]]
+
+
+def _calls(fake: FakeGcpServer, run: Any) -> tuple[Run, list[tuple[str, str]], dict[str, int]]:
+    before, counts = fake.call_count, dict(fake.counts)
+    result = run()
+    return result, fake.calls[before:], {m: n - counts.get(m, 0) for m, n in fake.counts.items()}
+
+
+def test_an_organization_audit_finds_the_same_through_far_fewer_calls(org: FakeGcpServer, tmp_path: Path) -> None:
+    api, api_calls, api_by = _calls(org, lambda: _audit(org, tmp_path, "--organization", "900"))
+    bulk, bulk_calls, bulk_by = _calls(
+        org, lambda: _audit(org, tmp_path, "--organization", "900", "--source", "asset-inventory")
+    )
+    assert api.code == bulk.code == 1, bulk.stderr
+    assert _findings(bulk.json()) and _findings(bulk.json()) == _findings(api.json())
+    assert bulk.json()["unverified"] == api.json()["unverified"]
+    assert bulk.json()["status"]["reason"] == "audit of 7 services in 3 projects"
+    # the per-resource reads the inventory answers are not made at all; what it does not hold still is: service
+    # accounts, networks, and the world's one secret, which lives in project 123456789012 (netra-dev) while staging
+    # and prod name a `db-password` of their own (the fake's Secret Manager ignores the project: ids are unique)
+    assert sum(bulk_by.get(m, 0) for m in HELD) == 0 < sum(api_by.get(m, 0) for m in HELD)
+    assert {name for method, name in bulk_calls if method == "GetIamPolicy"} <= {
+        f"projects/{p}/secrets/db-password" for p in PROJECTS
+    }
+    assert api_by["GetIamPolicy"] > bulk_by["GetIamPolicy"]  # project, folder, organization and service policies
+    assert bulk_by.get("ListServices", 0) == 0 and bulk_by.get("GetServiceAccount", 0) == api_by["GetServiceAccount"]
+    assert bulk_by["ListAssets"] > 0 and len(bulk_calls) * 3 < len(api_calls) * 2, (len(bulk_calls), len(api_calls))
+    notes = bulk.json()["notes"]
+    assert any(n.startswith("read through Cloud Asset Inventory, as of ") and "2026-12-01T03:00:00Z" in n
+               for n in notes), notes  # fmt: skip
+    assert not any("Cloud Asset Inventory" in n for n in api.json()["notes"])
+
+
+def test_an_asset_type_the_inventory_does_not_serve_is_read_per_resource(org: FakeGcpServer, tmp_path: Path) -> None:
+    api = _audit(org, tmp_path, "--organization", "900")
+    org.unsupported_asset_types = {"secretmanager.googleapis.com/SecretVersion"}
+    bulk, _, by = _calls(org, lambda: _audit(org, tmp_path, "--organization", "900", "--source", "asset-inventory"))
+    assert _findings(bulk.json()) == _findings(api.json())
+    assert by["ListSecretVersions"] >= 1  # the fallback: the versions read per secret
+    (note,) = [n for n in bulk.json()["notes"] if "could not list" in n]
+    assert "secretmanager.googleapis.com/SecretVersion in organizations/900 (INVALID_ARGUMENT" in note
+    assert note.endswith("read per resource instead")
+
+
+def test_a_project_whose_inventory_is_denied_falls_back_with_a_note(org: FakeGcpServer, tmp_path: Path) -> None:
+    projects = [arg for p in PROJECTS for arg in ("--project", p)]
+    api = _audit(org, tmp_path, *projects)
+    org.inject("ListAssets", "projects/netra-prod", "PERMISSION_DENIED")
+    bulk, calls, _ = _calls(org, lambda: _audit(org, tmp_path, *projects, "--source", "asset-inventory"))
+    assert bulk.code == api.code == 1
+    assert _findings(bulk.json()) == _findings(api.json())
+    assert bulk.json()["incomplete"] == api.json()["incomplete"]
+    listed = [name for method, name in calls if method == "ListServices"]
+    assert listed == ["projects/netra-prod/locations/us-central1"]  # only the denied project is listed per region
+    denied = [n for n in bulk.json()["notes"] if "projects/netra-prod (PERMISSION_DENIED" in n]
+    assert denied and all("roles/cloudasset.viewer" in n and "read per resource instead" in n for n in denied)
+
+
+def test_a_shard_reads_only_its_share_of_the_organization(org: FakeGcpServer, tmp_path: Path) -> None:
+    part = tmp_path / "part.json"
+    run = _audit(org, tmp_path, "--organization", "900", "--source", "asset-inventory", "--shard", "1/3",
+                 "--partial", str(part))  # fmt: skip
+    assert run.code == 0, run.stderr
+    import json
+
+    partial = json.loads(part.read_text())
+    assert partial["projects"] == ["netra-prod"]  # sorted: netra-dev, netra-prod, netra-staging; every 3rd from 1
+    assert [c["project"] for c in partial["collected"]] == ["netra-prod"]

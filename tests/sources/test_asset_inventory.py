@@ -1,0 +1,99 @@
+"""`gcloud asset list --format=json` (resource and IAM-policy content) loads as evidence, each asset by its kind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from driftcheck.errors import InputError
+from driftcheck.sources.evidence import load_evidence
+
+SERVICE = {
+    "name": "//run.googleapis.com/projects/acme/locations/europe-west1/services/api",
+    "assetType": "run.googleapis.com/Service",
+    "ancestors": ["projects/123456789012", "organizations/900"],
+    "updateTime": "2026-12-01T03:00:00Z",
+    "resource": {
+        "version": "v2",
+        "data": {
+            "template": {
+                "containers": [
+                    {
+                        "image": "europe-docker.pkg.dev/acme/app/api:1",
+                        "ports": [{"containerPort": 9090}],
+                        "env": [
+                            {
+                                "name": "DB_PASSWORD",
+                                "valueSource": {"secretKeyRef": {"secret": "db-password", "version": "3"}},
+                            }
+                        ],
+                    }
+                ],
+                "vpcAccess": {"connector": "projects/acme/locations/europe-west1/connectors/acme-conn"},
+            }
+        },
+    },
+}
+RESOURCES = [
+    SERVICE,
+    {
+        "name": "//vpcaccess.googleapis.com/projects/acme/locations/europe-west1/connectors/acme-conn",
+        "assetType": "vpcaccess.googleapis.com/Connector",
+        "resource": {"version": "v1", "data": {"network": "acme-vpc", "state": "READY", "ipCidrRange": "10.8.0.0/28"}},
+    },
+    {
+        "name": "//secretmanager.googleapis.com/projects/acme/secrets/db-password/versions/3",
+        "assetType": "secretmanager.googleapis.com/SecretVersion",
+        "resource": {"version": "v1", "data": {"state": "DISABLED", "payload": {"data": "c2VjcmV0"}}},
+    },
+]
+POLICIES = [
+    {"name": "//secretmanager.googleapis.com/projects/acme/secrets/db-password",
+     "assetType": "secretmanager.googleapis.com/Secret",
+     "iamPolicy": {"bindings": [{"role": "roles/secretmanager.secretAccessor",
+                                 "members": ["serviceAccount:api@acme.iam.gserviceaccount.com"]}]}},
+    {"name": "//run.googleapis.com/projects/acme/locations/europe-west1/services/api",
+     "assetType": "run.googleapis.com/Service",
+     "iamPolicy": {"bindings": [{"role": "roles/run.invoker", "members": ["allUsers"]}]}},
+]  # fmt: skip
+
+
+def _write(folder: Path, name: str, data: object) -> Path:
+    path = folder / name
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_resource_and_iam_policy_listings_load_by_kind(tmp_path: Path) -> None:
+    _write(tmp_path, "assets.json", RESOURCES)
+    _write(tmp_path, "policies.json", POLICIES)
+    inventory = load_evidence([tmp_path])
+    api = inventory.services["api"]
+    assert (api.project, api.region, api.containers["ingress"].port) == ("acme", "europe-west1", 9090)
+    assert api.vpc.connector == "projects/acme/locations/europe-west1/connectors/acme-conn"
+    connector = inventory.of("connector")["projects/acme/locations/europe-west1/connectors/acme-conn"]
+    assert connector.network == "acme-vpc" and connector.state == "READY"
+    secret = inventory.of("secret")["db-password"]
+    assert secret.project == "acme"
+    assert secret.versions["3"].state == "DISABLED"  # and never its payload: a version holds no data field
+    assert "payload" not in repr(secret) and "c2VjcmV0" not in repr(inventory.of("secret"))
+    assert secret.bindings == {
+        "roles/secretmanager.secretAccessor": ("serviceAccount:api@acme.iam.gserviceaccount.com",)
+    }
+    assert inventory.of("run_service_iam_policy")["api"].bindings == {"roles/run.invoker": ("allUsers",)}
+
+
+def test_a_placeholder_outside_the_project_is_a_template(tmp_path: Path) -> None:
+    templated = json.loads(json.dumps(SERVICE).replace("api:1", "${TAG}"))
+    with pytest.raises(InputError, match=r"looks like a template.*\$\{TAG\}"):
+        load_evidence([_write(tmp_path, "a.json", [templated])])
+
+
+def test_an_asset_type_it_does_not_read_is_said(tmp_path: Path) -> None:
+    bucket = {"name": "//storage.googleapis.com/b", "assetType": "storage.googleapis.com/Bucket",
+              "resource": {"version": "v1", "data": {"name": "b"}}}  # fmt: skip
+    said = r"a\.json:\[1\]: a Cloud Asset Inventory record \(storage.googleapis.com/Bucket\) is not a type driftcheck"
+    with pytest.raises(InputError, match=said + r" reads; list with `gcloud asset list"):
+        load_evidence([_write(tmp_path, "a.json", [SERVICE, bucket])])
