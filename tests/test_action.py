@@ -105,8 +105,12 @@ class ActionRun:
     uses: dict[str, dict[str, str]]  # action (without its ref) -> its rendered `with`
     summary: str
     log: str  # every run step's stdout and stderr
+    workspace: Path
     gh_calls: list[dict[str, Any]] = field(default_factory=list)
     pip_calls: list[list[str]] = field(default_factory=list)
+    # step id -> what the step was given (its rendered env, the caller's env) and what it did (exit code, log,
+    # GITHUB_OUTPUT, what it appended to the job summary): what `run_action(replay=...)` takes instead of rerunning it
+    steps: dict[str, tuple[dict[str, str], dict[str, str], int, str, dict[str, str], str]] = field(default_factory=dict)
 
 
 _FAKE_GH = """#!{python}
@@ -147,10 +151,16 @@ def run_action(
     comments: list[list[dict[str, Any]]] | None = None,
     env: dict[str, str] | None = None,
     workspace: Path = ROOT,
+    replay: tuple[ActionRun, set[str]] | None = None,
 ) -> ActionRun:
     """The action's steps in order, as a runner runs a composite action: a step whose `if` does not hold is skipped,
     a failing step ends the action with its exit code (no step here says `always()`). `workspace`: the checkout of
-    the repository the workflow runs in, the steps' working directory."""
+    the repository the workflow runs in, the steps' working directory.
+
+    `replay=(earlier, {step ids})`: those run steps are not run again but take the earlier run's result (exit code,
+    log, outputs, job summary lines), which the test asserts is a run with the very same inputs (the step's rendered
+    env and the caller's `env` are equal, the workspace too): a test of what differs after an expensive step that
+    does not (the live project read once more) pays for it once."""
     action = _action()
     work = tmp_path / f"runner-{len(list(tmp_path.glob('runner-*')))}"
     shims, temp = work / "bin", work / "temp"
@@ -186,7 +196,7 @@ def run_action(
         "FAKE_PIP_LOG": str(pip_log),
         **(env or {}),
     }
-    run = ActionRun(code=0, ran=[], outputs={}, uses={}, summary="", log="")
+    run = ActionRun(code=0, ran=[], outputs={}, uses={}, summary="", log="", workspace=workspace)
     for index, step in enumerate(action["runs"]["steps"]):
         if not _holds(step.get("if"), context):
             continue
@@ -203,6 +213,21 @@ def run_action(
             script.write_text(render(step["run"], context))
             output.touch()
             step_env = {key: render(str(value), context) for key, value in step.get("env", {}).items()}
+            if replay is not None and step.get("id") in replay[1]:
+                given, given_env, code, log, outputs, appended = replay[0].steps[step["id"]]
+                assert (given, given_env, replay[0].workspace) == (step_env, env or {}, workspace), step["name"]
+                run.log += log
+                with summary.open("a") as appending:
+                    appending.write(appended)
+                if code != 0:
+                    run.code = code
+                run.steps[step["id"]] = (step_env, env or {}, code, log, outputs, appended)
+                context["steps"][step["id"]] = {"outputs": outputs}
+                run.outputs[step["id"]] = outputs
+                if run.code:
+                    break
+                continue
+            before = summary.read_text()
             done = subprocess.run(
                 ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
                 cwd=workspace,
@@ -216,6 +241,10 @@ def run_action(
             outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
             if done.returncode != 0:
                 run.code = done.returncode
+            if "id" in step:
+                appended = summary.read_text()[len(before) :]
+                log = done.stdout + done.stderr
+                run.steps[step["id"]] = (step_env, env or {}, done.returncode, log, outputs, appended)
         if "id" in step:
             context["steps"][step["id"]] = {"outputs": outputs}
             run.outputs[step["id"]] = outputs
@@ -321,7 +350,13 @@ def test_without_a_comment_of_its_own_it_posts_one_then_updates_that_one(tmp_pat
     posted = first.gh_calls[1]["body"]
     assert posted.startswith(f"{MARKER}\n")
 
-    again = run_action(tmp_path, {**INCIDENT_INPUTS, "fail-on": "none"}, comments=[[{"id": 99, "body": posted}]])
+    # the reports and the gate are as the first run made them (the same inputs): replayed, the comment step reruns
+    again = run_action(
+        tmp_path,
+        {**INCIDENT_INPUTS, "fail-on": "none"},
+        comments=[[{"id": 99, "body": posted}]],
+        replay=(first, {"sarif", "markdown", "gate"}),
+    )
     assert _methods(again)[1:] == [("PATCH", f"repos/{REPO}/issues/comments/99")]  # never a second comment
 
 
@@ -379,10 +414,16 @@ def test_live_the_project_is_read_once_and_a_plan_is_the_target(tmp_path: Path, 
     results = _sarif(plan)["runs"][0]["results"]
     assert [r["ruleId"] for r in results] == ["service-account-mismatch"]
 
+    # the same project read with the same inputs: the snapshot step's result is the plan run's, not read again
+    once = (plan, {"live"})
     strict = run_action(
-        tmp_path, {"target": PLAN_API, "baselines": "auth", **live, "fail-on": "low"}, env=env, event="push"
+        tmp_path,
+        {"target": PLAN_API, "baselines": "auth", **live, "fail-on": "low"},
+        env=env,
+        event="push",
+        replay=once,
     )
     assert strict.code == 1, strict.log
 
-    failing = run_action(tmp_path, {"target": "api", "baselines": "auth", **live}, env=env, event="push")
+    failing = run_action(tmp_path, {"target": "api", "baselines": "auth", **live}, env=env, event="push", replay=once)
     assert failing.code == 1 and failing.summary.startswith("❌"), failing.log

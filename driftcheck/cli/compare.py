@@ -38,9 +38,10 @@ COMPARE_HELP = """Compare a failing TARGET service with healthy BASELINE peers a
 
 TARGET and BASELINE are service names found under --from, or paths to single-service files.
 Without --from, driftcheck reads the live project (read-only) and SERVICE@latest, SERVICE@last-ready or
-SERVICE@REVISION name revisions. With no BASELINE, every other service is a peer (live: a failed deploy is
-compared with its last ready revision); with no other service, the target is judged on its own, as
-`driftcheck check` does.
+SERVICE@REVISION name revisions; a file TARGET or BASELINE (`plan.json#ADDRESS`) is read from the file and
+compared with the live services (files only are compared offline, unless --project names a project for a lone
+file TARGET). With no BASELINE, every other service is a peer (live: a failed deploy is compared with its last
+ready revision); with no other service, the target is judged on its own, as `driftcheck check` does.
 
 [bold]Examples[/bold]
 
@@ -54,6 +55,12 @@ compared with its last ready revision); with no other service, the target is jud
 
   driftcheck compare api@latest api@last-ready \\
       --project netra-staging --region us-central1
+
+  driftcheck compare 'plan.json#google_cloud_run_v2_service.api' auth \\
+      --project netra-staging --region us-central1      # a plan, a live peer
+
+  driftcheck compare 'plan.json#google_cloud_run_v2_service.api' \\
+      --project netra-staging --region us-central1      # every live peer
 
   driftcheck compare api auth --project netra-staging \\
       --region us-central1 --since 2h      # logs of the last 2 hours
@@ -212,7 +219,10 @@ def _run(target: str, baselines: list[str], where: _Where, report: _Report, alon
     ruleset = load_ruleset(report.rules)
     from driftcheck.jobs.compare import is_local
 
-    if where.evidence or all(map(is_local, [target, *baselines])):
+    # Files only are read offline; but a lone file TARGET with --project is compared with the project's services
+    # (offline it would have no peer, and be judged on its own whatever --project said).
+    with_region = where.project is not None and not baselines and not alone
+    if where.evidence or (all(map(is_local, [target, *baselines])) and not with_region):
         from driftcheck.jobs.compare import compare as compare_offline
 
         if where.troubleshoot_iam:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from driftcheck.kinds.ancestry import ANCESTOR_TYPES, ancestry_of, resource_name
-from driftcheck.kinds.service.common import own_hosts
+from driftcheck.kinds.service.common import own_hosts, own_name
 from driftcheck.model import Inventory, Service, Unknown, secret_reference
 
 Access = Literal["granted", "denied", "unknown"]
@@ -221,7 +221,7 @@ def sql_check(member: str, connection_name: str, inventory: Inventory) -> Access
 def invoke_check(member: str, service: Service) -> AccessCheck | None:
     if isinstance(service.project, Unknown) or isinstance(service.region, Unknown):
         return None
-    path = f"projects/{service.project}/locations/{service.region}/services/{service.name}"
+    path = f"projects/{service.project}/locations/{service.region}/services/{own_name(service)}"
     return AccessCheck(member, RUN_INVOKE, f"//run.googleapis.com/{path}")
 
 

@@ -41,6 +41,7 @@ from urllib.parse import urlsplit
 from driftcheck.errors import InputError
 from driftcheck.kinds.document import Document
 from driftcheck.kinds.registry import Kind, register
+from driftcheck.kinds.service.common import own_name
 from driftcheck.model import Inventory, Service, Unknown
 from driftcheck.redact import redact_text
 
@@ -370,11 +371,6 @@ def logs_of(service: Service, inventory: Inventory) -> ServiceLogs | Unknown:
     if error:
         return Unknown(f"the logs of {name} could not be read ({error})")
     return Unknown(f"no logs of {name} in the evidence (export: {EXPORT_HINT.format(service=name)})")
-
-
-def own_name(service: Service) -> str:
-    """The name the service has in Cloud Run (and its logs): a revision compare's names say more."""
-    return service.metadata.revision_of or service.name
 
 
 LOGS = register(

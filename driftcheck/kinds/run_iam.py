@@ -17,6 +17,7 @@ from driftcheck.kinds import project_iam
 from driftcheck.kinds.document import Document
 from driftcheck.kinds.project_iam import Grants
 from driftcheck.kinds.registry import Kind, LiveRead, register
+from driftcheck.kinds.service.common import own_name
 from driftcheck.model import Inventory, Service, Unknown
 
 KIND = "Cloud Run service IAM policy (gcloud run services get-iam-policy SERVICE --format=json > SERVICE.run-iam.json)"
@@ -65,7 +66,9 @@ def _from_snapshot(service: str, stored: Any, origin: str, scope: str | Unknown)
 
 
 def _own_name(service: Service) -> tuple[str, ...]:
-    return (service.name,) if isinstance(service.name, str) and service.name else ()
+    """The policy is the service's, keyed by its name in Cloud Run: a revision of a revision compare reads it too."""
+    name = own_name(service)
+    return (name,) if isinstance(name, str) and name else ()
 
 
 RUN_IAM = register(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from driftcheck.kinds.network import compute
 from driftcheck.kinds.network.subnet import SUBNET, Subnet
+from driftcheck.kinds.service.common import own_name
 from driftcheck.model import Inventory, Service, Unknown
 
 ADDRESSES_PER_INSTANCE = 2
@@ -61,8 +62,14 @@ def subnet_uses(service: Service, inventory: Inventory) -> tuple[SubnetUse, ...]
         if subnet is None or not isinstance(subnet.ip_cidr_range, str):
             continue
         network = ipaddress.ip_network(subnet.ip_cidr_range, strict=False)
-        on_it = [s for s in inventory.services.values() if s.name != service.name and key in _subnet_key(s)]
-        others = tuple(SubnetShare(s.name, s.max_instances) for s in on_it if s.metadata.max_instances_set)
+        # Revisions of one service (a revision compare's `api@latest`, `api@last-ready`) are one service's share,
+        # not two: counted once, under the service's own name.
+        on_it = {
+            own_name(s): s
+            for s in inventory.services.values()
+            if own_name(s) != own_name(service) and key in _subnet_key(s)
+        }
+        others = tuple(SubnetShare(s.name, s.max_instances) for s in on_it.values() if s.metadata.max_instances_set)
         own: SubnetShare | Unknown = (
             SubnetShare(service.name, service.max_instances)
             if service.metadata.max_instances_set
@@ -79,7 +86,7 @@ def subnet_uses(service: Service, inventory: Inventory) -> tuple[SubnetUse, ...]
                 below_minimum=network.prefixlen > SMALLEST_PREFIX,
                 own=own,
                 others=others,
-                uncounted=tuple(sorted(s.name for s in on_it if not s.metadata.max_instances_set)),
+                uncounted=tuple(sorted(s.name for s in on_it.values() if not s.metadata.max_instances_set)),
                 needed=ADDRESSES_PER_INSTANCE * sum(share.max_instances for share in stated),
             )
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from driftcheck.compare.diff import Change, compare_services, source_of
 from driftcheck.compare.likeness import Likeness, likeness
@@ -37,6 +37,16 @@ class _Hit:
     finding: Finding
     subject: Any  # the hit's item or change: what a rule's `summary` lists as `items`
     pair: _Pair
+
+
+class _Candidate(NamedTuple):
+    """What a rule is asked about once: a change, an item, or the pair itself."""
+
+    key: str
+    extra: dict[str, Any]  # what the rule's expressions see besides the pair: `change` or `item`
+    change: Change | None
+    verdict: Any  # the rule's `when` for it, when it came with the item
+    logged: LogMatch | None = None  # the log signature that is the item (a logs rule's, or a status rule's)
 
 
 # What a report says when the target was judged on its own: a normal case (a service with no healthy peer, or
@@ -184,16 +194,21 @@ def _run(rule: Rule, pair: _Pair, unverified: dict[tuple[str, str], Unverified],
         return []
     verdicts = _batch_verdicts(rule, pair, len(candidates))
     hits = []
-    for index, (key, extra, change, batched) in enumerate(candidates):
+    unsure: dict[tuple[str, str], Unverified] = {}  # a log signature's: moot once another of them holds
+    for index, (key, extra, change, batched, logged) in enumerate(candidates):
         scope = {**variables, **extra}
         verdict = _verdict(rule, scope, pair, extra, verdicts[index] if verdicts else batched)
         if isinstance(verdict, Unverified):
-            unverified.setdefault((rule.id, key), verdict)
+            (unsure if logged else unverified).setdefault((rule.id, key), verdict)
         elif verdict:
-            finding = _finding(rule, pair, pair.cel.scoped(vars=rule.vars, **extra), change)
+            finding = _finding(rule, pair, pair.cel.scoped(vars=rule.vars, **extra), change, logged)
             matched.update(e.path for e in finding.evidence)  # shown as evidence, so not an "other difference"
             subject = extra.get("item", extra.get("change"))
             hits.append(_Hit(key, pair.baseline.name if pair.baseline else None, finding, subject, pair))
+            if logged is not None:  # the signatures in rank order: the first that holds is the cause, one finding
+                return hits
+    for which, reason in unsure.items():
+        unverified.setdefault(which, reason)
     return hits
 
 
@@ -240,28 +255,28 @@ def _verdict(rule: Rule, scope: dict[str, Any], pair: _Pair, extra: dict[str, An
         return Unverified(rule.id, rule.title, f"could not evaluate: {exc}")
 
 
-def _candidates(rule: Rule, pair: _Pair) -> list[tuple[str, dict[str, Any], Change | None, Any]]:
+def _candidates(rule: Rule, pair: _Pair) -> list[_Candidate]:
     """What a rule is asked about: each matching change, each item of for_each, or the pair itself; with the
-    item's `when` when it came with the item."""
+    item's `when` when it came with the item. A rule that reads the logs is asked about each signature its
+    `log_match` finds, in rank order (`_run` stops at the first that holds)."""
     if rule.match is not None:
-        return [(c.path, {"change": change_plain(c)}, c, None) for c in candidates_of(rule, pair.changes)]
+        return [_Candidate(c.path, {"change": change_plain(c)}, c, None) for c in candidates_of(rule, pair.changes)]
     if rule.scope == "status":
         said = status.stated(rule, pair.target)
         if said:
-            return [("", {"item": said.item}, None, None)]
-        logged = _logged(rule, pair)  # the status states nothing: the logs may say it
-        return [("", {"item": logged.status_item}, None, None)] if logged else []
+            return [_Candidate("", {"item": said.item}, None, None)]
+        # the status states nothing: the logs may say it
+        return [_Candidate("", {"item": m.status_item}, None, None, m) for m in _every_logged(rule, pair)]
     if rule.scope == "logs":
-        logged = _logged(rule, pair)
-        return [("", {"item": logged.item}, None, None)] if logged else []
+        return [_Candidate("", {"item": m.item}, None, None, m) for m in _every_logged(rule, pair)]
     if rule.for_each is not None:
-        listed: list[tuple[str, dict[str, Any], Change | None, Any]] = [
-            (cel.display(key) if rule.item_key else str(index), {"item": item}, None, verdict)
+        listed = [
+            _Candidate(cel.display(key) if rule.item_key else str(index), {"item": item}, None, verdict)
             for index, (item, key, verdict) in enumerate(pair.cel.items(rule))
         ]
         # CEL iterates a map in no fixed order: by key, the same evidence gives the same report every run.
-        return sorted(listed, key=lambda candidate: candidate[0]) if rule.item_key else listed
-    return [("", {}, None, None)]
+        return sorted(listed, key=lambda candidate: candidate.key) if rule.item_key else listed
+    return [_Candidate("", {}, None, None)]
 
 
 def _unknown_need(needs: list[str], scope: dict[str, Any]) -> str | None:
@@ -279,12 +294,13 @@ def _unknown_need(needs: list[str], scope: dict[str, Any]) -> str | None:
     return None
 
 
-def _finding(rule: Rule, pair: _Pair, context: Any, change: Change | None) -> Finding:
+def _finding(rule: Rule, pair: _Pair, context: Any, change: Change | None, logged: LogMatch | None = None) -> Finding:
+    """`logged`: the log signature that is the item; else the first the rule's `log_match` finds corroborates."""
     confirmations = [cel.render(c.label, context) for c in rule.confirm if _holds(c.when, context)]
     said = status.stated(rule, pair.target)
     if said and rule.scope != "status":  # a status rule's explanation quotes it already
         confirmations.append(said.confirmation(pair.target.name))
-    logged = _logged(rule, pair)
+    logged = logged or _logged(rule, pair)
     if logged and rule.scope != "logs":  # a log rule's explanation quotes it already
         confirmations.append(logged.confirmation())
     actions, remediation = _fixed(rule, context, fixes.service_ref(pair.target))
@@ -307,6 +323,11 @@ def _finding(rule: Rule, pair: _Pair, context: Any, change: Change | None) -> Fi
 def _logged(rule: Rule, pair: _Pair) -> LogMatch | None:
     """The target's log signature the rule's `log_match` finds, if any (ruleset/logs.py)."""
     return pair.logs.found(rule.log_match) if rule.log_match and pair.logs is not None else None
+
+
+def _every_logged(rule: Rule, pair: _Pair) -> list[LogMatch]:
+    """Each of the target's log signatures the rule's `log_match` finds, in rank order (ruleset/logs.py)."""
+    return pair.logs.every(rule.log_match) if rule.log_match and pair.logs is not None else []
 
 
 def rendered_finding(

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from driftcheck.kinds.service.common import own_name
 from driftcheck.model import Service, Unknown
 from driftcheck.ruleset import hcl
 from driftcheck.ruleset.actions import SERVICE_ACTIONS
@@ -61,7 +62,7 @@ def service_ref(service: Service) -> ServiceRef:
         for key, c in service.containers.items()
     )
     return ServiceRef(
-        name=service.name,
+        name=own_name(service),  # a revision compare's `api@latest (api-00042-fix)` is fixed as `api`
         region=None if isinstance(service.region, Unknown) else service.region,
         project=None if isinstance(service.project, Unknown) else service.project,
         address=service.metadata.address,

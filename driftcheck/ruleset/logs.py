@@ -2,7 +2,8 @@
 
 A pattern is searched (case-insensitive) in each signature's redacted example line; the signatures the peers do
 not log come first, then the most frequent. The first found is the rule's item (`scope: logs`): named groups
-become item fields, as `status_match`'s do. Any other rule with `log_match` is corroborated by it: the finding
+become item fields, as `status_match`'s do; when the rule's `when` rejects it, the next found is, until one holds
+(one finding, quoting that one). Any other rule with `log_match` is corroborated by it: the finding
 quotes the signature (`logs of api: 37 × 'connect ETIMEDOUT 10.20.0.3:5432' since 14:02 UTC, to Cloud SQL
 staging-shared-postgres`), which ranks it higher (ruleset/rank.py counts confirmations), and a log rule's finding
 that quotes the same signature folds into it (ruleset/group.py): one cause, one finding.
@@ -143,7 +144,7 @@ class LogEvidence:
         self.peers = {b.name: logs_of(b, inventory) for b in baselines}
         self.names = dependency_names(target, inventory)
         self._ordered: list[LogSignature] | None = None
-        self._found: dict[tuple[str, ...], LogMatch | None] = {}
+        self._found: dict[tuple[str, ...], list[LogMatch]] = {}
 
     @property
     def peers_logged(self) -> int:
@@ -162,11 +163,16 @@ class LogEvidence:
 
     def found(self, patterns: tuple[str, ...]) -> LogMatch | None:
         """The first signature one of the patterns is found in, as a rule's item."""
+        return next(iter(self.every(patterns)), None)
+
+    def every(self, patterns: tuple[str, ...]) -> list[LogMatch]:
+        """Each signature one of the patterns is found in, in order, as a rule's item: a rule whose `when` rejects
+        the first (a short 504 more frequent than the timed-out ones) asks the next."""
         if patterns not in self._found:
             self._found[patterns] = self._search(patterns)
         return self._found[patterns]
 
-    def _search(self, patterns: tuple[str, ...]) -> LogMatch | None:
+    def _search(self, patterns: tuple[str, ...]) -> list[LogMatch]:
         hits = []
         for signature in self.ordered():
             for pattern in patterns:
@@ -174,12 +180,13 @@ class LogEvidence:
                 if match:
                     hits.append((signature, match))
                     break
-        if not hits:
-            return None
-        signature, match = hits[0]
-        groups = {name: value for name, value in match.groupdict().items() if value is not None}
-        item = self._item(signature, match.group(0), sum(s.count for s, _ in hits))
-        return LogMatch({**item, **groups}, groups, self.target.name)
+        matched = sum(s.count for s, _ in hits)
+        found = []
+        for signature, match in hits:
+            groups = {name: value for name, value in match.groupdict().items() if value is not None}
+            item = self._item(signature, match.group(0), matched)
+            found.append(LogMatch({**item, **groups}, groups, self.target.name))
+        return found
 
     def _item(self, signature: LogSignature, quote: str, matched: int) -> LogItem:
         address = next(iter(signature.addresses), None)

@@ -92,7 +92,8 @@ SCOPE_NOTES = {
     "target": "The target alone (`baselines` to look at peers); no single `baseline`.",
     "status": "The failure the target's status states, matched by `status_match` (or, when it states none, a line"
     " of its logs matched by `log_match`).",
-    "logs": "A signature of the target's recent logs, matched by `log_match`: the peers' unlogged first.",
+    "logs": "A signature of the target's recent logs, matched by `log_match`: the peers' unlogged first; when"
+    " `when` rejects it, the next that matches, until one holds (one finding).",
     "across": "The target and each other service in the evidence, as caller or callee: `baseline` is that other"
     " service, not a peer, so a finding is not weakened when it is another application.",
     "drift": "A live service against its declared (Terraform) form, in the drift job.",
@@ -141,7 +142,7 @@ SCOPE_VARIABLES: dict[str, dict[str, Variable]] = {
         "target": _TARGET,
         "baselines": _BASELINES,
         "vars": _VARS,
-        "item": Variable(_LOG_ITEM, "the log signature the first `log_match` pattern found"),
+        "item": Variable(_LOG_ITEM, "the first log signature a `log_match` pattern finds for which `when` holds"),
         "items": Variable(list[_LOG_ITEM], "in `summary`: each hit's `item`"),
         "each": _EACH,
     },

@@ -5,9 +5,12 @@ iamPolicy {bindings}} (IAM-policy content); gcloud writes camelCase keys, protob
 snake_case (`asset_type`, `iam_policy`): both are read. Each record's `resource.data` is the API's own JSON and goes
 to the kind that reads that API's exports, with what the asset's full name says filled in where the data leaves it
 out (a v2 Service's `name`, a Knative Service's namespace and region label, a Cloud SQL instance's connection
-name). A Cloud Run Service is the v1 Knative or the v2 shape, as the record's `resource.version` says. IAM policies
-go to the project, secret, Cloud Run service, folder and organization policy kinds. The live audit reads the same
-records through the Asset API (sources/live/assets.py) and hands them over through `api_json` below.
+name). Service accounts (`iam.googleapis.com/ServiceAccount`: the IAM API's JSON, by email) and Compute Engine
+networks, subnetworks, routers and firewall rules (`compute.googleapis.com/...`: the Compute API's JSON) go to
+their kinds as they are. A Cloud Run Service is the v1 Knative or the v2 shape, as the record's `resource.version`
+says. IAM policies go to the project, secret, Cloud Run service, folder and organization policy kinds. The live
+audit reads the same records through the Asset API (sources/live/assets.py) and hands them over through `api_json`
+below.
 
 A record whose project is an unfilled template placeholder (`{{.Provider.project}}`: tfplan2cai's test templates)
 is read with its project unknown, never as a project of that name; a placeholder anywhere else is refused as a
@@ -21,9 +24,10 @@ import re
 from typing import Any
 
 from driftcheck.errors import InputError
-from driftcheck.kinds import cloudsql, connector, project_iam, run_iam, secret
+from driftcheck.kinds import cloudsql, connector, project_iam, run_iam, secret, service_account
 from driftcheck.kinds.ancestry import parse_policy as ancestor_policy
 from driftcheck.kinds.document import Document
+from driftcheck.kinds.network import firewall, router, subnet, vpc
 from driftcheck.kinds.service import cloudrun_v2, knative
 from driftcheck.model import Inventory, SecretVersion, Unknown
 from driftcheck.sources.screening import PLACEHOLDER, placeholder_in, template_message
@@ -38,7 +42,15 @@ SECRET_VERSION = "secretmanager.googleapis.com/SecretVersion"
 PROJECT = "cloudresourcemanager.googleapis.com/Project"
 FOLDER = "cloudresourcemanager.googleapis.com/Folder"
 ORGANIZATION = "cloudresourcemanager.googleapis.com/Organization"
-RESOURCE_TYPES = (RUN_SERVICE, SQL_INSTANCE, CONNECTOR, SECRET, SECRET_VERSION, PROJECT)
+SERVICE_ACCOUNT = "iam.googleapis.com/ServiceAccount"
+NETWORK = "compute.googleapis.com/Network"
+SUBNETWORK = "compute.googleapis.com/Subnetwork"
+ROUTER = "compute.googleapis.com/Router"
+FIREWALL = "compute.googleapis.com/Firewall"
+COMPUTE_TYPES = (NETWORK, SUBNETWORK, ROUTER, FIREWALL)
+RESOURCE_TYPES = (
+    RUN_SERVICE, SQL_INSTANCE, CONNECTOR, SECRET, SECRET_VERSION, PROJECT, SERVICE_ACCOUNT, *COMPUTE_TYPES
+)  # fmt: skip
 IAM_TYPES = (RUN_SERVICE, SECRET, PROJECT, FOLDER, ORGANIZATION)
 LIST_COMMAND = "gcloud asset list --content-type=resource --asset-types=" + ",".join(RESOURCE_TYPES) + " --format=json"
 
@@ -78,7 +90,8 @@ def placeholder_project(asset: dict[str, Any]) -> str | None:
 
 def api_json(asset: dict[str, Any], origin: str, where: str | None = None) -> tuple[str, dict[str, Any]]:
     """The resource content of a record as the API's own JSON, with what the asset's name says filled in:
-    ("v2" | "v1" | "sql" | "connector" | "secret" | "version" | "project", data). An InputError for a record that
+    ("v2" | "v1" | "sql" | "connector" | "secret" | "version" | "project" | "service_account" | "network" |
+    "subnetwork" | "router" | "firewall", data). An InputError for a record that
     cannot be read as its kind."""
     asset_type = str(field(asset, "assetType", "asset_type"))
     resource = asset.get("resource")
@@ -121,6 +134,10 @@ def api_json(asset: dict[str, Any], origin: str, where: str | None = None) -> tu
         return "version", version
     if asset_type == PROJECT:
         return "project", data
+    if asset_type == SERVICE_ACCOUNT:  # named by unique id in the asset; the data names it by email, as the API does
+        return "service_account", data
+    if asset_type in COMPUTE_TYPES:  # the Compute API's JSON, selfLink included
+        return asset_type.rsplit("/", 1)[1].lower(), data
     raise _refused(asset_type, f"is not a type driftcheck reads; list with `{LIST_COMMAND}`", origin, where)
 
 
@@ -175,10 +192,16 @@ def load(doc: Document, inventory: Inventory) -> None:
         versions = dict(existing.versions) if existing is not None and isinstance(existing.versions, dict) else {}
         secret.merge(inventory, match["secret"], project, doc.label, {"versions": "resource.data.state"},
                      versions={**versions, match["version"]: found})  # fmt: skip
+    elif shape in _LOADERS:
+        _LOADERS[shape].load(inner, inventory)
     elif shape == "project":
         number, ident = str(data.get("projectNumber", "")), data.get("projectId")
         if number and isinstance(ident, str) and ident:
             inventory.project_aliases.setdefault(number, ident)
+
+
+_LOADERS = {"service_account": service_account, "network": vpc, "subnetwork": subnet, "router": router,
+            "firewall": firewall}  # fmt: skip
 
 
 def _load_policy(

@@ -565,7 +565,7 @@ class FakeGcpServer:
         except fake_assets.AssetError as exc:
             raise _Abort(exc.code, exc.message) from None
         page, token = self._page(self._asset_lists[key], request.page_size, request.page_token)
-        response = asset_v1.ListAssetsResponse(assets=page, next_page_token=token)
+        response = fake_assets.page(page, token)  # the page's assets are built now, not all on the first page
         response.read_time = datetime.datetime.now(datetime.UTC)
         return response
 

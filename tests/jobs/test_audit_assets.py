@@ -15,7 +15,29 @@ from conftest import AUDIT, Run, run_cli
 from fakegcp import FakeGcpServer, World
 
 PROJECTS = ("netra-staging", "netra-prod", "netra-dev")
-HELD = ("Get", "GetConnector", "GetProject", "GetFolder")  # Cloud SQL, connectors, the hierarchy: all in the inventory
+# Cloud SQL, connectors, the hierarchy, service accounts, routers and firewall rules: all in the inventory
+HELD = ("Get", "GetConnector", "GetProject", "GetFolder", "GetServiceAccount", "ListRouters", "ListFirewalls")
+LINK = "https://www.googleapis.com/compute/v1/projects"
+# prod's and staging's networks, a NAT router and firewall rules (dev's network is in no inventory: its connector
+# names one that does not exist, which the API's NOT_FOUND says, in both audits)
+COMPUTE = (
+    {"kind": "compute#network", "name": "prod-vpc", "autoCreateSubnetworks": False, "mtu": 1460,
+     "routingConfig": {"routingMode": "REGIONAL"}, "selfLink": f"{LINK}/netra-prod/global/networks/prod-vpc"},
+    {"kind": "compute#network", "name": "staging-vpc", "autoCreateSubnetworks": False,
+     "selfLink": f"{LINK}/netra-staging/global/networks/staging-vpc"},
+    {"kind": "compute#router", "name": "prod-nat", "region": f"{LINK}/netra-prod/regions/us-central1",
+     "network": f"{LINK}/netra-prod/global/networks/prod-vpc",
+     "nats": [{"name": "nat", "natIpAllocateOption": "AUTO_ONLY",
+               "sourceSubnetworkIpRangesToNat": "ALL_SUBNETWORKS_ALL_IP_RANGES"}],
+     "selfLink": f"{LINK}/netra-prod/regions/us-central1/routers/prod-nat"},
+    {"kind": "compute#firewall", "name": "deny-postgres",
+     "network": f"{LINK}/netra-staging/global/networks/staging-vpc", "direction": "EGRESS", "priority": 900,
+     "denied": [{"IPProtocol": "tcp", "ports": ["5432"]}],
+     "destinationRanges": ["10.0.0.0/8"], "selfLink": f"{LINK}/netra-staging/global/firewalls/deny-postgres"},
+    {"kind": "compute#firewall", "name": "allow-internal", "network": f"{LINK}/netra-prod/global/networks/prod-vpc",
+     "direction": "INGRESS", "priority": 65534, "allowed": [{"IPProtocol": "all"}], "sourceRanges": ["10.0.0.0/8"],
+     "selfLink": f"{LINK}/netra-prod/global/firewalls/allow-internal"},
+)  # fmt: skip
 
 
 @pytest.fixture
@@ -27,6 +49,9 @@ def org() -> Iterator[FakeGcpServer]:
         world.set_ancestry([{"id": project, "type": "project"}, {"id": "900", "type": "organization"}])
     world.set_ancestor_iam_policy("organizations/900", {"bindings": [
         {"role": "roles/secretmanager.secretAccessor", "members": ["group:platform@example.com"]}]})  # fmt: skip
+    for resource in COMPUTE:
+        world.add_compute(resource)
+    world.service_accounts["worker@netra-staging.iam.gserviceaccount.com"].disabled = True  # read from either source
     with FakeGcpServer(world, page_size=2) as fake:
         yield fake
 
@@ -55,15 +80,22 @@ def test_an_organization_audit_finds_the_same_through_far_fewer_calls(org: FakeG
     assert _findings(bulk.json()) and _findings(bulk.json()) == _findings(api.json())
     assert bulk.json()["unverified"] == api.json()["unverified"]
     assert bulk.json()["status"]["reason"] == "audit of 7 services in 3 projects"
-    # the per-resource reads the inventory answers are not made at all; what it does not hold still is: service
-    # accounts, networks, and the world's one secret, which lives in project 123456789012 (netra-dev) while staging
+    # the per-resource reads the inventory answers are not made at all; what it does not hold still is: dev's network
+    # (deleted: NOT_FOUND), and the world's one secret, which lives in project 123456789012 (netra-dev) while staging
     # and prod name a `db-password` of their own (the fake's Secret Manager ignores the project: ids are unique)
-    assert sum(bulk_by.get(m, 0) for m in HELD) == 0 < sum(api_by.get(m, 0) for m in HELD)
+    assert {m: bulk_by.get(m, 0) for m in HELD} == dict.fromkeys(HELD, 0)
+    assert all(api_by.get(m, 0) > 0 for m in HELD if m != "GetFolder"), api_by
+    # a network is read in the project of the fetch: one the inventory does not hold there is asked of the API
+    held = {"projects/netra-prod/global/networks/prod-vpc", "projects/netra-staging/global/networks/staging-vpc"}
+    networks = {name for method, name in api_calls if method == "GetNetwork"}
+    assert held < networks and sorted(name for method, name in bulk_calls if method == "GetNetwork") == sorted(
+        networks - held
+    )
     assert {name for method, name in bulk_calls if method == "GetIamPolicy"} <= {
         f"projects/{p}/secrets/db-password" for p in PROJECTS
     }
     assert api_by["GetIamPolicy"] > bulk_by["GetIamPolicy"]  # project, folder, organization and service policies
-    assert bulk_by.get("ListServices", 0) == 0 and bulk_by.get("GetServiceAccount", 0) == api_by["GetServiceAccount"]
+    assert bulk_by.get("ListServices", 0) == 0
     assert bulk_by["ListAssets"] > 0 and len(bulk_calls) * 3 < len(api_calls) * 2, (len(bulk_calls), len(api_calls))
     notes = bulk.json()["notes"]
     assert any(n.startswith("read through Cloud Asset Inventory, as of ") and "2026-12-01T03:00:00Z" in n

@@ -176,6 +176,34 @@ def test_what_the_peer_logs_too_is_no_cause(tmp_path: Path) -> None:
     assert all(s["in_peers"] == 1 for s in target["signatures"])
 
 
+def _request(path: str, status: int, latency: str) -> dict[str, Any]:
+    url = f"https://auth-canary-x7kq2p4vda-uc.a.run.app{path}"
+    return _entry("auth-canary", None, REQUESTS, httpRequest={"requestMethod": "GET", "requestUrl": url,
+                  "status": status, "latency": latency})  # fmt: skip
+
+
+def test_a_rule_asks_each_signature_it_finds_until_one_holds(tmp_path: Path) -> None:
+    # Quick 504s (an upstream's, not the timeout) outnumber the requests cut at the 3600 s timeout: the rule's `when`
+    # rejects the first signature its patterns find, and holds for the second.
+    quick = [_request(f"/v1/items/{n}", 504, "0.4s") for n in (1, 2)]
+    report = _compare(_evidence(tmp_path, [*quick, _request("/v1/export", 504, "3599.998s")]))
+    signatures = report["logs"][0]["signatures"]
+    assert [(s["signature"], s["count"]) for s in signatures[:2]] == [
+        ("HTTP 504 GET /v1/items/<n>", 10),
+        ("HTTP 504 GET /v1/export", 5),
+    ]
+    timeouts = [f for f in report["findings"] if f["rule"] == "request-timeout-reached"]
+    assert len(timeouts) == 1  # one cause, one finding: the first signature that holds, not each
+    assert "5 × 'HTTP 504 GET /v1/export" in timeouts[0]["explanation"]
+    assert "the longest took 3599.998 s" in timeouts[0]["explanation"]
+    assert "/v1/items/" not in _said(timeouts[0])
+
+
+def test_no_signature_that_holds_is_no_finding(tmp_path: Path) -> None:
+    report = _compare(_evidence(tmp_path, [_request(f"/v1/items/{n}", 504, "0.4s") for n in (1, 2)]))
+    assert "request-timeout-reached" not in {f["rule"] for f in report["findings"]}
+
+
 def test_a_few_timeouts_are_noise(tmp_path: Path) -> None:
     report = _compare(_evidence(tmp_path, [WORDINGS[6][1]], copies=2))
     assert "connection-refused-or-timeout" not in {f["rule"] for f in report["findings"]}

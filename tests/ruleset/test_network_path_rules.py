@@ -231,3 +231,19 @@ def test_a_service_without_a_maximum_is_named_not_counted(tmp_path: Path) -> Non
     imports.write_text(imports.read_text().replace("        autoscaling.knative.dev/maxScale: '5'\n", ""))
     (finding,) = findings_of(compare_rule_fixture(folder), "direct-vpc-subnet-exhausted")
     assert "may need 80 (exports 40 x 2), not counting imports (no maximum instances set)" in finding["explanation"]
+
+
+def test_two_revisions_of_one_service_on_the_subnet_count_once() -> None:
+    """A revision compare names `exports@latest` and `exports@last-ready`: one service's share, not two."""
+    from dataclasses import replace
+
+    from driftcheck.paths.subnets import subnet_uses
+
+    inventory = load_evidence([RULES / "direct-vpc-subnet-exhausted"])
+    exports = next(s for s in inventory.services.values() if s.name == "exports")
+    for label in ("latest", "last-ready"):
+        name = f"exports@{label}"
+        metadata = replace(exports.metadata, revision_of="exports")
+        inventory.services[name] = replace(exports, name=name, metadata=metadata)
+    (use,) = subnet_uses(inventory.services["exports@latest"], inventory)
+    assert sorted(share.service for share in use.others) == ["imports"]

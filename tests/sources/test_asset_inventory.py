@@ -97,3 +97,44 @@ def test_an_asset_type_it_does_not_read_is_said(tmp_path: Path) -> None:
     said = r"a\.json:\[1\]: a Cloud Asset Inventory record \(storage.googleapis.com/Bucket\) is not a type driftcheck"
     with pytest.raises(InputError, match=said + r" reads; list with `gcloud asset list"):
         load_evidence([_write(tmp_path, "a.json", [SERVICE, bucket])])
+
+
+def test_service_accounts_and_compute_resources_load_by_kind(tmp_path: Path) -> None:
+    link = "https://www.googleapis.com/compute/v1/projects/acme"
+    records = [
+        {"name": "//iam.googleapis.com/projects/acme/serviceAccounts/104857600000000000001",
+         "assetType": "iam.googleapis.com/ServiceAccount",
+         "resource": {"version": "v1", "data": {
+             "name": "projects/acme/serviceAccounts/api@acme.iam.gserviceaccount.com",
+                                                "email": "api@acme.iam.gserviceaccount.com", "projectId": "acme",
+                                                "uniqueId": "104857600000000000001", "disabled": True}}},
+        {"name": "//compute.googleapis.com/projects/acme/global/networks/acme-vpc",
+         "assetType": "compute.googleapis.com/Network",
+         "resource": {"version": "v1", "data": {"name": "acme-vpc", "autoCreateSubnetworks": False, "mtu": 1460,
+                                                "selfLink": f"{link}/global/networks/acme-vpc"}}},
+        {"name": "//compute.googleapis.com/projects/acme/regions/europe-west1/subnetworks/acme-sub",
+         "assetType": "compute.googleapis.com/Subnetwork",
+         "resource": {"version": "v1", "data": {"name": "acme-sub", "region": f"{link}/regions/europe-west1",
+                                                "network": f"{link}/global/networks/acme-vpc",
+                                                "ipCidrRange": "10.0.0.0/24", "privateIpGoogleAccess": True,
+                                                "selfLink": f"{link}/regions/europe-west1/subnetworks/acme-sub"}}},
+        {"name": "//compute.googleapis.com/projects/acme/regions/europe-west1/routers/acme-nat",
+         "assetType": "compute.googleapis.com/Router",
+         "resource": {"version": "v1", "data": {"name": "acme-nat", "region": f"{link}/regions/europe-west1",
+                                                "network": f"{link}/global/networks/acme-vpc",
+                                                "selfLink": f"{link}/regions/europe-west1/routers/acme-nat"}}},
+        {"name": "//compute.googleapis.com/projects/acme/global/firewalls/deny-db",
+         "assetType": "compute.googleapis.com/Firewall",
+         "resource": {"version": "v1", "data": {"name": "deny-db", "network": f"{link}/global/networks/acme-vpc",
+                                                "direction": "EGRESS", "priority": 900,
+                                                "denied": [{"IPProtocol": "tcp", "ports": ["5432"]}],
+                                                "destinationRanges": ["10.0.0.0/8"],
+                                                "selfLink": f"{link}/global/firewalls/deny-db"}}},
+    ]  # fmt: skip
+    inventory = load_evidence([_write(tmp_path, "assets.json", records)])
+    account = inventory.of("service_account")["api@acme.iam.gserviceaccount.com"]
+    assert (account.project, account.disabled) == ("acme", True)
+    assert inventory.of("network")["acme-vpc"].project == "acme"
+    assert inventory.of("subnet")["europe-west1/acme-sub"].network == "acme-vpc"
+    assert inventory.of("router")["europe-west1/acme-nat"].network == "acme-vpc"
+    assert inventory.of("firewall")["deny-db"].network == "acme-vpc"

@@ -77,7 +77,10 @@ def peak_while_loading(path: Path) -> int:
 )
 def test_peak_memory_stays_under_twice_the_file(tmp_path: Path, write: Callable[[Path, int], Path], count: int) -> None:
     (tmp_path / "warm").mkdir()
-    load_evidence([write(tmp_path / "warm", 2)])  # first use compiles patterns and fills caches: not the file's cost
+    # First use compiles patterns, fills caches and imports the modules readers load lazily: not the file's cost.
+    # A quarter of the file goes through the same paths (a JSON list past one read window), so what was imported
+    # before this test in the same worker does not change what is measured.
+    load_evidence([write(tmp_path / "warm", count // 4)])
     path = write(tmp_path, count)
     size = path.stat().st_size
     assert size > 2_000_000

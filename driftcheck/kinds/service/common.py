@@ -49,6 +49,12 @@ def aliases_from_urls(service: Service, urls: list[str]) -> dict[str, str]:
 URLS_ANNOTATION = "run.googleapis.com/urls"  # every URL of the service, as gcloud exports it (a JSON list)
 
 
+def own_name(service: Service) -> str:
+    """The name the service has in Cloud Run (its logs, its IAM policy, its resource path): a revision compare's
+    names say more (`api@latest (api-00042-fix)`, ServiceMetadata.revision_of)."""
+    return service.metadata.revision_of or service.name
+
+
 def own_hosts(service: Service) -> list[str]:
     """Where others call the service: the host of each of its URLs (its status URL, the urls annotation). A caller's
     env names one to reach it, and a push subscription pushes to one (rules and the live fetch match on these)."""

@@ -144,12 +144,14 @@ class LiveFetcher:
         services' paths, in at most PATH_ROUNDS more concurrent rounds; every result in snapshot shape, each
         listing kept to what relates to the services."""
         results = self._wait(futures)
+        settled = self._settled(results, services)  # kept for the next round, and the last one for the answer
         for _ in range(PATH_ROUNDS):
-            calls = self._calls(services, self._settled(results, services)[1], done=set(results))
+            calls = self._calls(services, settled[1], done=set(results))
             if not calls:
                 break
             results.update(self._wait({key: self.pool.submit(call) for key, call in calls.items()}))
-        return snapshot_parts(self._settled(results, services)[0])
+            settled = self._settled(results, services)
+        return snapshot_parts(settled[0])
 
     def submit_referenced(self, services: list[Service]) -> dict[tuple[str, str, str], Future[Any]]:
         """Queue the calls for everything the services reference, without waiting: several projects queued one

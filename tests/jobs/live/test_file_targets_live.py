@@ -91,12 +91,31 @@ def test_a_snapshot_s_service_against_a_live_one(server: FakeGcpServer, snapshot
 
 
 def test_a_file_target_with_no_baseline_is_compared_with_the_region(server: FakeGcpServer) -> None:
-    # The CLI reads a lone file offline (it names nothing to look up); the job, asked live, lists the region.
     options = LiveOptions(Scope("netra-staging", ("us-central1",)), server.address, logs=None)
     result = compare_live(PLAN, [], options, load_ruleset(None))
     assert list(result.baselines) == ["api", "auth"]  # the service it would replace too, as offline
     assert "no baseline given: compared with the other 2 services of us-central1" in result.notes
     assert server.counts["ListServices"] == 1 and server.counts["GetService"] == 0
+
+
+def test_a_lone_file_target_with_a_project_is_compared_with_the_region_s_services(
+    server: FakeGcpServer, snapshot: Path
+) -> None:
+    online = run_cli("compare", PLAN, *SCOPE, "--endpoint", server.address, "--format", "json")
+    assert online.code in (0, 1), online.stderr
+    report = online.json()
+    assert report["baselines"] == ["api", "auth"]  # the live services, the one the plan would replace too
+    assert "no baseline given: compared with the other 2 services of us-central1" in report["notes"]
+    assert server.counts["ListServices"] == 1 and server.counts["GetService"] == 0
+    offline = run_cli("compare", PLAN, "--from", snapshot, "--format", "json")  # the same project, as evidence
+    assert verdict(report) == verdict(offline.json())
+
+
+def test_a_lone_file_target_without_a_project_is_judged_offline_on_its_own(server: FakeGcpServer) -> None:
+    run = run_cli("compare", PLAN, "--format", "json", env={"DRIFTCHECK_ENDPOINT": server.address})
+    assert run.code in (0, 1), run.stderr
+    assert run.json()["baselines"] == []  # files only: nothing to compare with, and nothing asked of the API
+    assert server.calls == []
 
 
 @pytest.mark.parametrize(

@@ -53,10 +53,44 @@ def test_latest_against_last_ready_finds_what_the_deploy_dropped(server: FakeGcp
     assert report["target"] == "api@latest (api-00042-fix)"
     assert report["baselines"] == ["api@last-ready (api-00041-bop)"]
     assert report["findings"][0]["rule"] == "vpc-access-missing"
+    fix = report["findings"][0]["remediation"]["gcloud"]
+    assert fix.startswith("gcloud run services update api --region us-central1 ")  # the service, not the label
     assert sorted(server.called("GetRevision")) == [  # fetched concurrently, in one round
         "projects/netra-staging/locations/us-central1/services/api/revisions/api-00041-bop",
         "projects/netra-staging/locations/us-central1/services/api/revisions/api-00042-fix",
     ]
+
+
+# A rule that says who may invoke the target, from its own IAM policy and the permission resolver's answer.
+PUBLIC_RULE = """
+id: invokable-by-everyone
+title: Everyone may invoke the target
+severity: info
+scope: target
+description: The target's own policy grants allUsers roles/run.invoker.
+when: >-
+  target.refs.resources.run_service_iam_policy.exists(p, !is_unknown(p.resource)
+  && "allUsers" in p.resource.bindings["roles/run.invoker"])
+  && target.refs.invokers.exists(i, i.member == "allUsers" && i.invoke.access == "granted")
+explanation: "{{ target.name }}'s own policy lets everyone invoke it"
+docs: https://cloud.google.com/run/docs/authenticating/public
+"""
+
+
+def test_a_revision_compare_reads_the_service_s_iam_policy(server: FakeGcpServer, tmp_path: Path) -> None:
+    # The policy is the service's (api), not the revision's as the report names it (api@latest (api-00042-fix)).
+    server.world.set_run_iam_policy("api", {"bindings": [{"role": "roles/run.invoker", "members": ["allUsers"]}]})
+    (tmp_path / "invokable-by-everyone.yaml").write_text(PUBLIC_RULE)
+    run = live(server, "api@latest", "api@last-ready", "--rules", str(tmp_path))
+    assert run.code == 1, run.stderr
+    report = run.json()
+    assert report["target"] == "api@latest (api-00042-fix)"
+    found = [f["explanation"] for f in report["findings"] if f["rule"] == "invokable-by-everyone"]
+    assert found == ["api@latest (api-00042-fix)'s own policy lets everyone invoke it"]
+    assert not [n for n in report["notes"] if "run_service_iam_policies" in n]  # nothing unread
+    assert report["incomplete"] is False
+    services = "projects/netra-staging/locations/us-central1/services/"
+    assert [r for r in server.called("GetIamPolicy") if r.startswith(services)] == [f"{services}api"]  # once
 
 
 def test_no_baseline_compares_a_failed_deploy_with_its_last_ready_revision(server: FakeGcpServer) -> None:
