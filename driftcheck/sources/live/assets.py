@@ -21,10 +21,12 @@ when (the listing's read time, the oldest and newest asset update times), and th
 from __future__ import annotations
 
 import dataclasses
+import queue
 import re
 import sys
+import threading
 from collections import ChainMap, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -90,7 +92,7 @@ def list_assets(client: Any, parent: str, content: str, asset_type: str) -> List
     found: list[dict[str, Any]] = []
     try:
         pager = client.list_assets(request=request, retry=call_retry(), timeout=CALL_TIMEOUT_S)
-        for page in pager.pages:
+        for page in _prefetched(pager.pages):
             listing.pages += 1
             if page.read_time:
                 listing.read_time = _iso(page.read_time)
@@ -104,6 +106,45 @@ def list_assets(client: Any, parent: str, content: str, asset_type: str) -> List
         return listing
     listing.assets = found
     return listing
+
+
+def _prefetched(pages: Iterable[Any]) -> Iterator[Any]:
+    """The pages in order, the next one read on a thread of its own while the caller converts this one (the
+    conversion is the audit's CPU, the read mostly waiting). A read's exception is raised here, where the page it
+    did not deliver would have come; a caller that stops early stops the reader."""
+    box: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for page in pages:
+                if not put((True, page)):
+                    return
+        except BaseException as exc:  # handed to the caller, raised there
+            put((False, exc))
+            return
+        put((False, None))
+
+    threading.Thread(target=read, name="driftcheck-pages", daemon=True).start()
+    try:
+        while True:
+            more, item = box.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
 
 
 def _asset(pb: Any, content: str) -> dict[str, Any]:

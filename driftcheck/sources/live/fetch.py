@@ -27,7 +27,7 @@ from google.protobuf import json_format
 from driftcheck.errors import InputError
 from driftcheck.kinds.access import AccessCheck
 from driftcheck.kinds.ancestry import FOLDER_GET, MAX_DEPTH
-from driftcheck.kinds.registry import LIST, LiveRead, kind_named, with_snapshot
+from driftcheck.kinds.registry import LIST, Kind, LiveRead, kind_named, kinds, with_snapshot
 from driftcheck.kinds.service import cloudrun_v2
 from driftcheck.kinds.troubleshooter import TROUBLESHOOT, TROUBLESHOOTER, principal_of
 from driftcheck.kinds.units import last_segment
@@ -149,7 +149,7 @@ class LiveFetcher:
             calls = self._calls(services, settled[1], done=set(results))
             if not calls:
                 break
-            results.update(self._wait({key: self.pool.submit(call) for key, call in calls.items()}))
+            results.update(self._wait(self._submit(calls)))
             settled = self._settled(results, services)
         return snapshot_parts(settled[0])
 
@@ -157,20 +157,35 @@ class LiveFetcher:
         """Queue the calls for everything the services reference, without waiting: several projects queued one
         after another on a shared pool finish in that order, so the first can be analysed while the rest fetch.
         `gather(futures, services)` then reads what the results name on the services' paths."""
-        return {key: self.pool.submit(call) for key, call in self._calls(services, Inventory(), done=set()).items()}
+        return self._submit(self._calls(services, Inventory(), done=set()))
+
+    def _submit(self, calls: Calls) -> dict[tuple[str, str, str], Future[Any]]:
+        """Each call on the pool, in order; one the bulk read answered is done already (no thread, no wait: an
+        audit whose inventory answers every read spends no pool round trip on it)."""
+        futures: dict[tuple[str, str, str], Future[Any]] = {}
+        for key, call in calls.items():
+            if key in self.answers:
+                answered: Future[Any] = Future()
+                answered.set_result(self.answers[key])
+                futures[key] = answered
+            else:
+                futures[key] = self.pool.submit(call)
+        return futures
 
     def _calls(self, services: list[Service], inventory: Inventory, *, done: set[tuple[str, str, str]]) -> Calls:
         """The calls for what the services reference, and what `inventory` (read so far) puts on their paths, that
         are not `done` yet: a get per resource, one paged listing per parent."""
         calls: Calls = {}
         for kind in with_snapshot():
-            keys = sorted({key for service in services for key in kind.referenced(service, inventory)})
+            keys: list[str] | None = None  # only asked of a kind read by key (a listed kind's are not used)
             for read in kind.live_reads:
                 make = READS[kind.name, read.part]
                 if read.part == LIST:  # one paged listing per parent, of which what relates to the services is kept
                     parents = sorted({p for service in services for p in kind.listed_in(service, inventory)})
                     calls.update({(kind.name, LIST, p): functools.partial(make, self, p) for p in parents})
                     continue
+                if keys is None:
+                    keys = sorted({key for service in services for key in kind.referenced(service, inventory)})
                 calls.update({(kind.name, read.part, key): functools.partial(make, self, key) for key in keys})
         return {key: self._answered(key, call) for key, call in calls.items() if key not in done}
 
@@ -192,9 +207,10 @@ class LiveFetcher:
         rules are on the path): kept again until nothing changes."""
         listings = {key: r for key, r in results.items() if key[1] == LIST and not isinstance(r, Failure)}
         kept: dict[tuple[str, str, str], Any] = {key: {} for key in listings}
+        named = _kinds_by_name()
         for _ in range(len(listings) + 1):
             inventory = self._inventory({**results, **kept})
-            keep = {name: kind_named(name).listed_for(services, inventory) for name, _, _ in listings}
+            keep = {name: named[name].listed_for(services, inventory) for name, _, _ in listings}
             again = {key: {k: r for k, r in listed.items() if keep[key[0]](r)} for key, listed in listings.items()}
             if again == kept:
                 break
@@ -554,8 +570,9 @@ def snapshot_parts(results: dict[tuple[str, str, str], Any]) -> dict[str, Any]:
     """API results keyed by (kind, part, resource), as the snapshot file stores them: a kind read in one call
     stores the answer, one read in parts a map of them; failures as {"error": reason}."""
     parts: dict[str, Any] = {kind.snapshot_key: {} for kind in with_snapshot() if kind.snapshot_key}
+    named = _kinds_by_name()
     for (name, part, key), result in results.items():
-        kind = kind_named(name)
+        kind = named[name]
         value = {"error": result.reason()} if isinstance(result, Failure) else result
         stored = parts[kind.snapshot_key or ""]
         if part == LIST and not isinstance(result, Failure):  # a listing: each resource kept, under its own key
@@ -565,6 +582,11 @@ def snapshot_parts(results: dict[tuple[str, str, str], Any]) -> dict[str, Any]:
         else:
             stored.setdefault(key, {})[part] = value
     return parts
+
+
+def _kinds_by_name() -> dict[str, Kind]:
+    """Every kind by name, once per use (as `kind_named` finds them, without walking every kind per result)."""
+    return {kind.name: kind for kind in kinds()}
 
 
 def parse_services(raw: list[dict[str, Any]]) -> list[Service]:
