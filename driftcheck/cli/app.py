@@ -187,9 +187,6 @@ def main_options(
 TargetArgument = Annotated[
     str, typer.Argument(metavar="TARGET", help="The failing service: a name under --from, or a file.")
 ]
-ServiceArgument = Annotated[
-    str, typer.Argument(metavar="SERVICE", help="The service to judge: a name under --from, or a file.")
-]
 BaselineArgument = Annotated[
     list[str] | None,
     typer.Argument(metavar="BASELINE", help="Healthy peers (any number): names under --from, or files."),

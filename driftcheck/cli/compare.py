@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -90,8 +89,9 @@ def compare(
     since: SinceOption = None,
     no_logs: NoLogsOption = False,
 ) -> None:
-    where = _Where(evidence or [], project, region, endpoint, concurrency, troubleshoot_iam, since, no_logs)
-    where = dataclasses.replace(where, connectivity_test=connectivity_test)
+    where = _Where(
+        evidence or [], project, region, endpoint, concurrency, troubleshoot_iam, since, no_logs, connectivity_test
+    )
     report = _Report(rules, output_format.value, output, fail_on.value, baseline_file, update)
     _run(target, baselines or [], where, report)
 
@@ -152,8 +152,9 @@ def check(
     since: SinceOption = None,
     no_logs: NoLogsOption = False,
 ) -> None:
-    where = _Where(evidence or [], project, region, endpoint, concurrency, troubleshoot_iam, since, no_logs)
-    where = dataclasses.replace(where, connectivity_test=connectivity_test)
+    where = _Where(
+        evidence or [], project, region, endpoint, concurrency, troubleshoot_iam, since, no_logs, connectivity_test
+    )
     report = _Report(rules, output_format.value, output, fail_on.value, baseline_file, update)
     if files:
         _check_files([Path(s) for s in services], where, report)
@@ -241,8 +242,15 @@ def _run(target: str, baselines: list[str], where: _Where, report: _Report, alon
         logs = log_query(where.since, where.no_logs)  # before any fetch: a bad --since is an input error
         with progress("fetching") as on_progress:
             scope = resolve_scope(where.project, where.region)
-            options = LiveOptions(scope, where.endpoint, where.concurrency, on_progress, where.troubleshoot_iam, logs)
-            options = dataclasses.replace(options, connectivity_test=where.connectivity_test)
+            options = LiveOptions(
+                scope,
+                where.endpoint,
+                where.concurrency,
+                on_progress,
+                where.troubleshoot_iam,
+                logs,
+                connectivity_test=where.connectivity_test,
+            )
             result = compare_live(target, baselines, options, ruleset, alone=alone)
     result = with_baseline(result, report.baseline_file, report.update_baseline)
     if report.update_baseline and report.baseline_file is not None:

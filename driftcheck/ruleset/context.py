@@ -344,7 +344,7 @@ def _refs(service: Service, inventory: Inventory, env_values: list[str]) -> Refs
         "sql_in_evidence": sorted(inventory.sql_instances),
         "sql_budget": sqlbudget.budgets(service, inventory, _instances_used),
         "resources": {kind.name: _resource_uses(kind, service, inventory) for kind in with_snapshot()},
-        "own_hosts": _own_hosts(service),
+        "own_hosts": own_hosts(service),
         "project_grants": _project_grants(service, inventory),
         "runtime_account": _runtime_account(service, inventory),
         "pushed_by": _pushed_by(service, inventory),
@@ -363,7 +363,7 @@ def _pushed_by(service: Service, inventory: Inventory) -> list[PushedBy] | Unkno
     unlisted = _subscriptions_unlisted(service, inventory)
     if unlisted is not None:
         return unlisted
-    hosts = set(_own_hosts(service))
+    hosts = set(own_hosts(service))
     found: dict[str, PubsubSubscription] = inventory.of(SUBSCRIPTION.name)
     return [
         {
@@ -427,12 +427,6 @@ def _project_grants(service: Service, inventory: Inventory) -> ProjectGrants | U
         "complete": policy.complete,
         "source": policy.provenance.get("bindings"),
     }
-
-
-def _own_hosts(service: Service) -> list[str]:
-    """Where other services call it: the host of each of its URLs (a caller's env names one to reach it). The
-    live fetch keeps the push subscriptions of these same hosts (kinds/service/common.py)."""
-    return own_hosts(service)
 
 
 def _resource_uses(kind: Kind, service: Service, inventory: Inventory) -> list[ResourceUse]:

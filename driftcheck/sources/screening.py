@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from typing import Any
 
 EXPORT_HINT = "export the deployed service with `gcloud run services describe SERVICE --format=export`"
-GCLOUD_HINT = "read the live resources with gcloud instead (README, 'Collecting evidence')"
 # `${var}` (envsubst, Terraform templatefile) and `{{ .Values.x }}` / `{{VAR}}` (Helm, Go templates, mustache).
 PLACEHOLDER = re.compile(r"\$\{[^}\s]+\}|\{\{[^{}]*\}\}")
 # Places where a real export legitimately holds `${…}`: shell snippets and values the app expands itself.

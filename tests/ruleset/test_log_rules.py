@@ -8,6 +8,7 @@ finding. `auth` keeps the incident's ordinary warnings (fixtures/incident/auth.l
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -155,6 +156,10 @@ def test_each_log_wording_names_its_cause_first(tmp_path: Path, rule: str, entry
     assert first["docs"].startswith("https://cloud.google.com/")
     # one cause, one finding
     assert [f["rule"] for f in report["findings"]].count(rule) == 1
+    # a fix, when there is one, is a whole command: nothing left unrendered or unknown
+    for kind, text in first["remediation"].items():
+        assert not re.search(r"\{\{|\bNone\b|\bunknown\b|\[REDACTED\]", text), (kind, text)
+        assert kind != "gcloud" or text.startswith("gcloud "), text
 
 
 def test_a_crash_loop_quotes_the_start_up_exception(tmp_path: Path) -> None:
