@@ -6,7 +6,11 @@
   `driftcheck --help`, and each of its `--options` by `driftcheck SUBCOMMAND --help`;
 - the Dockerfile's ENTRYPOINT is driftcheck, its CMD a real subcommand, it runs as non-root, and `.dockerignore`
   keeps what the image build copies;
-- the guide's driftcheck.toml is a valid audit configuration.
+- the guide's driftcheck.toml is a valid audit configuration;
+- every Cloud Scheduler job runs in UTC, and no scheduled run can overlap the next one (task timeout x (retries + 1),
+  and the Workflows connector timeouts);
+- the Workflows, GitHub Actions and organization variants enable the APIs and grant the roles they need, and the
+  organization merge works as described (the partials' projects, sorted, as its configuration).
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Run, run_cli
+from conftest import AUDIT, ROOT, Run, run_cli
+from fakegcp import FakeGcpServer, World
 
 GUIDE = ROOT / "docs" / "scheduled-audits.md"
 DOCKERFILE = ROOT / "Dockerfile"
@@ -210,3 +215,138 @@ def test_guide_configuration_is_valid(tmp_path: Path) -> None:
     path.write_text(toml, encoding="utf-8")
     config = load_config(path)
     assert list(config.projects) == ["netra-staging", "netra-prod", "netra-data"]
+
+
+def _option(args: list[str], flag: str) -> str | None:
+    """The value of `--flag VALUE` or `--flag=VALUE` in a gcloud argv (the last one given)."""
+    found = None
+    for i, token in enumerate(args):
+        if token == flag and i + 1 < len(args):
+            found = args[i + 1]
+        elif token.startswith(f"{flag}="):
+            found = token.split("=", 1)[1]
+    return found
+
+
+def _minutes(duration: str) -> int:
+    match = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", duration)
+    assert match and any(match.groups()), duration
+    hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    return hours * 60 + minutes + -(-seconds // 60)
+
+
+def _run_jobs() -> dict[str, int]:
+    """Each Cloud Run job the guide creates, and the longest its execution can take, in minutes: task timeout x
+    (retries + 1), times the waves when fewer tasks run at once than there are (an unset parallelism counts as 1)."""
+    worst = {}
+    for args in _gcloud_commands():
+        if _command_words(args)[:3] != ("run", "jobs", "create"):
+            continue
+        tasks = int(_option(args, "--tasks") or 1)
+        waves = -(-tasks // int(_option(args, "--parallelism") or 1))
+        timeout, retries = _option(args, "--task-timeout"), _option(args, "--max-retries")
+        assert timeout and retries is not None, f"{args[3]}: state --task-timeout and --max-retries"
+        worst[args[3]] = _minutes(timeout) * (int(retries) + 1) * waves
+    return worst
+
+
+def _scheduler_jobs() -> list[list[str]]:
+    return [args for args in _gcloud_commands() if _command_words(args)[:4] == ("scheduler", "jobs", "create", "http")]
+
+
+def _daily_start(schedule: str) -> int:
+    minute, hour, *rest = schedule.split()
+    assert rest == ["*", "*", "*"] and minute.isdigit() and hour.isdigit(), f"not a daily schedule: {schedule}"
+    return int(hour) * 60 + int(minute)
+
+
+def test_every_scheduler_job_runs_in_utc() -> None:
+    """A daily 02:00 in a zone with daylight saving is skipped once a year and may run twice once (Cloud Scheduler
+    runs on wall-clock time; Google recommends UTC)."""
+    jobs = _scheduler_jobs()
+    assert len(jobs) >= 5, jobs
+    wrong = {
+        args[4]: _option(args, "--time-zone") for args in jobs if _option(args, "--time-zone") not in {"Etc/UTC", "UTC"}
+    }
+    assert not wrong, f"Cloud Scheduler jobs not in UTC: {wrong}"
+
+
+def test_no_scheduled_run_overlaps_the_next() -> None:
+    """Each gap between two scheduled starts of the guide's Cloud Run jobs (around the clock) exceeds the longest the
+    first execution can take: task timeout x (retries + 1). The workflow variant runs its two jobs one after the other,
+    waiting at most its connector timeouts, which must cover each job's longest execution."""
+    worst = _run_jobs()
+    starts = []
+    for args in _scheduler_jobs():
+        uri = _option(args, "--uri") or ""
+        target = re.search(r"/jobs/([a-z0-9-]+):run$", uri)
+        if target:
+            starts.append((_daily_start(_option(args, "--schedule") or ""), target.group(1)))
+    assert {job for _, job in starts} == set(worst), (starts, worst)
+    starts.sort()
+    for (start, job), (following, other) in zip(starts, [*starts[1:], starts[0]], strict=True):
+        gap = (following - start) % (24 * 60) or 24 * 60
+        assert gap > worst[job], f"{job} may run {worst[job]} min, but {other} starts {gap} min after it"
+    (workflow,) = _blocks("yaml")[:1]
+    timeouts = re.findall(r'name: \$\{parent \+ "/([a-z0-9-]+)"\}.*?timeout: (\d+)', workflow, flags=re.S)
+    assert [job for job, _ in timeouts] == ["driftcheck-audit", "driftcheck-merge"], timeouts
+    assert all(int(seconds) > worst[job] * 60 for job, seconds in timeouts), (timeouts, worst)
+    assert sum(worst[job] for job, _ in timeouts) < 24 * 60
+
+
+def test_the_variants_name_the_apis_and_roles_they_need() -> None:
+    """Workflows: its API and the invoker role for the scheduler's account; GitHub Actions: Workload Identity User on
+    the service account for the pool's principal; the organization audit: the Cloud Asset API and Cloud Asset Viewer
+    on the organization."""
+    commands = _gcloud_commands()
+
+    def granted(words: tuple[str, ...], role: str) -> list[list[str]]:
+        return [a for a in commands if _command_words(a)[: len(words)] == words and _option(a, "--role") == role]
+
+    enabled = {api for args in commands if _command_words(args)[:2] == ("services", "enable") for api in args[2:]}
+    assert {"workflows.googleapis.com", "cloudasset.googleapis.com", "iamcredentials.googleapis.com"} <= enabled
+    (invoker,) = granted(("projects", "add-iam-policy-binding"), "roles/workflows.invoker")
+    assert _option(invoker, "--member") == "serviceAccount:${SCHEDULER_SA}"
+    (federation,) = granted(("iam", "service-accounts", "add-iam-policy-binding"), "roles/iam.workloadIdentityUser")
+    assert federation[3] == "$AUDIT_SA"
+    assert (_option(federation, "--member") or "").startswith("principalSet://iam.googleapis.com/projects/")
+    organization = [a for a in commands if _command_words(a)[:2] == ("organizations", "add-iam-policy-binding")]
+    assert organization and _option(organization[0], "--role") == "$role"  # each role of the loop before it
+    loops = [argv[3:] for argv in _shell_commands() if argv[:3] == ["for", "role", "in"]]
+    assert any("roles/cloudasset.viewer" in roles for roles in loops), loops
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed")
+def test_the_organization_merge_works_as_the_guide_says(tmp_path: Path) -> None:
+    """A sharded --organization audit's partials, merged: refused without a configuration, accepted with the file the
+    guide's jq line writes from them (the projects sorted by id), refused with another order."""
+    (jq,) = [
+        shlex.split(line.strip().removeprefix("| "))
+        for block in _blocks("bash")
+        for line in block.splitlines()
+        if line.strip().startswith("| jq ")
+    ]
+    jq = jq[: jq.index(">")]
+    world = World.from_folder(AUDIT / "world")
+    for project in ("netra-staging", "netra-prod", "netra-dev"):
+        world.set_ancestry([{"id": project, "type": "project"}, {"id": "900", "type": "organization"}])
+    parts = tmp_path / "parts"
+    with FakeGcpServer(world) as fake:
+        for index in range(2):
+            run = run_cli("audit", "--endpoint", fake.address, "--no-history", "--organization", "900", "--source",
+                          "asset-inventory", "--partial", f"{parts}/",
+                          env={"CLOUD_RUN_TASK_INDEX": str(index), "CLOUD_RUN_TASK_COUNT": "2"})  # fmt: skip
+            assert run.code == 0, run.stderr
+    refused = run_cli("merge", str(parts))
+    assert refused.code == 2 and "pass --config FILE" in refused.stderr
+    texts = "".join(p.read_text() for p in sorted(parts.glob("part-*-of-2.json")))
+    written = subprocess.run(jq, input=texts, capture_output=True, text=True, check=True).stdout
+    assert written == 'projects = ["netra-dev","netra-prod","netra-staging"]\n'
+    config = tmp_path / "driftcheck-org.toml"
+    config.write_text(written + 'fail_on = "high"\n')
+    merged = run_cli("merge", str(parts), "--config", str(config), "--format", "json")
+    assert merged.code in {0, 1}, merged.stderr
+    assert merged.json()["status"]["reason"].endswith("in 3 projects")
+    config.write_text('projects = ["netra-staging", "netra-prod", "netra-dev"]\n')
+    other = run_cli("merge", str(parts), "--config", str(config))
+    assert other.code == 2 and "but this partial holds" in other.stderr

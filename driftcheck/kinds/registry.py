@@ -74,6 +74,11 @@ LIST = "list"  # the part of a listing read: keyed by the parent listed, it stor
 SnapshotReader = Callable[[str, Any, str, "str | Unknown"], Any]
 
 
+def _named_by_none(service: Service, inventory: Inventory) -> tuple[str, ...]:
+    """The default `references_in` and `listed_in`: nothing, whatever the inventory holds."""
+    return ()
+
+
 @dataclass(frozen=True)
 class Kind:
     name: str  # the registry's key and the Inventory's: "secret"
@@ -86,14 +91,14 @@ class Kind:
     references: Callable[[Service], Iterable[str]] = lambda service: ()
     # The resources of the kind on the service's path that other resources name (the inventory read so far holds
     # them): a connector's network, the routers of that network in the service's region.
-    references_in: Callable[[Service, Inventory], Iterable[str]] = lambda service, inventory: ()
+    references_in: Callable[[Service, Inventory], Iterable[str]] = _named_by_none
     live_reads: tuple[LiveRead, ...] = ()
     terraform_types: tuple[str, ...] = ()
     absent_on: tuple[str, ...] = ()  # "NOT_FOUND": such a stored error is the resource's absence, not unknown
     # A kind read by listing (a LiveRead of part LIST): the parents whose listing may hold resources related to a
     # service ("projects/P"), and, given the services, whether one listed resource (the API's JSON) relates to them;
     # both given the inventory read so far.
-    listed_in: Callable[[Service, Inventory], Iterable[str]] = lambda service, inventory: ()
+    listed_in: Callable[[Service, Inventory], Iterable[str]] = _named_by_none
     listed_for: Callable[[Sequence[Service], Inventory], Callable[[dict[str, Any]], bool]] = (
         lambda services, inventory: lambda raw: True
     )
@@ -101,6 +106,12 @@ class Kind:
     def referenced(self, service: Service, inventory: Inventory) -> tuple[str, ...]:
         """Every resource of the kind on the service's path: those it names, and those the inventory says."""
         return tuple(sorted({*self.references(service), *self.references_in(service, inventory)}))
+
+    @property
+    def follows_paths(self) -> bool:
+        """Whether what the kind reads may depend on other resources (it declares `references_in` or `listed_in`):
+        the live fetch asks only such kinds again after a round; the others' references are the services' own."""
+        return self.references_in is not _named_by_none or self.listed_in is not _named_by_none
 
     def live_read(self, part: str) -> LiveRead:
         return next(read for read in self.live_reads if read.part == part)
@@ -123,24 +134,40 @@ class Kind:
 
 
 _REGISTERED: dict[str, Kind] = {}
+# kinds() in order, as last computed; None once the registry changes. A live audit asks for the kinds thousands of
+# times per project (each round, each result): re-running the imports and the ordering each time was measurable.
+_ORDERED: tuple[Kind, ...] | None = None
 
 
 def register(kind: Kind) -> Kind:
     """Add a kind; registering one name twice is a programming error, not an override."""
+    global _ORDERED
     if kind.name in _REGISTERED:
         raise ValueError(f"resource kind {kind.name!r} is registered twice")
     _REGISTERED[kind.name] = kind
+    _ORDERED = None
     return kind
 
 
 def unregister(name: str) -> None:
     """For tests that register a kind of their own."""
+    global _ORDERED
     _REGISTERED.pop(name, None)
+    _ORDERED = None
 
 
 def kinds() -> tuple[Kind, ...]:
     """Every kind, built-in ones first, in the order evidence detection tries them (shapes do not overlap, but the
     order is the order of "expected one of" in errors)."""
+    global _ORDERED
+    if _ORDERED is None:
+        _load_built_in()
+        built_in = [_REGISTERED[name] for name in _BUILT_IN]
+        _ORDERED = (*built_in, *(kind for kind in _REGISTERED.values() if kind.name not in _BUILT_IN))
+    return _ORDERED
+
+
+def _load_built_in() -> None:
     from driftcheck.kinds import (  # noqa: F401  (each registers itself)
         ancestry,
         cloudsql,
@@ -157,9 +184,6 @@ def kinds() -> tuple[Kind, ...]:
     )
     from driftcheck.kinds.network import firewall, router, subnet, vpc  # noqa: F401
 
-    built_in = [_REGISTERED[name] for name in _BUILT_IN]
-    return (*built_in, *(kind for kind in _REGISTERED.values() if kind.name not in _BUILT_IN))
-
 
 _BUILT_IN = (
     "service", "sql_instance", "connector", "secret", "project_iam_policy", "service_account",
@@ -171,7 +195,8 @@ _BUILT_IN = (
 
 
 def kind_named(name: str) -> Kind:
-    return next(kind for kind in kinds() if kind.name == name)
+    kinds()  # the built-in kinds registered
+    return _REGISTERED[name]
 
 
 def with_snapshot() -> tuple[Kind, ...]:

@@ -73,9 +73,13 @@ def fetch_errors(data: dict[str, Any]) -> dict[str, str]:
     return dict(sorted(errors.items()))
 
 
-def load_references(data: dict[str, Any], inventory: Inventory, origin: str) -> None:
+ReadBack = dict[tuple[str, str], tuple[Any, Any]]  # (kind, key) -> (what was stored, the resource read from it)
+
+
+def load_references(data: dict[str, Any], inventory: Inventory, origin: str, read_back: ReadBack | None = None) -> None:
     """The resources the services reference, each kind from its own key; one stored as an error stays out of
-    the inventory (unknown, never absent: `fetch_errors` says why)."""
+    the inventory (unknown, never absent: `fetch_errors` says why). `read_back`: what an earlier call read of the
+    very same stored objects, reused (a live fetch loads its answers again after each round), and added to."""
     inventory.errors.update(fetch_errors(data))
     project = (data.get("scope") or {}).get("project") or Unknown("no project in the snapshot scope")
     for kind in with_snapshot():
@@ -83,7 +87,13 @@ def load_references(data: dict[str, Any], inventory: Inventory, origin: str) -> 
         assert read is not None  # with_snapshot: every kind with a key reads it back
         found = inventory.of(kind.name)
         for key, stored in (data.get(kind.snapshot_key or "") or {}).items():
-            resource = read(key, stored, origin, project)
+            earlier = read_back.get((kind.name, key)) if read_back is not None else None
+            if earlier is not None and earlier[0] is stored:
+                resource = earlier[1]
+            else:
+                resource = read(key, stored, origin, project)
+                if read_back is not None:
+                    read_back[kind.name, key] = (stored, resource)
             if resource is not None:
                 found[kind.key(resource)] = resource
     inventory.project_aliases.update(data.get("project_aliases") or {})

@@ -246,3 +246,8 @@ def _given(value: Any) -> Made:
 
 def _same(value: Any) -> Any:
     return value
+
+
+def built(asset: Any) -> Made:
+    """An asset built already (FakeGcpServer.index_assets), as `page` takes one."""
+    return functools.partial(_same, asset)

@@ -22,7 +22,7 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent import futures
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -238,6 +238,7 @@ class FakeGcpServer:
         self.asset_update_time = datetime.datetime(2026, 12, 1, 3, 0, tzinfo=datetime.UTC)
         self.unsupported_asset_types: set[str] = set()
         self._asset_lists: dict[tuple[Any, ...], list[Any]] = {}  # built on a listing's first page, read by the rest
+        self._indexed: set[tuple[Any, ...]] = set()  # listings built ahead (index_assets): not built again
 
     # Lifecycle -----------------------------------------------------------------------------------------------
     @property
@@ -560,7 +561,7 @@ class FakeGcpServer:
             raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, f"Asset type {missing[0]} is not supported.")
         key = (request.parent, tuple(request.asset_types), int(request.content_type))
         try:
-            if not request.page_token or key not in self._asset_lists:
+            if key not in self._indexed and (not request.page_token or key not in self._asset_lists):
                 self._asset_lists[key] = fake_assets.build(self.world, request, self.asset_update_time)
         except fake_assets.AssetError as exc:
             raise _Abort(exc.code, exc.message) from None
@@ -568,6 +569,19 @@ class FakeGcpServer:
         response = fake_assets.page(page, token)  # the page's assets are built now, not all on the first page
         response.read_time = datetime.datetime.now(datetime.UTC)
         return response
+
+    def index_assets(self, parent: str, streams: Iterable[tuple[str, str]]) -> None:
+        """Build the assets of each (content type name, asset type) listing of `parent` now, as the real inventory
+        answers from an index it built before the call: a benchmark then times the client, not the fake's
+        conversion of the world into assets. The world must not change afterwards (the listings are kept)."""
+        for content, asset_type in streams:
+            request = asset_v1.ListAssetsRequest(
+                parent=parent, asset_types=[asset_type], content_type=getattr(asset_v1.ContentType, content)
+            )
+            key = (request.parent, tuple(request.asset_types), int(request.content_type))
+            made = fake_assets.build(self.world, request, self.asset_update_time)
+            self._asset_lists[key] = [fake_assets.built(make()) for make in made]
+            self._indexed.add(key)
 
     def _page(self, items: list[Any], page_size: int, page_token: str) -> tuple[list[Any], str]:
         size = page_size if page_size > 0 else self.page_size
