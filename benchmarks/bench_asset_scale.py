@@ -102,10 +102,12 @@ def serve(args: argparse.Namespace) -> None:
     world = build_world(args.projects, args.per_project)
     built = time.perf_counter() - started
     with FakeGcpServer(world, latency=args.latency, page_size=1000, workers=256) as fake:
-        from driftcheck.sources.live.assets import STREAMS
+        from driftcheck.sources.live.assets import streams
 
-        # The real inventory answers from an index built before the call: the fake builds its assets now, untimed
-        fake.index_assets(f"organizations/{ORG}", STREAMS)
+        # The real inventory answers from an index built before the call: the fake builds its assets now, untimed;
+        # the whole organization's listings, and each project's (a shard's)
+        every = [f"proj-{p:05d}" for p in range(args.projects)]
+        fake.index_assets([*streams([f"organizations/{ORG}"], every), *streams([f"organizations/{ORG}"], every, True)])
         built = time.perf_counter() - started
         print(json.dumps({"address": fake.address, "built_s": round(built, 1)}), flush=True)
         for line in sys.stdin:
@@ -143,8 +145,14 @@ def _delta(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
 
 
 def audit(
-    fake: Fake, projects: list[str], source: str, concurrency: int, listings: tuple[Any, ...] = ()
+    fake: Fake,
+    projects: list[str],
+    source: str,
+    concurrency: int,
+    listings: tuple[Any, ...] = (),
+    share: list[str] | None = None,
 ) -> dict[str, Any]:
+    """`share`: one shard's projects, of `projects` (as `audit --shard I/N` collects them)."""
     from driftcheck.jobs.audit import CollectOptions, analyse, collect
     from driftcheck.jobs.config import Config
     from driftcheck.ruleset.load import load_ruleset
@@ -156,7 +164,7 @@ def audit(
     ruleset = load_ruleset(None)
     before = fake.counts()
     started = time.perf_counter()
-    collected = collect(config, projects, options)
+    collected = collect(config, projects if share is None else share, options)
     fetched = time.perf_counter() - started
     analysed_at = time.perf_counter()
     result = analyse(config, collected, ruleset, datetime.now(UTC).date())
@@ -177,6 +185,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--sample", type=int, default=100)
+    parser.add_argument("--shards", type=int, default=4, help="also time task 0 of this many (0: not)")
     parser.add_argument("--serve", action="store_true")
     args = parser.parse_args()
     if args.serve:
@@ -198,6 +207,12 @@ def main() -> None:
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps({"discovery_s": round(discovery, 2), **bulk, "wall_s": round(wall, 2),
                           "ideal_s": round(ideal, 2), "peak_mb": round(peak_mb)}, indent=1))  # fmt: skip
+        if args.shards > 1:  # one task of a sharded job: its share read project by project
+            share = projects[:: args.shards]
+            task = audit(fake, projects, "asset-inventory", args.concurrency, tuple(listings), share)
+            print(json.dumps({"shard": f"0/{args.shards}", "discovery_s": round(discovery, 2), **task,
+                              "wall_s": round(discovery + task["collect_s"] + task["analysis_s"], 2)},
+                             indent=1))  # fmt: skip
         sample = projects if args.sample <= 0 else projects[: args.sample]
         per = audit(fake, sample, "api", args.concurrency)
         scale = len(projects) / len(sample)

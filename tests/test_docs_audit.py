@@ -10,7 +10,8 @@
 - every Cloud Scheduler job runs in UTC, and no scheduled run can overlap the next one (task timeout x (retries + 1),
   and the Workflows connector timeouts);
 - the Workflows, GitHub Actions and organization variants enable the APIs and grant the roles they need, and the
-  organization merge works as described (the partials' projects, sorted, as its configuration).
+  organization audit and merge jobs run as written against the fake: the merge, without a configuration file,
+  gives the unsharded audit's report.
 """
 
 from __future__ import annotations
@@ -316,37 +317,45 @@ def test_the_variants_name_the_apis_and_roles_they_need() -> None:
     assert any("roles/cloudasset.viewer" in roles for roles in loops), loops
 
 
-@pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed")
+def _job_args(job: str) -> list[str]:
+    """The argv the guide's `gcloud run jobs create JOB ... --args=` hands the image."""
+    (args,) = [a for a in _gcloud_commands() if _command_words(a)[:4] == ("run", "jobs", "create", job)]
+    (given,) = [token.removeprefix("--args=").split(",") for token in args if token.startswith("--args=")]
+    return given
+
+
 def test_the_organization_merge_works_as_the_guide_says(tmp_path: Path) -> None:
-    """A sharded --organization audit's partials, merged: refused without a configuration, accepted with the file the
-    guide's jq line writes from them (the projects sorted by id), refused with another order."""
-    (jq,) = [
-        shlex.split(line.strip().removeprefix("| "))
-        for block in _blocks("bash")
-        for line in block.splitlines()
-        if line.strip().startswith("| jq ")
-    ]
-    jq = jq[: jq.index(">")]
+    """The guide's organization audit job, its tasks run against the fake (the buckets as local folders), then its
+    merge job as written, without a configuration file: the report an unsharded audit gives, region peers and all."""
+    (tasks,) = [_option(a, "--tasks") for a in _gcloud_commands() if a[:4] == ["run", "jobs", "create",
+                                                                                "driftcheck-org-audit"]]  # fmt: skip
+    assert tasks is not None and int(tasks) > 1
+
+    def local(args: list[str]) -> list[str]:
+        return [a.replace("${ORG_ID}", "900").replace("gs://acme-audit/", f"{tmp_path}/acme-audit/")
+                 .replace("/reports/", f"{tmp_path}/reports/") for a in args]  # fmt: skip
+
+    audit, merge = local(_job_args("driftcheck-org-audit")), local(_job_args("driftcheck-org-merge"))
+    assert audit[0] == "audit" and "--config" not in audit and merge[0] == "merge" and "--config" not in merge
     world = World.from_folder(AUDIT / "world")
     for project in ("netra-staging", "netra-prod", "netra-dev"):
         world.set_ancestry([{"id": project, "type": "project"}, {"id": "900", "type": "organization"}])
-    parts = tmp_path / "parts"
     with FakeGcpServer(world) as fake:
-        for index in range(2):
-            run = run_cli("audit", "--endpoint", fake.address, "--no-history", "--organization", "900", "--source",
-                          "asset-inventory", "--partial", f"{parts}/",
-                          env={"CLOUD_RUN_TASK_INDEX": str(index), "CLOUD_RUN_TASK_COUNT": "2"})  # fmt: skip
+        whole = run_cli("audit", "--endpoint", fake.address, "--no-history", "--organization", "900", "--source",
+                        "asset-inventory", "--format", "json", "--strict")  # fmt: skip
+        for index in range(int(tasks)):  # more tasks than projects: the last one audits none
+            run = run_cli(*audit, "--endpoint", fake.address,
+                          env={"CLOUD_RUN_TASK_INDEX": str(index), "CLOUD_RUN_TASK_COUNT": tasks})  # fmt: skip
             assert run.code == 0, run.stderr
-    refused = run_cli("merge", str(parts))
-    assert refused.code == 2 and "pass --config FILE" in refused.stderr
-    texts = "".join(p.read_text() for p in sorted(parts.glob("part-*-of-2.json")))
-    written = subprocess.run(jq, input=texts, capture_output=True, text=True, check=True).stdout
-    assert written == 'projects = ["netra-dev","netra-prod","netra-staging"]\n'
-    config = tmp_path / "driftcheck-org.toml"
-    config.write_text(written + 'fail_on = "high"\n')
-    merged = run_cli("merge", str(parts), "--config", str(config), "--format", "json")
-    assert merged.code in {0, 1}, merged.stderr
-    assert merged.json()["status"]["reason"].endswith("in 3 projects")
-    config.write_text('projects = ["netra-staging", "netra-prod", "netra-dev"]\n')
-    other = run_cli("merge", str(parts), "--config", str(config))
-    assert other.code == 2 and "but this partial holds" in other.stderr
+    parts = tmp_path / "acme-audit" / "partials" / "org"
+    assert sorted(p.name for p in parts.iterdir()) == [f"part-{i}-of-{tasks}.json" for i in range(int(tasks))]
+    last = json.loads((parts / f"part-{int(tasks) - 1}-of-{tasks}.json").read_text())
+    assert last["projects"] == [] and last["scope"]["projects"] == ["netra-dev", "netra-prod", "netra-staging"]
+    (tmp_path / "reports").mkdir()  # the job's mounted bucket
+    merged = run_cli(*merge)
+    assert merged.code == whole.code == 1, merged.stderr
+    assert "<html" in (tmp_path / "reports" / "org.html").read_text()
+    report = run_cli("merge", parts, "--format", "json").json()
+    assert report["findings"] == whole.json()["findings"] and report["findings"]
+    assert report["unverified"] == whole.json()["unverified"]
+    assert any(f["subject"] == "netra-staging/us-central1/api" for f in report["findings"])  # a region-peer finding

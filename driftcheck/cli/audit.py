@@ -130,7 +130,7 @@ def audit(
     ] = "api",  # type: ignore[assignment]
 ) -> None:
     from driftcheck.jobs.audit import CollectOptions, analyse, check_drift, collect
-    from driftcheck.jobs.shards import Shard, write_partial
+    from driftcheck.jobs.shards import AuditScope, Shard, write_partial
     from driftcheck.ruleset.load import load_ruleset
 
     _check_baseline_options(baseline_file, update)  # before any fetch
@@ -167,7 +167,9 @@ def audit(
         options = dataclasses.replace(options, progress=on_progress)
         collected = collect(config, projects, options, None if shard else check_as_collected)
     if shard is not None:
-        where = write_partial(partial or "./", shard, config.source, collected)
+        # without a configuration file, the partial says what was audited: the merge rebuilds the Config from it
+        scope = AuditScope.of(config, parents, source.value) if config.source == ONE_OFF else None
+        where = write_partial(partial or "./", shard, config.source, collected, scope)
         said = f"wrote {where}: shard {shard}, {len(collected)} projects; `driftcheck merge` joins it"
         typer.echo(printable(said), err=True)
         _store(collected, options)
@@ -190,7 +192,8 @@ def _store(collected: Any, options: Any) -> None:
 MERGE_HELP = """Join the partial reports of a sharded audit into the one report an unsharded audit gives.
 
 PARTIAL is a part-I-of-N.json file, a folder holding them, or gs://bucket/prefix/. A missing shard makes the
-report incomplete (exit 3 with --strict) and says which. --config defaults to the file the tasks ran with.
+report incomplete (exit 3 with --strict) and says which. --config defaults to the file the tasks ran with; an
+audit without one (--organization, --folder, --project) needs none: its partials record what it audited.
 
 [bold]Examples[/bold]
 
@@ -198,6 +201,8 @@ report incomplete (exit 3 with --strict) and says which. --config defaults to th
 
   driftcheck merge gs://acme-audit/partials/ --config driftcheck.toml \\
       --webhook https://hooks.slack.com/services/...
+
+  driftcheck merge gs://acme-audit/partials/org/ --strict
 """
 
 
@@ -216,15 +221,20 @@ def merge(
 ) -> None:
     from driftcheck.jobs.audit import analyse
     from driftcheck.jobs.config import load_config
-    from driftcheck.jobs.shards import check_against, read_partials, stale_partials
+    from driftcheck.jobs.shards import check_against, merged_scope, read_partials, stale_partials
     from driftcheck.ruleset.load import load_ruleset
 
     _check_baseline_options(baseline_file, update)
     found, missing = read_partials(partials)
-    if config_path is None and found[0].config == ONE_OFF:
-        raise DriftcheckError("the partials come from an audit without a configuration: pass --config FILE")
-    config = load_config(config_path or found[0].config)
-    check_against(found, config.projects, config.source)
+    scope = merged_scope(found) if config_path is None else None
+    if scope is not None:  # an audit without a configuration file: its Config, as the partials recorded it
+        config = scope.config(ONE_OFF)
+        check_against(found, config.projects, "the audit's scope")
+    else:
+        if config_path is None and found[0].config == ONE_OFF:  # a partial written before the scope was recorded
+            raise DriftcheckError("the partials come from an audit without a configuration: pass --config FILE")
+        config = load_config(config_path or found[0].config)
+        check_against(found, config.projects, config.source)
     ruleset = load_ruleset(rules)
     collected = [c for p in found for c in p.collected]
     result = analyse(config, collected, ruleset, _today())

@@ -110,9 +110,11 @@ def collect(
     if options.source == "asset-inventory":
         from driftcheck.sources.live.assets import take_inventory_snapshots
 
+        # a shard of an organization's or folder's audit: fewer projects than its scope holds (config.projects)
+        share = bool(options.parents) and len(projects) < len(config.projects)
         take_inventory_snapshots(projects, config.regions, list(options.parents) or None, endpoint=options.endpoint,
                                  concurrency=options.concurrency, progress=options.progress, on_snapshot=remember,
-                                 listings=list(options.listings))  # fmt: skip
+                                 listings=list(options.listings), share=share)  # fmt: skip
     else:
         take_snapshots([Scope(project, config.regions) for project in projects], live, on_snapshot=remember)
     return [collected[project] for project in projects]

@@ -3,6 +3,15 @@
 A partial holds what its task collected (the scrubbed snapshots and the changes since the previous ones), not
 a report: peer groups and environment pairs may span projects of different tasks, so the one analysis runs at
 the merge, over everything, and gives exactly what one unsharded audit gives.
+
+A partial is a JSON object: `driftcheck_audit_partial` (the format version, 1), `tool`, `shard` ("I/N"), `config`
+(the configuration file the task ran with, or "command line"), `projects` (the task's share) and `collected`. An
+audit without a configuration file (`--organization`, `--folder`, or a one-off `--project`) also writes `scope`:
+what that configuration would have said, so `merge` can rebuild it without a file: `projects` (every project the
+shards were cut from, in the audit's order, not only this task's share), `regions`, `parents` ("organizations/ID",
+"folders/ID"; [] for --project), `source` ("api" or "asset-inventory") and `region_peers` (each region's services
+compared as peers, as an unsharded one-off audit does). Partials written before `scope` existed still merge with
+--config; the key is optional, so the format version stays 1.
 """
 
 from __future__ import annotations
@@ -13,10 +22,12 @@ import os
 from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from driftcheck import __version__
 from driftcheck.errors import InputError
 from driftcheck.jobs.audit import Collected
+from driftcheck.jobs.config import Config
 from driftcheck.sources.gcs import SCHEME, is_gcs, normalized, read_object
 from driftcheck.sources.live import storage
 
@@ -55,21 +66,69 @@ class Shard:
 
 
 @dataclasses.dataclass(frozen=True)
+class AuditScope:
+    """What an audit without a configuration file audited: enough to rebuild its Config at the merge."""
+
+    projects: tuple[str, ...]  # all of them, in the order the shards were cut from
+    regions: tuple[str, ...]
+    parents: tuple[str, ...] = ()  # "organizations/ID", "folders/ID"
+    source: str = "api"  # or "asset-inventory"
+    region_peers: bool = True
+
+    @classmethod
+    def of(cls, config: Config, parents: Iterable[str] = (), source: str = "api") -> AuditScope:
+        return cls(tuple(config.projects), tuple(config.regions), tuple(parents), source, config.region_peers)
+
+    def config(self, source: str) -> Config:
+        """The Config the audit ran with (`source`: the partials' configuration, "command line")."""
+        return Config(source=source, projects=self.projects, regions=self.regions, region_peers=self.region_peers)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "projects": list(self.projects),
+            "regions": list(self.regions),
+            "parents": list(self.parents),
+            "source": self.source,
+            "region_peers": self.region_peers,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Any, origin: str) -> AuditScope:
+        if not isinstance(raw, dict):
+            raise InputError("expected a JSON object", file=origin, where="scope")
+        lists = {}
+        for key in ("projects", "regions", "parents"):
+            value = raw.get(key)
+            if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+                raise InputError("expected a list of non-empty strings", file=origin, where=f"scope.{key}")
+            lists[key] = tuple(value)
+        if raw.get("source") not in ("api", "asset-inventory"):
+            raise InputError('expected "api" or "asset-inventory"', file=origin, where="scope.source")
+        if not isinstance(raw.get("region_peers"), bool):
+            raise InputError("expected true or false", file=origin, where="scope.region_peers")
+        return cls(lists["projects"], lists["regions"], lists["parents"], raw["source"], raw["region_peers"])
+
+
+@dataclasses.dataclass(frozen=True)
 class Partial:
     shard: Shard
     config: str  # the configuration file the task ran with
     projects: tuple[str, ...]
     collected: tuple[Collected, ...]
     origin: str
+    scope: AuditScope | None = None  # an audit without a configuration file: what it audited
 
 
 def partial_name(shard: Shard) -> str:
     return f"part-{shard.index}-of-{shard.count}.json"
 
 
-def write_partial(location: str, shard: Shard, config: str, collected: list[Collected]) -> str:
-    """Write to a file, or into a folder or gs://bucket/prefix/ (ending in "/") as part-I-of-N.json."""
-    document = {
+def write_partial(
+    location: str, shard: Shard, config: str, collected: list[Collected], scope: AuditScope | None = None
+) -> str:
+    """Write to a file, or into a folder or gs://bucket/prefix/ (ending in "/") as part-I-of-N.json. `scope`: the
+    audit ran without a configuration file, and this is what it audited (the merge rebuilds its Config from it)."""
+    document: dict[str, Any] = {
         MARKER: FORMAT_VERSION,
         "tool": {"name": "driftcheck", "version": __version__},
         "shard": str(shard),
@@ -77,6 +136,8 @@ def write_partial(location: str, shard: Shard, config: str, collected: list[Coll
         "projects": [c.project for c in collected],
         "collected": [c.as_dict() for c in collected],
     }
+    if scope is not None:
+        document["scope"] = scope.as_dict()
     text = json.dumps(document, indent=1, sort_keys=True) + "\n"
     if is_gcs(location):
         url = normalized(location)
@@ -142,6 +203,7 @@ def _parse(text: str, origin: str) -> Partial:
             projects=tuple(raw["projects"]),
             collected=tuple(Collected.from_dict(c) for c in raw["collected"]),
             origin=origin,
+            scope=AuditScope.from_dict(raw["scope"], origin) if raw.get("scope") is not None else None,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"incomplete partial report ({type(exc).__name__}: {exc})", file=origin) from None
@@ -166,6 +228,28 @@ def _check_collected(item: Collected, origin: str, where: str) -> None:
                              file=origin, where=f"{where}.{key}")  # fmt: skip
     if item.taken.tzinfo is None:
         raise InputError("a timestamp without a time zone", file=origin, where=f"{where}.taken")
+
+
+def merged_scope(partials: list[Partial]) -> AuditScope | None:
+    """The scope the partials record when they come from an audit without a configuration file; None when none
+    records one. Every partial must record the same: partials of different audits would make a report of neither."""
+    first = partials[0]
+    if all(partial.scope is None for partial in partials):
+        return None
+    for partial in partials[1:]:
+        if partial.scope == first.scope:
+            continue
+        if partial.scope is None or first.scope is None:
+            which = "records" if partial.scope is not None else "does not record"
+            differs = f"it {which} the scope of an audit without a configuration, unlike {first.origin}"
+        else:
+            fields = [f.name for f in dataclasses.fields(AuditScope)
+                      if getattr(partial.scope, f.name) != getattr(first.scope, f.name)]  # fmt: skip
+            differs = f"its scope differs from {first.origin}'s in {', '.join(fields)}"
+        raise InputError(
+            f"{differs}: the partials come from different audits; merge the partials of one run", file=partial.origin
+        )
+    return first.scope
 
 
 def check_against(partials: list[Partial], projects: tuple[str, ...], source: str) -> None:

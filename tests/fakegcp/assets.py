@@ -92,7 +92,9 @@ def in_scope(world: World, parent: str, project: str) -> bool:
 Made = Callable[[], Any]  # one asset, built when its page is asked for: a raw assets_pb2.Asset
 
 
-def build(world: World, request: asset_v1.ListAssetsRequest, updated: datetime.datetime) -> list[Made]:
+def build(
+    world: World, request: asset_v1.ListAssetsRequest, updated: datetime.datetime, held: Held | None = None
+) -> list[Made]:
     """Every asset of the request's scope, types and content, in a stable order; each a call that builds the raw
     protobuf Asset when a page holds it (`page`), so a page costs its own assets' conversion, not the whole list's
     on the first page (20,000 services' JSON into Structs took the fake seconds before its first answer)."""
@@ -103,10 +105,14 @@ def build(world: World, request: asset_v1.ListAssetsRequest, updated: datetime.d
         raise AssetError(
             grpc.StatusCode.INVALID_ARGUMENT, f"The fake serves RESOURCE and IAM_POLICY, not {content.name}."
         )
-    projects = sorted(p for p in projects_of(world) if in_scope(world, request.parent, p))
+    everyone, grouped = held or holdings(world)  # once per listing: 2,000 projects must not each scan 20,000 services
+    if request.parent.startswith("projects/"):  # one project: not a scan of every project's ancestors
+        own = world.project_id(request.parent.split("/", 1)[1])
+        projects = [own] if own in everyone else []
+    else:
+        projects = sorted(p for p in everyone if in_scope(world, request.parent, p))
     wanted = list(request.asset_types) or [RUN, SQL, CONNECTOR, SECRET, VERSION, PROJECT, SERVICE_ACCOUNT, *COMPUTE]
     assets: list[Made] = []
-    grouped = _by_project(world)  # once: 2,000 projects must not each scan 20,000 services
     resource = content == asset_v1.ContentType.RESOURCE
     stamp = timestamp_pb2.Timestamp()
     stamp.FromDatetime(updated)
@@ -153,6 +159,14 @@ def _above(world: World, name: str) -> list[str]:
         chain.append(parent)
         parent = world.parents.get(parent)
     return chain
+
+
+Held = tuple[set[str], dict[str, dict[str, list[Any]]]]  # every project id, and what each holds by asset type
+
+
+def holdings(world: World) -> Held:
+    """What `build` reads of the world, computed once for many listings (FakeGcpServer.index_assets)."""
+    return projects_of(world), _by_project(world)
 
 
 def _by_project(world: World) -> dict[str, dict[str, list[Any]]]:

@@ -570,16 +570,17 @@ class FakeGcpServer:
         response.read_time = datetime.datetime.now(datetime.UTC)
         return response
 
-    def index_assets(self, parent: str, streams: Iterable[tuple[str, str]]) -> None:
-        """Build the assets of each (content type name, asset type) listing of `parent` now, as the real inventory
+    def index_assets(self, listings: Iterable[tuple[str, str, Sequence[str]]]) -> None:
+        """Build the assets of each (parent, content type name, asset types) listing now, as the real inventory
         answers from an index it built before the call: a benchmark then times the client, not the fake's
         conversion of the world into assets. The world must not change afterwards (the listings are kept)."""
-        for content, asset_type in streams:
+        held = fake_assets.holdings(self.world)
+        for parent, content, asset_types in listings:
             request = asset_v1.ListAssetsRequest(
-                parent=parent, asset_types=[asset_type], content_type=getattr(asset_v1.ContentType, content)
+                parent=parent, asset_types=list(asset_types), content_type=getattr(asset_v1.ContentType, content)
             )
             key = (request.parent, tuple(request.asset_types), int(request.content_type))
-            made = fake_assets.build(self.world, request, self.asset_update_time)
+            made = fake_assets.build(self.world, request, self.asset_update_time, held)
             self._asset_lists[key] = [fake_assets.built(make()) for make in made]
             self._indexed.add(key)
 

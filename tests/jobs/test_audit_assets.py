@@ -6,6 +6,9 @@ Inventory's ListAssets is served from the same world (tests/fakegcp/assets.py), 
 
 from __future__ import annotations
 
+import functools
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -130,11 +133,112 @@ def test_a_project_whose_inventory_is_denied_falls_back_with_a_note(org: FakeGcp
 
 def test_a_shard_reads_only_its_share_of_the_organization(org: FakeGcpServer, tmp_path: Path) -> None:
     part = tmp_path / "part.json"
-    run = _audit(org, tmp_path, "--organization", "900", "--source", "asset-inventory", "--shard", "1/3",
-                 "--partial", str(part))  # fmt: skip
+    run, calls, _ = _calls(org, lambda: _audit(org, tmp_path, "--organization", "900", "--source", "asset-inventory",
+                                               "--shard", "1/3", "--partial", str(part)))  # fmt: skip
     assert run.code == 0, run.stderr
-    import json
-
     partial = json.loads(part.read_text())
     assert partial["projects"] == ["netra-prod"]  # sorted: netra-dev, netra-prod, netra-staging; every 3rd from 1
     assert [c["project"] for c in partial["collected"]] == ["netra-prod"]
+    # the organization only for what every task needs (the project list) and what is above the projects; the rest
+    # of the inventory is its own project's: two listings, every type at once
+    listed = sorted(name for method, name in calls if method == "ListAssets")
+    assert sorted(set(listed)) == ["organizations/900", "projects/netra-prod"], listed
+    assert listed.count("projects/netra-prod") == 2
+    others = {name for method, name in calls if "netra-dev" in name or "netra-staging" in name}
+    assert not others, others
+
+
+def test_each_shard_takes_the_snapshot_the_whole_audit_takes(org: FakeGcpServer, tmp_path: Path) -> None:
+    whole = tmp_path / "whole.json"
+    scope = ("--organization", "900", "--source", "asset-inventory")
+    run, calls, _ = _calls(org, lambda: _audit(org, tmp_path, *scope, "--partial", str(whole)))
+    assert run.code == 0, run.stderr
+    expected = {c["project"]: _stable(c["snapshot"]) for c in json.loads(whole.read_text())["collected"]}
+    shards, shard_calls = {}, []
+    for index in range(2):
+        part = tmp_path / f"part-{index}.json"
+        shard = ("--shard", f"{index}/2", "--partial", str(part))
+        run, made, _ = _calls(org, functools.partial(_audit, org, tmp_path, *scope, *shard))
+        assert run.code == 0, run.stderr
+        shards.update({c["project"]: _stable(c["snapshot"]) for c in json.loads(part.read_text())["collected"]})
+        shard_calls += [call for call in made if call[0] != "ListAssets"]
+    assert sorted(expected) == sorted(PROJECTS)
+    assert shards == expected
+    # read per resource only where the whole audit is too (what no inventory holds): nothing of a share fell back
+    assert sorted(shard_calls) == sorted(call for call in calls if call[0] != "ListAssets")
+
+
+def _stable(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot without what differs from one run to the next: when it was taken, the inventory's read time."""
+    return {key: value for key, value in snapshot.items() if key not in ("created", "asset_inventory")}
+
+
+# Sharded: the merge needs no configuration file ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", ["api", "asset-inventory"])
+def test_an_organization_audit_sharded_and_merged_without_a_config_is_the_unsharded_one(
+    org: FakeGcpServer, tmp_path: Path, source: str
+) -> None:
+    whole = _audit(org, tmp_path, "--organization", "900", "--source", source)
+    parts = tmp_path / "parts"
+    for index in range(2):
+        shard = _audit(org, tmp_path, "--organization", "900", "--source", source, "--shard", f"{index}/2",
+                       "--partial", f"{parts}/")  # fmt: skip
+        assert shard.code == 0 and shard.stdout == "", shard.stderr
+    written = [json.loads((parts / f"part-{i}-of-2.json").read_text()) for i in range(2)]
+    assert [p["projects"] for p in written] == [["netra-dev", "netra-staging"], ["netra-prod"]]
+    assert [p["scope"] for p in written] == [{
+        "projects": ["netra-dev", "netra-prod", "netra-staging"], "regions": ["us-central1"],
+        "parents": ["organizations/900"], "source": source, "region_peers": True,
+    }] * 2  # fmt: skip
+    merged = run_cli("merge", parts, "--format", "json")
+    assert merged.code == whole.code == 1, merged.stderr
+    assert _findings(merged.json()) == _findings(whole.json())
+    # the region-peer check an unsharded one-off audit makes: a service that is not ready, with its stated failure
+    assert [f for f in _findings(whole.json()) if f[1] == "netra-staging/us-central1/api"]
+    assert merged.json()["unverified"] == whole.json()["unverified"]
+    # target, status, incomplete too; the notes but for when each task read the inventory (one note each)
+    as_of = re.compile(r"as of [0-9T:.+-]+;")
+    assert {**merged.json(), "notes": None} == {**whole.json(), "notes": None}
+    assert {as_of.sub("as of …;", n) for n in merged.json()["notes"]} == {
+        as_of.sub("as of …;", n) for n in whole.json()["notes"]
+    }
+    strict = run_cli("merge", parts / "part-0-of-2.json", "--format", "json", "--strict")
+    assert strict.code == 3 and "shard 1/2: no partial report found" in strict.json()["notes"]
+
+
+@pytest.mark.parametrize(
+    ("second", "differs"),
+    [
+        (("--organization", "900", "--source", "asset-inventory"), "in source"),
+        (("--organization", "900", "--region", "europe-west1"), "in regions"),
+        (("--folder", "100"), "in projects, parents"),
+    ],
+)
+def test_partials_of_audits_of_another_scope_are_refused(
+    org: FakeGcpServer, tmp_path: Path, second: tuple[str, ...], differs: str
+) -> None:
+    parts = tmp_path / "parts"
+    first = _audit(org, tmp_path, "--organization", "900", "--shard", "0/2", "--partial", f"{parts}/")
+    other = _audit(org, tmp_path, *second, "--shard", "1/2", "--partial", f"{parts}/")
+    assert first.code == other.code == 0, other.stderr
+    merged = run_cli("merge", parts, "--format", "json")
+    assert merged.code == 2 and merged.stdout == "", merged.stderr
+    (line,) = merged.stderr.strip().splitlines()
+    assert f"{parts / 'part-1-of-2.json'}: its scope differs from {parts / 'part-0-of-2.json'}'s {differs}:" in line
+    assert line.endswith("the partials come from different audits; merge the partials of one run"), line
+
+
+def test_a_partial_without_a_scope_among_ones_with_is_refused(org: FakeGcpServer, tmp_path: Path) -> None:
+    parts = tmp_path / "parts"
+    for index in range(2):
+        shard = _audit(org, tmp_path, "--organization", "900", "--shard", f"{index}/2", "--partial", f"{parts}/")
+        assert shard.code == 0, shard.stderr
+    old = parts / "part-1-of-2.json"
+    document = json.loads(old.read_text())
+    del document["scope"]  # as a partial of an earlier version, or of an audit with a configuration file
+    old.write_text(json.dumps(document))
+    merged = run_cli("merge", parts)
+    assert merged.code == 2 and len(merged.stderr.strip().splitlines()) == 1, merged.stderr
+    assert f"{old}: it does not record the scope of an audit without a configuration" in merged.stderr

@@ -234,10 +234,34 @@ def test_a_report_that_cannot_be_written_stores_no_snapshot_so_a_retry_loses_no_
     ]
 
 
-def test_merging_a_one_off_audit_asks_for_a_configuration(audit_server: FakeGcpServer, tmp_path: Path) -> None:
+def test_a_one_off_audit_merges_without_a_configuration(audit_server: FakeGcpServer, tmp_path: Path) -> None:
+    """Its partials record the projects, regions and region-peer check; an older partial, without them, still asks
+    for a configuration file."""
+    one_off = ("audit", "--project", "netra-staging", "--project", "netra-dev", "--region", "us-central1",
+               "--endpoint", audit_server.address, "--no-history", "--format", "json")  # fmt: skip
+    whole = run_cli(*one_off)
+    for index in range(2):
+        assert run_cli(*one_off, "--shard", f"{index}/2", "--partial", f"{tmp_path}/").code == 0
+    merged = run_cli("merge", tmp_path, "--format", "json")
+    assert merged.code == whole.code == 1, merged.stderr
+    assert merged.json() == whole.json()
+    assert any(f["subject"] == "netra-staging/us-central1/api" for f in merged.json()["findings"])  # region peers
+    for part in tmp_path.glob("part-*-of-2.json"):
+        document = json.loads(part.read_text())
+        assert document["scope"]["projects"] == ["netra-staging", "netra-dev"]  # the order given, not sorted
+        del document["scope"]
+        part.write_text(json.dumps(document))
+    old = run_cli("merge", tmp_path)
+    assert old.code == 2
+    assert "the partials come from an audit without a configuration: pass --config FILE" in old.stderr
+
+
+def test_a_damaged_scope_is_one_line_naming_file_and_field(audit_server: FakeGcpServer, tmp_path: Path) -> None:
+    part = tmp_path / "part-0-of-1.json"
     one_off = run_cli("audit", "--project", "netra-dev", "--region", "us-central1", "--endpoint",
-                      audit_server.address, "--no-history", "--partial", tmp_path / "part.json")
+                      audit_server.address, "--no-history", "--partial", part)  # fmt: skip
     assert one_off.code == 0, one_off.stderr
-    merged = run_cli("merge", tmp_path / "part.json")
-    assert merged.code == 2
-    assert "the partials come from an audit without a configuration: pass --config FILE" in merged.stderr
+    document = json.loads(part.read_text())
+    document["scope"]["regions"] = "us-central1"
+    part.write_text(json.dumps(document))
+    _one_line_error(run_cli("merge", part), f"{part}:scope.regions: expected a list of non-empty strings")

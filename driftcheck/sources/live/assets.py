@@ -1,8 +1,9 @@
 """Cloud Asset Inventory as a bulk source for an audit (`driftcheck audit --source asset-inventory`).
 
 Instead of one call per resource, one paged `ListAssets` stream per asset type and content type over the whole
-scope (`organizations/ID`, `folders/ID`, or each `projects/P`), page_size 1000, all streams in parallel on the
-run's pool and each read page by page (an asset is turned into its API JSON as its page arrives; the pages
+scope (`organizations/ID`, `folders/ID`), page_size 1000; or, for each project of `--project` or of a shard's
+share of the scope, two listings of every type at once (`projects/P`; see `streams`). All streams run in parallel on
+the run's pool, each read page by page (an asset is turned into its API JSON as its page arrives; the pages
 themselves are dropped). Resource content: Cloud Run services, Cloud SQL instances, VPC Access connectors, secrets
 and their versions (metadata: never a payload), projects (id and number), service accounts, and Compute Engine
 networks, subnetworks, routers and firewall rules; IAM-policy content: the policies of
@@ -71,23 +72,23 @@ class Listing:
 
     parent: str
     content: str
-    asset_type: str
+    asset_types: tuple[str, ...]
     assets: list[dict[str, Any]] | Failure
     read_time: str | None = None
     pages: int = 0
 
 
-def list_assets(client: Any, parent: str, content: str, asset_type: str) -> Listing:
-    """Every asset of one type and content under `parent`, page by page (page_size 1000)."""
+def list_assets(client: Any, parent: str, content: str, asset_types: tuple[str, ...]) -> Listing:
+    """Every asset of the types and content under `parent`, page by page (page_size 1000)."""
     from google.cloud import asset_v1
 
     request = asset_v1.ListAssetsRequest(
         parent=parent,
-        asset_types=[asset_type],
+        asset_types=list(asset_types),
         content_type=getattr(asset_v1.ContentType, content),
         page_size=PAGE_SIZE,
     )
-    listing = Listing(parent, content, asset_type, [])
+    listing = Listing(parent, content, asset_types, [])
     read = LIST_RESOURCES if content == RESOURCE else LIST_POLICIES
     found: list[dict[str, Any]] = []
     try:
@@ -191,19 +192,40 @@ STREAMS = (
     *((RESOURCE, t) for t in records.RESOURCE_TYPES),
     *((IAM_POLICY, t) for t in records.IAM_TYPES),
 )
+# Above the projects: listed under the organization or folder even when a shard lists its projects one by one
+_ABOVE = (records.FOLDER, records.ORGANIZATION)
+Stream = tuple[str, str, tuple[str, ...]]  # (parent, content, asset types): one ListAssets listing
+
+
+def streams(parents: Iterable[str] | None, projects: Iterable[str], share: bool = False) -> list[Stream]:
+    """What to list. An organization's or folders' whole scope: one stream per asset type and content under each
+    parent (the fewest calls, whatever the number of projects). A shard's `share` of it: the Cloud Run services
+    under each parent (discovery read them: every task needs the project list), each of its projects on its own,
+    and the folders' and organization's policies under each parent: a task reads its share, not the whole scope.
+    No parent (`--project`): each project on its own."""
+    if parents is not None and not share:
+        return [(p, content, (t,)) for p in parents for content, t in STREAMS]
+    above = [
+        *((p, RESOURCE, (records.RUN_SERVICE,)) for p in parents or ()),
+        *((p, IAM_POLICY, _ABOVE) for p in parents or ()),
+    ]
+    return [*above, *(stream for project in projects for stream in _one_project(project, listed=parents is not None))]
+
+
+def _one_project(project: str, *, listed: bool) -> list[Stream]:
+    """Two listings, every type at once: resources, then IAM policies (the project's own, its secrets' and its
+    services'). `listed`: its Cloud Run services were listed under its organization or folder already."""
+    resources = tuple(t for t in records.RESOURCE_TYPES if not (listed and t == records.RUN_SERVICE))
+    policies = tuple(t for t in records.IAM_TYPES if t not in _ABOVE)
+    return [(f"projects/{project}", RESOURCE, resources), (f"projects/{project}", IAM_POLICY, policies)]
 
 
 def read_inventory(
-    client: Any, parents: Iterable[str], pool: ThreadPoolExecutor, have: Iterable[Listing] = ()
+    client: Any, wanted: Iterable[Stream], pool: ThreadPoolExecutor, have: Iterable[Listing] = ()
 ) -> list[Listing]:
-    """Every stream of every parent, in parallel on `pool`; those in `have` (read already) are not read again."""
-    done = {(listing.parent, listing.content, listing.asset_type): listing for listing in have}
-    futures = [
-        pool.submit(list_assets, client, p, content, t)
-        for p in parents
-        for content, t in STREAMS
-        if (p, content, t) not in done
-    ]
+    """Every stream wanted, in parallel on `pool`; those in `have` (read already) are not read again."""
+    done = {(listing.parent, listing.content, listing.asset_types): listing for listing in have}
+    futures = [pool.submit(list_assets, client, *stream) for stream in wanted if stream not in done]
     return [*done.values(), *(future.result() for future in futures)]
 
 
@@ -219,15 +241,20 @@ class Inventory:
     ancestor_policies: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # folders/F -> policy
     # (content, asset type) -> the parents whose listing failed, and why
     failed: dict[tuple[str, str], dict[str, Failure]] = dataclasses.field(default_factory=dict)
+    # (content, asset type) -> the parents it was listed under, failed or not
+    listed: dict[tuple[str, str], set[str]] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(cls, listings: list[Listing]) -> Inventory:
         inventory = cls(listings)
         for listing in listings:
+            for asset_type in listing.asset_types:
+                inventory.listed.setdefault((listing.content, asset_type), set()).add(listing.parent)
             if isinstance(listing.assets, Failure):
-                inventory.failed.setdefault((listing.content, listing.asset_type), {})[listing.parent] = listing.assets
-            elif listing.content == RESOURCE and listing.asset_type == records.PROJECT:
-                for asset in listing.assets:
+                for asset_type in listing.asset_types:
+                    inventory.failed.setdefault((listing.content, asset_type), {})[listing.parent] = listing.assets
+            elif listing.content == RESOURCE and records.PROJECT in listing.asset_types:
+                for asset in (a for a in listing.assets if a["assetType"] == records.PROJECT):
                     data = asset["resource"]["data"]
                     number, ident = str(data.get("projectNumber", "")), data.get("projectId")
                     if number and ident:
@@ -238,22 +265,25 @@ class Inventory:
                 continue
             for asset in listing.assets:
                 name = records.relative_name(asset)
-                if listing.asset_type in (records.FOLDER, records.ORGANIZATION):
+                asset_type = asset["assetType"]
+                if asset_type in _ABOVE:
                     inventory.ancestor_policies[name] = asset["iamPolicy"]
                     continue
                 match = _PROJECT.match(name)
                 if match is None:
                     continue
                 project = inventory.numbers.get(match["project"], match["project"])
-                inventory.by_project.setdefault(project, defaultdict(list))[listing.content, listing.asset_type].append(
-                    asset
-                )
+                inventory.by_project.setdefault(project, defaultdict(list))[listing.content, asset_type].append(asset)
                 if asset.get("ancestors"):
                     inventory.above.setdefault(project, asset["ancestors"])
         return inventory
 
-    def served(self, content: str, asset_type: str, parent: str) -> bool:
-        return parent not in self.failed.get((content, asset_type), {})
+    def served(self, content: str, asset_type: str, parent: str, project: str | None = None) -> bool:
+        """Whether the type was listed under `parent` or under `projects/PROJECT` (a shard lists its projects one by
+        one), and no such listing failed: only then does the inventory's silence mean there is none."""
+        where = {parent, f"projects/{project}"}
+        failed = self.failed.get((content, asset_type), {})
+        return bool(where & self.listed.get((content, asset_type), set())) and not where & failed.keys()
 
     def assets(self, project: str, content: str, asset_type: str) -> list[dict[str, Any]]:
         return self.by_project.get(project, {}).get((content, asset_type), [])
@@ -295,7 +325,7 @@ def answers_for(
     answers: dict[tuple[str, str, str], Any] = {}
 
     def served(content: str, asset_type: str) -> bool:
-        return inventory.served(content, asset_type, parent)
+        return inventory.served(content, asset_type, parent, project)
 
     for asset in inventory.assets(project, RESOURCE, records.SQL_INSTANCE):
         data = asset["resource"]["data"]
@@ -368,18 +398,18 @@ def shared_answers(
     answers: dict[tuple[str, str, str], Any] = {}
     for project, held in inventory.by_project.items():
         parent = parent_of(project)
-        if inventory.served(RESOURCE, records.SERVICE_ACCOUNT, parent):
+        if inventory.served(RESOURCE, records.SERVICE_ACCOUNT, parent, project):
             for asset in held.get((RESOURCE, records.SERVICE_ACCOUNT), ()):
                 data = asset["resource"]["data"]
                 if data.get("email"):
                     answers["service_account", "get", str(data["email"])] = data
-        if inventory.served(RESOURCE, records.FIREWALL, parent):
+        if inventory.served(RESOURCE, records.FIREWALL, parent, project):
             rules = held.get((RESOURCE, records.FIREWALL), ())
             answers["firewall", LIST, f"projects/{project}"] = {
                 str(a["resource"]["data"].get("name") or records.relative_name(a).rsplit("/", 1)[-1]):
                 a["resource"]["data"] for a in rules
             }  # fmt: skip
-        if inventory.served(RESOURCE, records.ROUTER, parent):
+        if inventory.served(RESOURCE, records.ROUTER, parent, project):
             listed: dict[str, dict[str, Any]] = {region: {} for region in regions}
             for asset in held.get((RESOURCE, records.ROUTER), ()):
                 match = _REGIONAL.match(records.relative_name(asset))
@@ -433,7 +463,7 @@ def discover(parents: list[str], endpoint: str | None = None) -> tuple[list[str]
 
     client = asset_client(endpoint)
     with ThreadPoolExecutor(max_workers=max(1, len(parents))) as pool:
-        listings = list(pool.map(lambda p: list_assets(client, p, RESOURCE, records.RUN_SERVICE), parents))
+        listings = list(pool.map(lambda p: list_assets(client, p, RESOURCE, (records.RUN_SERVICE,)), parents))
     projects: set[str] = set()
     regions: set[str] = set()
     for listing in listings:
@@ -457,10 +487,11 @@ def take_inventory_snapshots(
     progress: Progress | None = None,
     on_snapshot: Callable[[str, dict[str, Any]], None] | None = None,
     listings: list[Listing] | None = None,
+    share: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """One snapshot per project, as compare_live.take_snapshots takes them, with what Cloud Asset Inventory
-    answers read from it. `parents`: the organization or folders listed (their projects' results are kept to
-    `projects`: a shard's share); None: each project is listed on its own (`projects/P`)."""
+    answers read from it. `parents`: the organization or folders listed; None: each project is listed on its own
+    (`projects/P`). `share`: `projects` are a shard's share of the parents' projects, listed one by one."""
     clients = connect(endpoint)
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="driftcheck")
     switch = sys.getswitchinterval()
@@ -468,7 +499,8 @@ def take_inventory_snapshots(
     try:
         scoped = parents is not None
         listed_parents = parents if parents is not None else [f"projects/{p}" for p in projects]
-        inventory = Inventory.of(read_inventory(asset_client(endpoint), listed_parents, pool, listings or ()))
+        wanted = streams(parents, projects, share)
+        inventory = Inventory.of(read_inventory(asset_client(endpoint), wanted, pool, listings or ()))
         read_time, oldest, newest = inventory.read_times()
         notes = fallback_notes(inventory)
         queued = {}
@@ -526,10 +558,11 @@ def _queue(
     answers = ChainMap(answers_for(inventory, project, regions[0], parent, scoped), shared)
     fetcher = LiveFetcher(clients, project, regions[0], progress=progress, pool=pool, answers=answers)
     notes: list[str] = []
-    raw = services_of(inventory, project, regions) if inventory.served(RESOURCE, records.RUN_SERVICE, parent) else None
+    inventoried = inventory.served(RESOURCE, records.RUN_SERVICE, parent, project)
+    raw = services_of(inventory, project, regions) if inventoried else None
     listing_errors: dict[str, str] = {}
     if raw is None:  # listed per region, as a per-resource audit lists them
-        if inventory.served(RESOURCE, records.RUN_SERVICE, parent):
+        if inventoried:
             notes.append(
                 f"{project}: Cloud Asset Inventory holds its Cloud Run services in the v1 shape: listed per region"
             )
