@@ -6,6 +6,7 @@ modules loaded; timings are left to benchmarks/bench_compare.py, never asserted 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -72,7 +73,8 @@ def test_merge_of_local_partials_loads_no_google_or_grpc_module(tmp_path: Path) 
 
 
 # What an offline compare of gcloud exports does not use, and so must not import (benchmarks/bench_startup.py measures
-# what that saves): the other commands' modules, the Terraform parsers, and rich unless the table is printed.
+# what that saves): the other commands' modules, the Terraform parsers, the field check of user rules (and its CEL
+# parser), and rich unless the table is printed.
 NOT_FOR_AN_EXPORT_COMPARE = (
     "driftcheck.cli.audit",
     "driftcheck.cli.drift",
@@ -86,6 +88,8 @@ NOT_FOR_AN_EXPORT_COMPARE = (
     "driftcheck.sources.terraform_resources",
     "driftcheck.sources.terraform_network",
     "driftcheck.sources.terraform_hcl",
+    "driftcheck.ruleset.fieldcheck",
+    "driftcheck.ruleset.celsyntax",
     "hcl2",
 )
 ALL_MODULES = """
@@ -142,3 +146,29 @@ def test_version_and_rules_list_import_no_diff_engine() -> None:
     modules, listing = _modules_of("rules", "list")
     assert "vpc-access-missing" in listing
     assert _under(modules, ("deepdiff", "cachebox", "driftcheck.cli.compare", "driftcheck.cli.audit")) == []
+
+
+def test_offline_compare_imports_no_pydantic() -> None:
+    """typer 0.29 coerced every option through pydantic, and deepdiff imports `pydantic.main` when it can: ~60 ms
+    each (benchmarks/README.md). A compare loads neither (cli/app.py's typer, compare/diff.py's `_deepdiff`)."""
+    args = ("compare", "api", "auth", "--from", "fixtures/incident", "--format", "json", "--fail-on", "none")
+    modules, report = _modules_of(*args)
+    assert "vpc-access-missing" in report and "deepdiff" in modules  # the compare really ran and diffed
+    assert _under(modules, ("pydantic", "pydantic_core")) == []
+
+
+def test_pydantic_is_importable_after_deepdiff_was_imported_without_it() -> None:
+    """compare/diff.py hides pydantic from deepdiff's import only while it runs: a later `import pydantic` works."""
+    if importlib.util.find_spec("pydantic") is None:
+        pytest.skip("pydantic is not installed")
+    code = (
+        "import sys\n"
+        "from driftcheck.compare.diff import _deepdiff\n"
+        "_deepdiff()\n"
+        "assert 'deepdiff' in sys.modules and 'pydantic' not in sys.modules, sorted(sys.modules)\n"
+        "import pydantic.main\n"
+        "print(pydantic.main.BaseModel.__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout == "BaseModel\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib
 from collections.abc import Iterator, MutableMapping, Sequence
@@ -24,17 +25,30 @@ def help_text(text: str) -> str:
     return "\n\n".join(p if p.startswith(" ") else " ".join(p.split()) for p in paragraphs)
 
 
-def _shown_type(param: Any, ctx: Any) -> str | None:
-    """What help shows beside a parameter: an option's metavar, nothing for a flag or an argument (its metavar is
-    its name already). typer would show the Python annotation: `<bool>`, `<str>`, `<list[str]>`."""
-    if param.param_type_name == "option" and not param.is_flag:
-        return str(param.metavar) if param.metavar else None
-    return None
+def _shown_metavar(param: Any, ctx: Any, *, usage: bool = False) -> str:
+    """What help shows for a parameter (typer 0.28's rich help puts an option's `make_metavar` in the type column):
+    an option's metavar, nothing for a flag or an option without one (typer would show `TEXT` or
+    `<api|asset-inventory>`); an argument's own, with `...` in the usage line when it takes any number."""
+    if param.param_type_name == "argument":
+        shown = str(type(param).make_metavar(param, ctx, usage=usage))
+        return f"{shown}..." if usage and param.nargs != 1 and not shown.endswith("...") else shown
+    return str(param.metavar) if param.metavar and not param.is_flag else ""
+
+
+def _unshown_metavar(param: Any, ctx: Any) -> str:
+    return ""
 
 
 def _without_types(params: Sequence[Any]) -> None:
+    """Help without Python type names: typer 0.28 shows an argument's `type.get_metavar()`, or `<str>` when that is
+    None, beside it; an empty one shows nothing. The argument gets its own copy of the type, which parses the same."""
     for param in params:
-        param.display_type_rich = functools.partial(_shown_type, param)
+        if "make_metavar" in vars(param):
+            continue  # done at an earlier get_params
+        param.make_metavar = functools.partial(_shown_metavar, param)
+        if param.param_type_name == "argument":
+            param.type = copy.copy(param.type)
+            param.type.get_metavar = _unshown_metavar
 
 
 class Command(TyperCommand):

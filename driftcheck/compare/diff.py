@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -52,13 +53,7 @@ def compare_services(
     before, after = _comparable(baseline_tree), _comparable(target_tree)
     if before == after:  # the common case in a drift audit: nothing for deepdiff to explain
         return []
-    # Imported at the first real difference, so a run that diffs no two services (rules list, --help, a check of
-    # one service) does not pay for it: ~35 ms of CPU once pydantic is loaded (typer's option parsing loads it
-    # anyway; deepdiff's helper module imports pydantic.main itself, ~40 ms more without typer), most of it
-    # cachebox, which imports asyncio. `deepdiff.diff` would cost the same: the package's __init__ runs first.
-    from deepdiff import DeepDiff
-
-    diff = DeepDiff(
+    diff = _deepdiff()(
         before,
         after,
         view="tree",
@@ -74,6 +69,28 @@ def compare_services(
             if not _under(change.path, unknown) and not any(fnmatchcase(change.path, p) for p in patterns):
                 changes.append(change)
     return sorted(changes, key=lambda c: c.path)
+
+
+def _deepdiff() -> Any:
+    """deepdiff's DeepDiff, imported at the first real difference, so a run that diffs no two services (rules list,
+    --help, a check of one service) does not pay for it: ~35 ms of CPU, most of it cachebox, which imports asyncio
+    (`deepdiff.diff` would cost the same: the package's __init__ runs first).
+
+    Without pydantic: deepdiff's helper module tries `from pydantic.main import BaseModel` (to diff pydantic models,
+    which driftcheck never passes it), ~60 ms of CPU wherever pydantic is installed. A None in sys.modules makes that
+    import fail as if pydantic were absent; the mask is lifted right after, so a later `import pydantic` works. Not
+    when pydantic is loaded already: then it costs nothing, and deepdiff keeps its pydantic support."""
+    if "deepdiff" in sys.modules or "pydantic" in sys.modules:
+        from deepdiff import DeepDiff
+
+        return DeepDiff
+    sys.modules["pydantic"] = None  # type: ignore[assignment]
+    try:
+        from deepdiff import DeepDiff
+    finally:
+        if "pydantic" in sys.modules and sys.modules["pydantic"] is None:
+            del sys.modules["pydantic"]
+    return DeepDiff
 
 
 def _pruned(tree: dict[str, Any], patterns: tuple[str, ...]) -> dict[str, Any]:
