@@ -286,12 +286,16 @@ class SqlInstance:
 class Connector:
     name: str  # projects/P/locations/R/connectors/N
     region: str
-    network: str | Unknown  # the VPC network it reaches (a name)
+    # the VPC network it names (a name); unknown when it names only its subnet (the subnet's export says which)
+    network: str | Unknown
     state: str | Unknown  # READY, ERROR...
     origin: str
     provenance: dict[str, str] = field(default_factory=dict)
     # its /28 range in the network (what its traffic leaves from); unknown when the export holds none (a subnet)
     ip_cidr_range: str | Unknown = field(default_factory=lambda: Unknown("no ipCidrRange field"))
+    # the subnet it takes its IPs from, when it names one (--subnet): projects/P/regions/R/subnetworks/NAME, P the
+    # subnet's project (--subnet-project), else the connector's; None when it names a network and range instead
+    subnet: str | Unknown | None = None
 
 
 @dataclass

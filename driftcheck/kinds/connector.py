@@ -1,4 +1,10 @@
-"""Serverless VPC Access connectors: `gcloud compute networks vpc-access connectors describe --format=json`."""
+"""Serverless VPC Access connectors: `gcloud compute networks vpc-access connectors describe --format=json`.
+
+A connector is created either on a network and a /28 range (`--network NET --range CIDR`: the API's `network` and
+`ipCidrRange`) or on a subnet of its own (`--subnet SUBNET [--subnet-project P]`: `subnet {name, projectId}`, and
+often no `network`). The subnet's name is not its network's: such a connector's network is unknown until the subnet's
+export says it (kinds/network/path.py), never the subnet's name.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import sys
 from typing import Any
 
 from driftcheck.kinds.document import Document
+from driftcheck.kinds.network import compute
 from driftcheck.kinds.registry import Kind, LiveRead, register
 from driftcheck.model import Connector, Inventory, Service, Unknown
 
@@ -26,11 +33,17 @@ def load(doc: Document, inventory: Inventory) -> None:
 def parse_connector(data: dict[str, Any], origin: str) -> Connector:
     match = _NAME.match(str(data["name"]))
     assert match
-    network = data.get("network") or (data.get("subnet") or {}).get("name")
+    network, subnet = data.get("network"), subnet_path(data.get("subnet"), match["project"], match["region"])
+    if network:
+        said: str | Unknown = str(network).rsplit("/", 1)[-1]
+    elif isinstance(subnet, str):
+        said = Unknown(f"it names subnet {compute.name_of(subnet)}, not a network: the subnet's export says which")
+    else:
+        said = Unknown("no network field")
     return Connector(
         name=str(data["name"]),
         region=match["region"],
-        network=str(network).rsplit("/", 1)[-1] if network else Unknown("no network field"),
+        network=said,
         state=data.get("state") or Unknown("no state field"),
         origin=origin,
         provenance={
@@ -38,9 +51,22 @@ def parse_connector(data: dict[str, Any], origin: str) -> Connector:
             "network": f"{origin}:network",
             "region": f"{origin}:name",
             "ip_cidr_range": f"{origin}:ipCidrRange",
+            "subnet": f"{origin}:subnet",
         },
         ip_cidr_range=str(data["ipCidrRange"]) if data.get("ipCidrRange") else Unknown("no ipCidrRange field"),
+        subnet=subnet,
     )
+
+
+def subnet_path(raw: Any, project: str, region: str) -> str | None:
+    """`projects/P/regions/R/subnetworks/NAME` from the API's `subnet {name, projectId}`: the subnet is in the
+    connector's region, and in its project unless `projectId` says another; None when it names no subnet. A name or
+    project Terraform knows only after apply carries its mark (resolved to Unknown with the rest)."""
+    if not isinstance(raw, dict) or not raw.get("name"):
+        return None
+    name = str(raw["name"])
+    owner = raw.get("projectId") or compute.project_of(name) or project
+    return f"projects/{owner}/regions/{region}/subnetworks/{compute.name_of(name)}"
 
 
 def _from_snapshot(key: str, stored: Any, origin: str, project: str | Unknown) -> Connector | None:

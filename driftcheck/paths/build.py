@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from driftcheck.compare.diff import source_of
 from driftcheck.kinds.network import compute
 from driftcheck.kinds.network.firewall import FIREWALL, Firewall
+from driftcheck.kinds.network.path import connector_subnet
 from driftcheck.kinds.network.router import ROUTER, Router
 from driftcheck.kinds.network.subnet import SUBNET, Subnet
 from driftcheck.kinds.network.vpc import NETWORK, Network
@@ -59,6 +60,7 @@ class _Landing:
     subnet: str | None  # a Direct VPC subnet, REGION/NAME
     tags: tuple[str, ...]  # the network tags its traffic carries (firewall targets)
     evidence: tuple[str, ...]  # the fields that say which network
+    export: str | None = None  # the gcloud command that exports what says the network, when it is not known
 
 
 @dataclass(frozen=True)
@@ -379,8 +381,22 @@ def _connector_landing(service: Service, inventory: Inventory) -> _Landing:
             (_CONNECTOR_TAG,),
             (where,),
         )
-    network = connector.network
+    network, export = connector.network, None
+    evidence: tuple[str, ...] = (connector.provenance.get("network", connector.origin),)
+    subnet: Subnet | None = connector_subnet(connector, inventory)
     cidr = connector.ip_cidr_range if isinstance(connector.ip_cidr_range, str) else None
+    if not isinstance(network, str) and isinstance(connector.subnet, str):  # it names its subnet, not a network
+        named = (connector.provenance.get("subnet", connector.origin),)
+        if subnet is not None:  # the subnet says which network; its range is the connector's (a /28 of its own)
+            network, evidence = subnet.network, (*named, subnet.provenance.get("network", subnet.origin))
+            cidr = cidr or (subnet.ip_cidr_range if isinstance(subnet.ip_cidr_range, str) else None)
+        else:
+            subnet_name, owner = compute.name_of(connector.subnet), compute.project_of(connector.subnet)
+            network, evidence = Unknown(f"subnet {subnet_name} of connector {name} is not in the evidence"), named
+            export = (
+                f"gcloud compute networks subnets describe {subnet_name} --region {connector.region} "
+                f"--project {owner} --format=json"
+            )
     inside = " ".join(
         part for part in (str(network) if isinstance(network, str) else "network not known", cidr) if part
     )
@@ -393,15 +409,7 @@ def _connector_landing(service: Service, inventory: Inventory) -> _Landing:
     else:
         hop = Hop("connector", label, BROKEN, f"connector {name} is {connector.state}, not READY", (field,))
     tags = (_CONNECTOR_TAG, f"vpc-connector-{connector.region}-{name}")
-    return _Landing(
-        hop,
-        network,
-        connector.region,
-        (cidr,) if cidr else (),
-        None,
-        tags,
-        (connector.provenance.get("network", connector.origin),),
-    )
+    return _Landing(hop, network, connector.region, (cidr,) if cidr else (), None, tags, evidence, export)
 
 
 def _find_connector(path: str, inventory: Inventory) -> Connector | None:
@@ -431,7 +439,7 @@ def _describe_network(name: str) -> str:
 def _beyond(service: Service, inventory: Inventory, target: _Target, landing: _Landing) -> list[Hop]:
     network = landing.network
     if isinstance(network, Unknown):
-        return [Hop("network", "network (not known)", UNKNOWN, network.reason, landing.evidence)]
+        return [Hop("network", "network (not known)", UNKNOWN, network.reason, landing.evidence, landing.export)]
     networks: dict[str, Network] = inventory.of(NETWORK.name)
     known = networks.get(network)
     if target.kind in ("internet", "google-apis"):

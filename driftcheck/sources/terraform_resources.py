@@ -456,11 +456,13 @@ def _connector(instance: Instance, inventory: Inventory, label: str) -> None:
     full = str(attrs.get("id") or "")
     if not connector_kind.matches({"name": full}):
         full = f"projects/{attrs.get('project')}/locations/{attrs.get('region')}/connectors/{attrs.get('name')}"
-    data = {"name": full, "network": attrs.get("network") or None, "subnet": first(attrs.get("subnet")) or None}
-    data["state"] = attrs.get("state") or None
+    subnet = first(attrs.get("subnet"))  # a subnet { name, project_id } block: the API's subnet {name, projectId}
+    data: dict[str, Any] = {"name": full, "network": attrs.get("network") or None, "state": attrs.get("state") or None}
+    data["subnet"] = {"name": subnet.get("name"), "projectId": subnet.get("project_id")} if subnet else None
     parsed: Connector = resolve_marks(connector_kind.parse_connector(data, label))
     at = f"{label}:{instance.address}"
     provenance = {"state": f"{at}.state", "network": f"{at}.network", "region": f"{at}.region"}
+    provenance["subnet"] = f"{at}.subnet"
     inventory.connectors[parsed.name] = dataclasses.replace(parsed, provenance=provenance)
 
 

@@ -203,7 +203,9 @@ def test_a_service_that_names_no_instance_sees_an_empty_list(toy_kind: Kind, tmp
 
 def test_only_the_kinds_that_follow_paths_are_asked_again_after_a_round() -> None:
     # the live fetch asks these again with what a round read (sources/live/fetch.py); a kind wrongly left out would
-    # miss a connector's network or a router, one wrongly put in costs an audit of thousands of projects CPU
+    # miss a connector's network or a router, one wrongly put in costs an audit of thousands of projects CPU.
+    # subnet: a connector created with --subnet names its subnet, not its network: the subnet (read once the connector
+    # is) is what says the network
     following = {kind.name for kind in with_snapshot() if kind.follows_paths}
-    assert following == {"network", "router", "firewall", "folder_iam_policy", "organization_iam_policy",
+    assert following == {"network", "subnet", "router", "firewall", "folder_iam_policy", "organization_iam_policy",
                          "pubsub_subscription", "redis"}  # fmt: skip

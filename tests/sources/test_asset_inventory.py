@@ -138,3 +138,25 @@ def test_service_accounts_and_compute_resources_load_by_kind(tmp_path: Path) -> 
     assert inventory.of("subnet")["europe-west1/acme-sub"].network == "acme-vpc"
     assert inventory.of("router")["europe-west1/acme-nat"].network == "acme-vpc"
     assert inventory.of("firewall")["deny-db"].network == "acme-vpc"
+
+
+def test_a_connector_on_a_subnet_lands_on_the_subnets_network(tmp_path: Path) -> None:
+    """The Connector asset's data is the API's: one created with --subnet has `subnet {name, projectId}` and no
+    network; the Subnetwork asset listed beside it says the network."""
+    from driftcheck.kinds.network.path import networks_on_path
+
+    link = "https://www.googleapis.com/compute/v1/projects/acme"
+    connector = {**RESOURCES[1], "resource": {"version": "v1", "data": {
+        "state": "READY", "subnet": {"name": "acme-conn-subnet", "projectId": "acme"}}}}  # fmt: skip
+    subnet = {"name": "//compute.googleapis.com/projects/acme/regions/europe-west1/subnetworks/acme-conn-subnet",
+              "assetType": "compute.googleapis.com/Subnetwork",
+              "resource": {"version": "v1", "data": {
+                  "name": "acme-conn-subnet", "region": f"{link}/regions/europe-west1",
+                  "network": f"{link}/global/networks/acme-vpc", "ipCidrRange": "10.8.0.0/28",
+                  "selfLink": f"{link}/regions/europe-west1/subnetworks/acme-conn-subnet"}}}  # fmt: skip
+    inventory = load_evidence([_write(tmp_path, "assets.json", [SERVICE, connector])])
+    held = inventory.of("connector")["projects/acme/locations/europe-west1/connectors/acme-conn"]
+    assert held.subnet == "projects/acme/regions/europe-west1/subnetworks/acme-conn-subnet"
+    assert networks_on_path(inventory.services["api"], inventory) == frozenset()  # not a network acme-conn-subnet
+    inventory = load_evidence([_write(tmp_path, "assets.json", [SERVICE, connector, subnet])])
+    assert networks_on_path(inventory.services["api"], inventory) == {("acme", "acme-vpc")}

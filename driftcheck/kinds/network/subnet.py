@@ -3,6 +3,9 @@
 A Direct VPC service takes its IPs from one; without Private Google Access its instances reach Google APIs only
 through Cloud NAT (or not at all). Keyed by `REGION/NAME`: a subnet's name is unique only within its region (an
 auto-mode network has a `default` subnet in every region).
+
+A connector created on a subnet of its own (`--subnet`) names that subnet, not its network: the subnet is on the
+service's path once the connector is read (`references_in`), and its network is the connector's (kinds/network/path.py).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 from driftcheck.kinds.document import Document
 from driftcheck.kinds.network import compute
+from driftcheck.kinds.network.path import connector_of, connector_subnet_key, same_project
 from driftcheck.kinds.registry import Kind, LiveRead, register
 from driftcheck.kinds.shape import compile_shape
 from driftcheck.model import Inventory, Service, Unknown
@@ -111,6 +115,16 @@ def _used_by(service: Service) -> tuple[str, ...]:
     return tuple(compute.regional_key(service.region, compute.name_of(n)) for n in named if n)
 
 
+def _of_connector(service: Service, inventory: Inventory) -> tuple[str, ...]:
+    """The subnet its connector names (`--subnet`), once the inventory holds the connector: read from the service's
+    project (as a Direct VPC subnet is), so not when the connector names another project's (a Shared VPC host's)."""
+    connector = connector_of(service, inventory)
+    key = connector_subnet_key(connector) if connector is not None else None
+    if connector is None or key is None:
+        return ()
+    return (key,) if same_project(compute.project_of(str(connector.subnet)), service.project, inventory) else ()
+
+
 SUBNET = register(
     Kind(
         name="subnet",
@@ -121,6 +135,7 @@ SUBNET = register(
         snapshot_key="subnets",
         from_snapshot=_from_snapshot,
         references=_used_by,
+        references_in=_of_connector,
         live_reads=(LiveRead("get", "compute.subnetworks.get", "roles/compute.networkViewer"),),
         absent_on=("NOT_FOUND",),
         terraform_types=("google_compute_subnetwork",),

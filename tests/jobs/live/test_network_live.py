@@ -192,3 +192,38 @@ def test_the_rules_see_the_path_resources_and_a_denied_listing_as_unknown(tmp_pa
     (router,) = uses["router"]
     assert router["key"] == f"projects/{PROJECT}/regions/us-central1"
     assert isinstance(router["resource"], Unknown) and "roles/compute.networkViewer" in router["resource"].reason
+
+
+def test_a_connector_on_a_subnet_leads_the_fetch_to_that_subnet_and_its_network(tmp_path: Path) -> None:
+    """A connector created with --subnet names no network: the fetch reads its subnet (a round after the connector),
+    then the subnet's network, its routers and firewall rules; the path lands on that network."""
+    from driftcheck.kinds.network.path import networks_on_path
+    from driftcheck.kinds.service import cloudrun_v2
+    from driftcheck.model import Inventory
+    from driftcheck.paths import paths_of
+    from driftcheck.sources.snapshot_file import load_references
+
+    folder = world_folder(tmp_path)
+    connector = json.loads((folder / "staging-connector.json").read_text())
+    del connector["network"], connector["ipCidrRange"]
+    _write(folder, "staging-connector.json", {**connector, "subnet": {"name": "run-connector", "projectId": PROJECT}})
+    subnet = _renamed(_export("staging-us-central1.json"), staging_us_central1="run-connector", staging_vpc="legacy")
+    _write(folder, "run-connector.json", {**subnet, "ipCidrRange": "10.8.0.0/28", "secondaryIpRanges": []})
+    with FakeGcpServer(World.from_folder(folder), page_size=2) as server:
+        data = _snapshot(server, tmp_path / "snapshot.json")
+        calls = list(server.calls)
+    assert [name for method, name in calls if method == "GetSubnetwork"] == [
+        f"projects/{PROJECT}/regions/us-central1/subnetworks/run-connector"
+    ]
+    assert sorted(data["subnets"]) == ["us-central1/run-connector"]  # not other-subnet: on no path
+    # the subnet's network is read, with its router and rules, as a connector's network is
+    assert sorted(data["networks"]) == ["legacy", "shared"]
+    assert sorted(data["routers"]) == ["us-central1/legacy-router", "us-central1/shared-router"]
+    assert sorted(data["firewalls"]) == sorted([*RULES["legacy"], *RULES["shared"]])
+    assert data["errors"] == {}
+    inventory = Inventory()
+    load_references(data, inventory, "snapshot")
+    auth = next(cloudrun_v2.parse_service(s, "live") for s in data["services"] if s["name"].endswith("/auth"))
+    assert ("netra-staging", "legacy") in networks_on_path(auth, inventory)
+    connector_hops = {hop.label for path in paths_of(auth, inventory) for hop in path.hops if hop.kind == "connector"}
+    assert connector_hops == {"connector staging-connector (legacy 10.8.0.0/28)"}
