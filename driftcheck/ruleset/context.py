@@ -8,7 +8,8 @@ unknown marker when the evidence does not hold it (never "missing").
 resource}`), `sql_known_in_use[]` (the instances in the evidence that it attaches or reaches by a private IP in its
 env, as their metadata), `sql_in_use[]` (every instance it uses: the attached ones, plus those its env reaches by IP,
 as `sql_attached[]` entries), `sql_in_evidence` (the connection name of every instance the evidence holds, what
-a malformed name can be matched against), `connector`, `env[]` (`{container, name, value}`), `env_values`,
+a malformed name can be matched against), `connector` (with `network_source`; the network of one created on a
+subnet is its subnet's, when the evidence holds that subnet), `env[]` (`{container, name, value}`), `env_values`,
 `cloudsql_mentioned` (connection names in env), `project_grants` (the roles its account holds in its project's IAM
 policy, unknown without that policy), `runtime_account` (its service account as read: whether it exists and is
 disabled; unknown when a read of it failed, null when the evidence holds no word of it), `pushed_by` (the Pub/Sub
@@ -43,6 +44,8 @@ import re
 from typing import Annotated, Any, Literal, TypedDict
 
 from driftcheck.kinds import access
+from driftcheck.kinds.network.path import connector_subnet
+from driftcheck.kinds.network.subnet import Subnet
 from driftcheck.kinds.project_iam import PROJECT_IAM, ProjectIamPolicy
 from driftcheck.kinds.registry import Kind, with_snapshot
 from driftcheck.kinds.run_iam import INVOKER, RUN_IAM, RunServiceIamPolicy
@@ -280,6 +283,10 @@ class SqlAdded(TypedDict):
 
 class ConnectorAdded(TypedDict):
     origin: str  # the file (or API) it came from
+    # the VPC network it is on (a name): the one it names, or, for a connector created on a subnet (--subnet), that
+    # subnet's network when the evidence holds the subnet's export (unknown when it does not)
+    network: str | Unknown
+    network_source: str  # where `network` was read: the connector's file:network, or its subnet's file:network
 
 
 # What this module adds to each model class's to_plain fields, wherever a rule sees one.
@@ -643,9 +650,25 @@ def _connector(service: Service, inventory: Inventory) -> ConnectorPlain | Unkno
     if connector is None:
         return _unread(inventory, "connectors", path)
     plain: dict[str, Any] = to_plain(connector)
-    added: ConnectorAdded = {"origin": connector.origin}
+    network, network_source = _connector_network(connector, inventory)
+    added: ConnectorAdded = {"origin": connector.origin, "network": network, "network_source": network_source}
     plain.update(added)
     return plain
+
+
+def _connector_network(connector: Connector, inventory: Inventory) -> tuple[str | Unknown, str]:
+    """The connector's network and where it was read. A connector created on a subnet (`--subnet`) names no
+    network: its subnet's export says which, as on its network path (kinds/network/path.py)."""
+    own = (connector.network, connector.provenance.get("network") or f"{connector.origin}:network")
+    if isinstance(connector.network, str):
+        return own
+    subnet: Subnet | None = connector_subnet(connector, inventory)
+    if subnet is None:
+        return own
+    source = subnet.provenance.get("network") or f"{subnet.origin}:network"
+    if not isinstance(subnet.network, str) or not subnet.network:
+        return Unknown(f"the export of its subnet {subnet.name} names no network"), source
+    return subnet.network, source
 
 
 # --- access answers (kinds/access.py): may this member do this, here ---------------------------------------------

@@ -13,7 +13,9 @@ from typing import Any
 from conftest import FIXTURES, compare_rule_fixture, findings_of
 
 from driftcheck.kinds.network.path import networks_on_path
+from driftcheck.model import Unknown
 from driftcheck.paths import BROKEN, UNKNOWN, VERIFIED, paths_of
+from driftcheck.ruleset.context import service_context
 from driftcheck.sources.evidence import load_evidence
 
 SCENARIO = FIXTURES / "rules" / "sql-network-mismatch"
@@ -58,6 +60,18 @@ def _scenario(tmp_path: Path, subnet: str, export: dict[str, Any] | None) -> Pat
 def _network_findings(folder: Path) -> list[str]:
     report = compare_rule_fixture(folder)
     return [f["rule"] for f in report["findings"] if f["rule"] in NETWORK_RULES]
+
+
+# What the rules reading `refs.connector.network` say, folded into the scenario's sql-network-mismatch finding: the
+# explanation of vpc-connector-unhealthy, and the confirmation of vpc-connector-mismatch.
+UNHEALTHY_SAYS = "which is on network legacy-vpc, not the network of Cloud SQL search-pg"
+MISMATCH_CONFIRMS = "the target's connector is on network legacy-vpc, the peer's on staging-vpc"
+
+
+def _connector_network_row(finding: dict[str, Any]) -> dict[str, Any]:
+    """vpc-connector-unhealthy's evidence row for the connector's network."""
+    (row,) = [e for e in finding["evidence"] if e["path"] == "connector network"]
+    return row
 
 
 def test_the_scenario_fires_when_the_connector_names_its_network() -> None:
@@ -138,3 +152,76 @@ def test_another_projects_subnet_of_that_name_is_not_the_connectors(tmp_path: Pa
     (path,) = paths_of(inventory.services["search"], inventory)
     assert _hops(path)["network"].state == UNKNOWN
     assert _network_findings(folder) == []
+
+
+def test_the_rule_context_gives_a_subnet_connector_its_subnets_network(tmp_path: Path) -> None:
+    """`refs.connector.network` is the subnet's network (a name, as a connector's own is), read from the subnet's
+    export; the model's connector still names none."""
+    export = _subnet_export("legacy-connector-subnet", "legacy-vpc", "10.9.0.0/28")
+    folder = _scenario(tmp_path, "legacy-connector-subnet", export)
+    inventory = load_evidence([folder])
+    search = inventory.services["search"]
+    connector = service_context(search, inventory)["refs"]["connector"]
+    assert connector["network"] == "legacy-vpc"
+    assert connector["network_source"] == f"{folder / 'legacy-connector-subnet.json'}:network"
+    assert connector["origin"] == str(folder / "legacy-connector.json")  # the connector's own, as before
+    assert isinstance(inventory.connectors[str(search.vpc.connector)].network, Unknown)
+    # a connector that names its network: that one, read from the connector's file
+    catalog = service_context(inventory.services["catalog"], inventory)["refs"]["connector"]
+    assert (catalog["network"], catalog["network_source"]) == (
+        "staging-vpc",
+        f"{folder / 'staging-connector.json'}:network",
+    )
+
+
+def test_without_its_subnet_a_subnet_connectors_network_stays_unknown_in_the_rule_context(tmp_path: Path) -> None:
+    """Unknown, not absent: the rules that need it are unverified, never told "no network"; nor is another project's
+    subnet of that name taken for the connector's."""
+    other = _subnet_export("legacy-connector-subnet", "legacy-vpc", "10.9.0.0/28", project="netra-host")
+    for folder in (
+        _scenario(tmp_path / "without", "legacy-connector-subnet", None),
+        _scenario(tmp_path / "other", "legacy-connector-subnet", other),
+    ):
+        inventory = load_evidence([folder])
+        connector = service_context(inventory.services["search"], inventory)["refs"]["connector"]
+        assert isinstance(connector["network"], Unknown), folder
+        assert "it names subnet legacy-connector-subnet" in connector["network"].reason
+        assert connector["network_source"] == f"{folder / 'legacy-connector.json'}:network"
+
+
+def test_with_the_subnet_export_the_connector_network_rules_fire_as_for_a_named_network(tmp_path: Path) -> None:
+    """vpc-connector-unhealthy (the connector is on legacy-vpc, the instance on staging-vpc) and the confirmation of
+    vpc-connector-mismatch read `target.refs.connector.network`: for a connector on a subnet of legacy-vpc they say
+    what they say of one created on legacy-vpc itself, and the network's evidence names the subnet's export."""
+    control = compare_rule_fixture(SCENARIO)
+    (named,) = findings_of(control, "sql-network-mismatch")
+    assert any(UNHEALTHY_SAYS in c for c in named["confirmations"])
+    assert MISMATCH_CONFIRMS in named["confirmations"]
+    row = _connector_network_row(named)
+    assert row["target"] == "legacy-vpc"
+    assert row["source"]["target"].endswith("sql-network-mismatch/legacy-connector.json:network")
+
+    export = _subnet_export("legacy-connector-subnet", "legacy-vpc", "10.9.0.0/28")
+    folder = _scenario(tmp_path, "legacy-connector-subnet", export)
+    report = compare_rule_fixture(folder)
+    (finding,) = findings_of(report, "sql-network-mismatch")
+    assert finding["confirmations"] == named["confirmations"]  # word for word
+    shown = [(e["path"], e["target"]) for e in finding["evidence"]]
+    assert shown == [(e["path"], e["target"]) for e in named["evidence"]]
+    row = _connector_network_row(finding)
+    assert row["target"] == "legacy-vpc"
+    assert row["source"]["target"] == f"{folder / 'legacy-connector-subnet.json'}:network"  # not the connector's
+    assert "vpc-connector-unhealthy" not in [u["rule"] for u in report["unverified"]]
+
+
+def test_without_the_subnet_export_the_connector_network_rules_stay_silent(tmp_path: Path) -> None:
+    """The network unknown: vpc-connector-unhealthy is unverified for it (not fired, not passed), and
+    vpc-connector-mismatch fires on the two connectors without confirming their networks differ."""
+    folder = _scenario(tmp_path, "legacy-connector-subnet", None)
+    report = compare_rule_fixture(folder)
+    said = [c for f in report["findings"] for c in (f["explanation"], *f["confirmations"])]
+    assert not [c for c in said if UNHEALTHY_SAYS in c or MISMATCH_CONFIRMS in c]
+    assert not [e for f in report["findings"] for e in f["evidence"] if e["path"] == "connector network"]
+    (unverified,) = [u for u in report["unverified"] if u["rule"] == "vpc-connector-unhealthy"]
+    assert unverified["reason"].startswith("target.refs.connector.network: it names subnet legacy-connector-subnet")
+    assert findings_of(report, "vpc-connector-mismatch")
