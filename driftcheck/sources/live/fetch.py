@@ -35,7 +35,7 @@ from driftcheck.model import Inventory, Service
 from driftcheck.sources.live import logs
 from driftcheck.sources.live.clients import CALL_TIMEOUT_S, ApiClients, call_retry
 from driftcheck.sources.live.logs import LogQuery
-from driftcheck.sources.snapshot_file import ReadBack
+from driftcheck.sources.snapshot_file import ReadBack, load_references
 
 T = TypeVar("T")
 Progress = Callable[[str], None]
@@ -230,8 +230,6 @@ class LiveFetcher:
         return {**results, **kept}, inventory
 
     def _inventory(self, results: dict[tuple[str, str, str], Any]) -> Inventory:
-        from driftcheck.sources.snapshot_file import load_references
-
         inventory = Inventory()
         parts = {**snapshot_parts(results), "scope": {"project": self.project}}
         load_references(parts, inventory, "live", self._read_back)
