@@ -34,7 +34,7 @@ from driftcheck.model import Connector, Inventory, Service, SqlInstance, Unknown
 from driftcheck.paths.firewall import egress_verdict, ingress_verdict
 from driftcheck.paths.hops import BROKEN, UNKNOWN, VERIFIED, Hop, NetworkPath, line_of, summarize
 
-# RFC 1918 addresses in env values, as ruleset/context.py reads them (a range is not an address)
+# RFC 1918 addresses in env values, as ruleset/context/env.py reads them (a range is not an address)
 _PRIVATE_ADDRESS = re.compile(
     r"(?<![\d.])(?:10(?:\.\d{1,3}){3}|172\.(?:1[6-9]|2\d|3[01])(?:\.\d{1,3}){2}|192\.168(?:\.\d{1,3}){2})(?![\d./])"
 )
@@ -413,8 +413,8 @@ def _connector_landing(service: Service, inventory: Inventory) -> _Landing:
 
 
 def _find_connector(path: str, inventory: Inventory) -> Connector | None:
-    """As ruleset/context.py finds it: by its path, or (a v1 service names its project by number) the only one of
-    that region and name."""
+    """As ruleset/context/network.py finds it: by its path, or (a v1 service names its project by number) the only
+    one of that region and name."""
     found = inventory.connectors.get(path)
     if found is not None:
         return found

@@ -1,7 +1,7 @@
 """The connection budget of a Cloud SQL instance: the connections every service in the evidence that uses it may
 open at peak (maximum instances x connections per instance), against the instance's connection limit.
 
-Rules see it as `refs.sql_budget` (ruleset/context.py), one entry per instance in the evidence that the service uses;
+Rules see it as `refs.sql_budget` (ruleset/context/), one entry per instance in the evidence that the service uses;
 rule cloudsql-connection-budget judges it. A number that is not stated in the evidence or verified on Google's pages
 is unknown here, never guessed: a service that leaves its maximum instances unset is not counted, and an instance
 whose limit is neither its max_connections flag nor a verified tier default has an unknown limit.
@@ -73,7 +73,7 @@ class SqlBudget(TypedDict):
     fits: int | None  # the largest maximum instances of this service that keeps the peak within the limit; None: none
 
 
-# (service, inventory) -> the instances in the evidence it uses, by connection name (ruleset/context.py)
+# (service, inventory) -> the instances in the evidence it uses, by connection name (ruleset/context/sql.py)
 InstancesUsed = Callable[[Service, Inventory], dict[str, SqlInstance]]
 
 

@@ -1,6 +1,6 @@
 """The variables a rule's expressions see in each scope, typed with the declarations of the code that builds them.
 
-A service is its model (driftcheck/model.py) as ruleset/context.py extends it; `change` is ruleset/batch.py's;
+A service is its model (driftcheck/model.py) as ruleset/context/ extends it; `change` is ruleset/batch.py's;
 a status rule's `item` is ruleset/status.py's. The drift and audit jobs build the few that are their own (in
 driftcheck/jobs/): those are declared here. ruleset/vocabulary.py turns this table into the published JSON Schema.
 """

@@ -1,7 +1,7 @@
 """The rule vocabulary, published: a JSON Schema of what a rule's CEL sees, generated from the code that builds it.
 
 Its sources are the model's dataclasses (driftcheck/model.py: their fields and the properties to_plain adds), what
-ruleset/context.py adds to them and declares for `refs`, and the scope variables of ruleset/variables.py; each
+ruleset/context/ adds to them and declares for `refs`, and the scope variables of ruleset/variables.py; each
 description is the comment on the field. Rules are checked against it when they load (ruleset/fieldcheck.py, which
 reads the checked-in copy).
 
@@ -136,7 +136,7 @@ def _ref(cls: type, defs: dict[str, Schema], more: Any) -> Schema:
 
 
 def _object(cls: type, defs: dict[str, Schema], more: Any) -> Schema:
-    """A dataclass's fields as to_plain keeps them (and what ruleset/context.py adds), or a TypedDict's keys."""
+    """A dataclass's fields as to_plain keeps them (and what ruleset/context/ adds), or a TypedDict's keys."""
     comments = field_comments(cls)
     fields = _fields(cls)
     added = ADDED.get(cls)

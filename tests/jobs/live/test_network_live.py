@@ -174,7 +174,7 @@ def test_the_rules_see_the_path_resources_and_a_denied_listing_as_unknown(tmp_pa
     unknown entry keyed by the parent listed, never an empty list."""
     from driftcheck.kinds.registry import kinds
     from driftcheck.model import Inventory, Unknown
-    from driftcheck.ruleset.context import _resource_uses
+    from driftcheck.ruleset.context.resources import resource_uses
     from driftcheck.sources.snapshot_file import load_references
 
     denied = {"ListRouters": "PERMISSION_DENIED"}
@@ -185,7 +185,7 @@ def test_the_rules_see_the_path_resources_and_a_denied_listing_as_unknown(tmp_pa
     from driftcheck.kinds.service import cloudrun_v2
 
     auth = next(cloudrun_v2.parse_service(s, "live") for s in data["services"] if s["name"].endswith("/auth"))
-    uses = {kind.name: _resource_uses(kind, auth, inventory) for kind in kinds() if kind.snapshot_key}
+    uses = {kind.name: resource_uses(kind, auth, inventory) for kind in kinds() if kind.snapshot_key}
     assert [use["key"] for use in uses["network"]] == ["legacy", "shared"]
     assert [use["key"] for use in uses["firewall"]] == sorted([*RULES["legacy"], *RULES["shared"]])
     assert [use["key"] for use in uses["redis"]] == ["10.0.0.3"]
