@@ -9,7 +9,7 @@ Contract (used by ruleset/evaluate.py, and by ruleset/group.py when several find
   --update-secrets A=a:1,B=b:latest`) and one Terraform snippet. A key is left out when no runnable command
   exists: never `?`, `unknown` or a raw template. Commands of their own (a grant) come first, joined by `&&`;
   a service that `terraform apply` restores gets no snippet setting what its configuration declares already.
-The actions are defined in ruleset/actions.py (the service's settings) and ruleset/resource_actions.py, of the
+The actions are defined in ruleset/actions/ (one module per thing they change; `__init__.py` names them), of the
 parts in ruleset/fixparts.py; ruleset/hcl.py writes the Terraform.
 """
 
@@ -23,13 +23,11 @@ from typing import Any, TypeVar
 from driftcheck.kinds.service.common import own_name
 from driftcheck.model import Service, Unknown
 from driftcheck.ruleset import hcl
-from driftcheck.ruleset.actions import SERVICE_ACTIONS
-from driftcheck.ruleset.fixparts import Action, ContainerRef, Flag, Parts, ServiceRef, cpu_units, quantity
-from driftcheck.ruleset.resource_actions import RESOURCE_ACTIONS
+from driftcheck.ruleset.actions import ACTIONS
+from driftcheck.ruleset.fixparts import ContainerRef, Flag, Parts, ServiceRef, cpu_units, quantity
 
 __all__ = ["ACTIONS", "ContainerRef", "FixAction", "ServiceRef", "context_ref", "problem", "render", "service_ref"]
 
-ACTIONS: dict[str, Action] = {**SERVICE_ACTIONS, **RESOURCE_ACTIONS}
 _T = TypeVar("_T")
 
 

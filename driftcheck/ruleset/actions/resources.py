@@ -8,7 +8,7 @@ import re
 import shlex
 from collections.abc import Sequence
 
-from driftcheck.ruleset.fixparts import Action, Arg, Args, Parts, ServiceRef, name_like, on_service
+from driftcheck.ruleset.fixparts import Args, Parts, ServiceRef, name_like, on_service
 from driftcheck.ruleset.hcl import literal
 
 ACCESSOR = "roles/secretmanager.secretAccessor"
@@ -156,45 +156,3 @@ def terraform_import(args: Args, ref: ServiceRef) -> Parts | None:
     """A live service under Terraform's management (google_cloud_run_v2_service's import id)."""
     path = f"projects/{ref.project or 'PROJECT'}/locations/{ref.region or 'REGION'}/services/{ref.name}"
     return Parts(snippets=(f"terraform import {shlex.quote(ref.terraform_address)} {shlex.quote(path)}",))
-
-
-RESOURCE_ACTIONS: dict[str, Action] = {
-    "grant-secret-access": Action(
-        (Arg("secret", True), Arg("member", True), Arg("project")),
-        grant_secret_access,
-        f"gcloud secrets add-iam-policy-binding --role {ACCESSOR}; google_secret_manager_secret_iam_member",
-    ),
-    "grant-role": Action(
-        (Arg("member", True), Arg("role", True), Arg("project")),
-        grant_role,
-        "gcloud projects add-iam-policy-binding; google_project_iam_member",
-    ),
-    "grant-invoker": Action(
-        (Arg("member", True), Arg("service"), Arg("region"), Arg("project")),
-        grant_invoker,
-        f"gcloud run services add-iam-policy-binding --role {INVOKER}; google_cloud_run_v2_service_iam_member",
-    ),
-    "enable-secret-version": Action(
-        (Arg("secret", True), Arg("version", True), Arg("project")),
-        enable_secret_version,
-        "gcloud secrets versions enable",
-    ),
-    "set-sql-activation-policy": Action(
-        (Arg("instance", True), Arg("policy", True), Arg("project")),
-        set_sql_activation_policy,
-        "gcloud sql instances patch --activation-policy; settings.activation_policy",
-    ),
-    "enable-service-account": Action(
-        (Arg("account", True),), enable_service_account, "gcloud iam service-accounts enable; disabled = false"
-    ),
-    "undelete-service-account": Action(
-        (Arg("unique_id", True), Arg("project")),
-        undelete_service_account,
-        "gcloud iam service-accounts undelete UNIQUE_ID",
-    ),
-    "describe-service": Action(
-        (Arg("name"), Arg("region"), Arg("project")), describe_service, "gcloud run services describe --format yaml"
-    ),
-    "terraform-apply": Action((Arg("address"),), terraform_apply, "terraform apply -target=ADDRESS"),
-    "terraform-import": Action((), terraform_import, "terraform import ADDRESS projects/P/locations/R/services/S"),
-}
