@@ -11,13 +11,23 @@ gcloud writes when nothing matched) names no service, so it says nothing of any.
 Snapshot (what a live run stores, sources/live/logs.py, and `driftcheck snapshot -o FILE` writes):
 
     "log_entries": {
-        "api": [{LogEntry JSON, as gcloud writes it}, ...],   # a bounded, redacted sample; [] when none matched
-        "auth": {"error": "PERMISSION_DENIED: ...; needs logging.logEntries.list (roles/logging.viewer)"}
+        "projects/P/locations/us-central1/services/api": [{LogEntry JSON, as gcloud writes it}, ...],  # [] if none
+        "projects/P/locations/europe-west1/services/api": {"error": "PERMISSION_DENIED: ...; needs
+                                                          logging.logEntries.list (roles/logging.viewer)"}
     }
 
-keyed by service name (`resource.labels.service_name`); a list may also come as {"entries": [...], "truncated":
-true}. A read that failed is unknown, never "no logs". A service with no entries in the evidence has unknown logs
-(nobody exported them), never quiet ones.
+keyed by the service's full name, as the API names it: a service name is unique only within one region of one
+project (`api` in us-central1 and `api` in europe-west1 are two services, each with its own sample); a list may
+also come as {"entries": [...], "truncated": true}. A snapshot of an earlier driftcheck keyed a sample by the short
+name alone (`"api"`): it is read as the sample of the snapshot's one service of that name (`upgraded`), and when
+the snapshot has several (one per region: one region's sample was written over the other's), their logs are
+unknown, never another region's. A read that failed is unknown, never "no logs". A service with no entries in the
+evidence has unknown logs (nobody exported them), never quiet ones.
+
+Exported entries are grouped the same way, by the service, region and project their resource names
+(`resource.labels.service_name`, `location`, `project_id`): an export of `api` in two regions is the logs of two
+services, and a service's are those of its own region (and project); an export that does not say whose they are
+(two regions' groups, and a service whose region is unknown) leaves its logs unknown.
 
 Signatures, not lines: each entry's message (a request log's `HTTP 504 GET /path`, a platform entry's text, the
 container's text or structured `message`; of a Python traceback its last line, of any other stack its first) is
@@ -42,7 +52,7 @@ from driftcheck.errors import InputError
 from driftcheck.kinds.document import Document
 from driftcheck.kinds.registry import Kind, register
 from driftcheck.kinds.service.common import own_name
-from driftcheck.model import Inventory, Service, Unknown
+from driftcheck.model import Inventory, Service, Unknown, subject_of
 from driftcheck.redact import redact_text
 
 KIND = "Cloud Run log entries (gcloud logging read 'resource.type=\"cloud_run_revision\" ...' --format=json)"
@@ -72,6 +82,7 @@ _HEX = re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\
 _NUMBER = re.compile(r"(?<![\w<])\d+(?:\.\d+)?(?![\w>])")
 _SPACE = re.compile(r"\s+")
 _TRACEBACK = "Traceback (most recent call last)"
+_KEY = re.compile(r"^projects/([^/]+)/locations/([^/]+)/services/([^/]+)$")
 _MESSAGE_KEYS = ("message", "msg", "error", "err", "exception", "stack_trace", "stackTrace", "textPayload")
 
 
@@ -126,6 +137,8 @@ class ServiceLogs:
 
     service: str
     origin: str  # the file (or snapshot) they came from
+    project: str | None = None  # whose: the project and region the entries (or the snapshot's key) name; None
+    region: str | None = None  # when they do not say
     entries: int = 0
     first: str | None = None
     last: str | None = None
@@ -152,7 +165,7 @@ class ServiceLogs:
             self.revisions[revision] = self.revisions.get(revision, 0) + 1
             own = self.by_revision.get(revision)
             if own is None and len(self.by_revision) < MAX_REVISIONS:
-                own = self.by_revision[revision] = ServiceLogs(self.service, self.origin)
+                own = self.by_revision[revision] = ServiceLogs(self.service, self.origin, self.project, self.region)
             if own is not None:  # the revision's own digest: what a revision compare reads
                 own._record(seen)
 
@@ -188,7 +201,15 @@ class ServiceLogs:
             return Unknown(f"{many}: those of {revision} are not told apart")
         if self.truncated:  # the newest entries read: the revision's may be older
             return Unknown(f"the newest {self.entries} log entries of {self.service} read name no entry of {revision}")
-        return ServiceLogs(self.service, self.origin, locations=list(self.locations))  # it logged none of them
+        return ServiceLogs(  # it logged none of them
+            self.service, self.origin, self.project, self.region, locations=list(self.locations)
+        )
+
+    @property
+    def key(self) -> str:
+        """Whose they are, as the Inventory keys them: the service's full name (`-` for what the evidence does not
+        say), as the snapshot keys its sample."""
+        return service_key(self.project, self.region, self.service)
 
     def ranked(self) -> list[LogSignature]:
         """Most frequent first, then most severe, then the latest."""
@@ -206,14 +227,37 @@ def matches(data: Any) -> bool:
 
 
 def load(doc: Document, inventory: Inventory) -> None:
-    """Each entry joins its service's signatures: entry by entry, as a long file is decoded."""
+    """Each entry joins its service's signatures: entry by entry, as a long file is decoded. Whose service: the
+    name, region and project its resource labels name (a name alone is unique only within one region)."""
     service = service_of(doc.data, doc.label)
+    labels = doc.data["resource"].get("labels") or {}
+    project, region = (_label(labels, name) for name in ("project_id", "location"))
     found: dict[str, ServiceLogs] = inventory.of(NAME)
-    logs = found.get(service)
+    key = service_key(project, region, service)
+    logs = found.get(key)
     if logs is None:
         label = doc.url or str(doc.path)
-        logs = found[service] = ServiceLogs(service, label)
+        logs = found[key] = ServiceLogs(service, label, project, region)
     logs.add(doc.data, doc.label)
+
+
+def _label(labels: Any, name: str) -> str | None:
+    value = labels.get(name) if isinstance(labels, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def service_key(project: str | None, region: str | None, service: str) -> str:
+    """A service's full name (`projects/P/locations/R/services/S`), `-` for a project or region not known."""
+    return f"projects/{project or '-'}/locations/{region or '-'}/services/{service}"
+
+
+def parse_key(key: str) -> tuple[str | None, str | None, str]:
+    """(project, region, service) of a key; a snapshot of an earlier driftcheck's short name names neither."""
+    match = _KEY.match(key)
+    if match is None:
+        return None, None, key
+    project, region, service = match.groups()
+    return (None if project == "-" else project), (None if region == "-" else region), service
 
 
 def service_of(entry: dict[str, Any], label: str) -> str:
@@ -330,19 +374,21 @@ def _latency(value: Any) -> float | None:
     return None
 
 
-def from_entries(service: str, entries: Any, origin: str) -> ServiceLogs:
-    """A stored sample: a list of LogEntry JSON, or {"entries": [...], "truncated": bool}."""
+def from_entries(key: str, entries: Any, origin: str, project: str | None = None) -> ServiceLogs:
+    """A stored sample: a list of LogEntry JSON, or {"entries": [...], "truncated": bool}, of the service its key
+    names (`projects/P/locations/R/services/S`; a short name, of `project` in a region not known)."""
     truncated = False
     if isinstance(entries, dict):
         truncated = bool(entries.get("truncated"))
         entries = entries.get("entries")
     if not isinstance(entries, list):
-        raise InputError("not a list of log entries", file=origin, where=f"{SNAPSHOT_KEY}.{service}")
-    logs = ServiceLogs(service, origin, truncated=truncated)
+        raise InputError("not a list of log entries", file=origin, where=f"{SNAPSHOT_KEY}.{key}")
+    named_project, region, service = parse_key(key)
+    logs = ServiceLogs(service, origin, named_project or project, region, truncated=truncated)
     for index, entry in enumerate(entries):
-        label = f"{origin}#{SNAPSHOT_KEY}:{service}[{index}]"
+        label = f"{origin}#{SNAPSHOT_KEY}:{key}[{index}]"
         if not matches(entry):
-            raise InputError("not a Cloud Run log entry", file=origin, where=f"{SNAPSHOT_KEY}.{service}[{index}]")
+            raise InputError("not a Cloud Run log entry", file=origin, where=f"{SNAPSHOT_KEY}.{key}[{index}]")
         logs.add(entry, label)
     return logs
 
@@ -351,26 +397,119 @@ def _from_snapshot(key: str, stored: Any, origin: str, project: str | Unknown) -
     """None for a stored error: the registry reads the error, and the service's logs stay unknown."""
     if isinstance(stored, dict) and "error" in stored:
         return None
-    return from_entries(key, stored, f"{origin}#{SNAPSHOT_KEY}:{key}")
+    return from_entries(key, stored, f"{origin}#{SNAPSHOT_KEY}:{key}", project if isinstance(project, str) else None)
+
+
+def upgraded(stored: dict[str, Any], services: list[str], project: str | None, regions: list[str]) -> dict[str, Any]:
+    """The samples of a snapshot by the full names of their services. A snapshot of an earlier driftcheck keyed a
+    sample by the service's short name: it is the sample of the snapshot's one service of that name (`services`,
+    their full names), or, with no such service, of that name in the snapshot's one region (`project`, `regions`:
+    its scope). Of a name with a service in several regions one sample was kept, written over the others: it is
+    that of the region its entries name, and the others' logs are unknown; when its entries name no region (none
+    matched), every one of them is unknown: quiet in one region is not quiet in the other."""
+    if all("/" in key for key in stored):  # the current shape: nothing to do
+        return stored
+    by_name: dict[str, list[str]] = {}
+    for name in services:
+        by_name.setdefault(parse_key(name)[2], []).append(name)
+    result: dict[str, Any] = {}
+    for key, sample in stored.items():
+        owners = [key] if "/" in key else by_name.get(key, [])
+        if not owners and project and len(regions) == 1:
+            owners = [service_key(project, regions[0], key)]
+        if len(owners) <= 1:
+            result[owners[0] if owners else key] = sample
+            continue
+        named = _regions_named(sample)
+        kept = [owner for owner in owners if len(named) == 1 and parse_key(owner)[1] in named]
+        where = ", ".join(sorted(str(parse_key(owner)[1]) for owner in owners))
+        lost = {
+            "error": f"a snapshot of an earlier driftcheck kept one log sample of the services named {key} "
+            f"({where}), not whose: those of this one are not known"
+        }
+        result.update({owner: sample if owner in kept else lost for owner in owners})
+    return result
+
+
+def _regions_named(sample: Any) -> set[str]:
+    entries = sample.get("entries") if isinstance(sample, dict) else sample
+    if not isinstance(entries, list) or (isinstance(sample, dict) and "error" in sample):
+        return set()
+    return {
+        location
+        for entry in entries
+        if isinstance(entry, dict)
+        and isinstance(location := _label((entry.get("resource") or {}).get("labels"), "location"), str)
+    }
 
 
 def logs_of(service: Service, inventory: Inventory) -> ServiceLogs | Unknown:
-    """The service's logs in the evidence; unknown (with why, and what to export) when there are none. Entries of
-    the same service name in another region are not its own. Logs are keyed by the service's own name: a revision
-    of a revision compare (`api@latest (api-00042-fix)`) reads its service's, those of its revision when the
-    entries say which revision logged them."""
+    """The service's logs in the evidence; unknown (with why, and what to export) when there are none. Logs are
+    keyed by the service's own name, region and project: entries of the same service name in another region (or
+    project) are not its own, and when the evidence does not say which of several are (its region unknown, or
+    entries that name none) they are unknown. A revision of a revision compare (`api@latest (api-00042-fix)`)
+    reads its service's, those of its revision when the entries say which revision logged them."""
     name = own_name(service)
-    found: ServiceLogs | None = inventory.of(NAME).get(name)
-    if found is not None and (
-        not isinstance(service.region, str) or not found.locations or service.region in found.locations
-    ):
+    found = _own_logs(service, name, inventory)
+    if isinstance(found, ServiceLogs):
         revision = service.metadata.revision if service.metadata.revision_of else None
         own = found.of_revision(revision) if revision else None
         return found if own is None else own
-    error = inventory.errors.get(f"{SNAPSHOT_KEY}:{name}")
+    if found is not None:
+        return found
+    read = (inventory.errors.get(f"{SNAPSHOT_KEY}:{key}") for key in _keys_of(service, name, inventory))
+    error = next((reason for reason in read if reason), None)
     if error:
         return Unknown(f"the logs of {name} could not be read ({error})")
     return Unknown(f"no logs of {name} in the evidence (export: {EXPORT_HINT.format(service=name)})")
+
+
+def _own_logs(service: Service, name: str, inventory: Inventory) -> ServiceLogs | Unknown | None:
+    """Those of the service's own name, region and project; unknown when several groups may be; None: none."""
+    stored: dict[str, ServiceLogs] = inventory.of(NAME)
+    project, region = _known(service.project), _known(service.region)
+    if project and region and (exact := stored.get(service_key(project, region, name))) is not None:
+        return exact
+    aliases = inventory.project_aliases
+    candidates = [logs for logs in stored.values() if logs.service == name and _belongs(logs, project, region, aliases)]
+    if len(candidates) > 1:
+        whose = ", ".join(sorted(f"{logs.project or '?'}/{logs.region or '?'}" for logs in candidates))
+        which = f"and not which are those of {subject_of(service)}"
+        return Unknown(f"the evidence holds the logs of several services named {name} ({whose}), {which}")
+    return candidates[0] if candidates else None
+
+
+def _belongs(logs: ServiceLogs, project: str | None, region: str | None, aliases: dict[str, str]) -> bool:
+    """Whether the logs may be those of a service of their name in that project and region (None: not known)."""
+    if region is not None:
+        if logs.region is not None and logs.region != region:
+            return False
+        if logs.region is None and logs.locations and region not in logs.locations:
+            return False
+    if project is not None and logs.project is not None:
+        mine, theirs = aliases.get(project, project), aliases.get(logs.project, logs.project)
+        # a project number and an id the evidence does not relate: not known to differ
+        return mine == theirs or mine.isdigit() != theirs.isdigit()
+    return True
+
+
+def _keys_of(service: Service, name: str, inventory: Inventory) -> list[str]:
+    """The keys the service's logs (or the error of their read) may be stored under: its full name, with its project
+    as the evidence names it or by id, and the short name of a snapshot of an earlier driftcheck."""
+    project, region = _known(service.project), _known(service.region)
+    projects = [project, inventory.project_aliases.get(project or "")] if project else []
+    numbers = [number for number, id_ in inventory.project_aliases.items() if project and id_ == project]
+    full = [service_key(p, region, name) for p in dict.fromkeys([*projects, *numbers]) if p] if region else []
+    return [*full, name]
+
+
+def _known(value: str | Unknown) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _own_key(service: Service) -> tuple[str, ...]:
+    """The key of the service's own logs: its full name, as the snapshot and the exports' labels name it."""
+    return (service_key(_known(service.project), _known(service.region), own_name(service)),)
 
 
 LOGS = register(
@@ -379,12 +518,12 @@ LOGS = register(
         title="Cloud Run log entries",
         model=ServiceLogs,
         readers=(sys.modules[__name__],),
-        key=lambda logs: str(logs.service),
+        key=lambda logs: str(logs.key),
         snapshot_key=SNAPSHOT_KEY,
         from_snapshot=_from_snapshot,
-        # A service's logs are keyed by its name. The live read (sources/live/logs.py) is declared here as
+        # A service's logs are keyed by its full name. The live read (sources/live/logs.py) is declared here as
         # LiveRead("entries", "logging.logEntries.list", "roles/logging.viewer") once the fetcher makes it.
-        references=lambda service: (own_name(service),),
+        references=_own_key,
     )
 )
 

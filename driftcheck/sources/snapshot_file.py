@@ -2,6 +2,13 @@
 
 One format for both, so a live compare and a compare `--from` the snapshot of the same moment read the same
 thing. A resource that could not be read is stored as {"error": "CODE: message"} and loads as unknown.
+
+Format 1 throughout; one change kept readable both ways rather than bumped: `log_entries` is keyed by each
+service's full name (`projects/P/locations/R/services/api`: a name is unique only within a region) where earlier
+versions keyed it by the short name (`api`), writing one region's sample over another's. Such a snapshot still
+loads (kinds/logs.py `upgraded`): a short key is the sample of the snapshot's one service of that name, and of a
+name in several regions the logs are unknown unless the entries say whose they are. An earlier driftcheck reading
+a newer snapshot finds no logs of any service: unknown, not quiet.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ import re
 from typing import Any
 
 from driftcheck.errors import InputError
+from driftcheck.kinds import logs
 from driftcheck.kinds.document import Document
 from driftcheck.kinds.registry import with_snapshot
 from driftcheck.kinds.service import cloudrun_v2, common
@@ -39,6 +47,7 @@ def load(doc: Document, inventory: Inventory) -> None:
 
 
 def load_snapshot(data: dict[str, Any], inventory: Inventory, origin: str) -> None:
+    data = _upgraded(data)
     for index, raw in enumerate(data.get("services") or ()):
         if not cloudrun_v2.matches(raw):
             raise InputError("not a Cloud Run v2 Service", file=origin, where=f"services[{index}]")
@@ -52,6 +61,7 @@ def load_by_region(data: dict[str, Any], origin: str) -> dict[str, Inventory]:
     """One inventory per region, as a service name is unique only within a region (`api` in us-central1 and in
     europe-west1 are two services): every region of the snapshot's scope, even one without a service, and any
     region a service is named in."""
+    data = _upgraded(data)  # before the services are split by region: a short log key may name a service of each
     raw_services = data.get("services") or ()
     named = {m.group(1) for raw in raw_services if (m := _REGION.search(str(raw.get("name"))))}
     scoped = [str(r) for r in (data.get("scope") or {}).get("regions") or ()]
@@ -62,6 +72,19 @@ def load_by_region(data: dict[str, Any], origin: str) -> dict[str, Inventory]:
         load_snapshot({**data, "services": here}, inventory, origin)
         inventories[region] = inventory
     return inventories
+
+
+def _upgraded(data: dict[str, Any]) -> dict[str, Any]:
+    """The snapshot with its log samples keyed as this version keys them (a snapshot of an earlier driftcheck keyed
+    them by short name)."""
+    stored = data.get(logs.SNAPSHOT_KEY)
+    if not isinstance(stored, dict) or all("/" in key for key in stored):
+        return data
+    scope = data.get("scope") or {}
+    services = [str(raw.get("name")) for raw in data.get("services") or () if isinstance(raw, dict)]
+    project = str(scope["project"]) if scope.get("project") else None
+    regions = [str(region) for region in scope.get("regions") or ()]
+    return {**data, logs.SNAPSHOT_KEY: logs.upgraded(stored, services, project, regions)}
 
 
 def fetch_errors(data: dict[str, Any]) -> dict[str, str]:

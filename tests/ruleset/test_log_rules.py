@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,11 @@ from driftcheck.sources.evidence import load_evidence
 
 SYSTEM, REQUESTS, STDERR = "varlog%2Fsystem", "requests", "stderr"
 START = "2026-11-28T23:0{}:1{}.000Z"
+
+
+def _key(service: str) -> str:
+    """Where the evidence keeps a service's logs: its full name (a name is unique only within a region)."""
+    return f"projects/netra-staging/locations/us-central1/services/{service}"
 
 
 def _entry(service: str, text: str | None, log: str, index: int = 0, **extra: Any) -> dict[str, Any]:
@@ -350,33 +356,34 @@ def test_a_long_export_is_read_entry_by_entry(tmp_path: Path) -> None:
     path = tmp_path / "all.logs.json"
     path.write_text(json.dumps(entries, indent=1))
     inventory = load_evidence([path])
-    api: ServiceLogs = inventory.of("log_entries")["api"]
+    api: ServiceLogs = inventory.of("log_entries")[_key("api")]
     (signature,) = api.signatures.values()
     assert (api.entries, signature.count, signature.severity) == (3000, 3000, "ERROR")
     assert signature.addresses == {"10.20.0.0:5432": 1000, "10.20.0.1:5432": 1000, "10.20.0.2:5432": 1000}
     assert (signature.first, signature.last) == ("2026-11-28T23:00:10.000Z", "2026-11-28T23:09:19.000Z")
-    assert inventory.of("log_entries")["auth"].entries == 1
+    assert inventory.of("log_entries")[_key("auth")].entries == 1
 
 
-def test_a_snapshot_holds_the_same_entries_or_the_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("key", [_key, str], ids=["full-name", "short-name-of-an-earlier-version"])
+def test_a_snapshot_holds_the_same_entries_or_the_error(tmp_path: Path, key: Callable[[str], str]) -> None:
     sample = json.loads((INCIDENT / "api.logs.json").read_text())
     snapshot = {
         "driftcheck_snapshot": 1,
         "scope": {"project": "netra-staging", "regions": ["us-central1"]},
         "services": [],
         SNAPSHOT_KEY: {
-            "api": sample,
-            "auth": {"error": "PERMISSION_DENIED: denied; needs logging.logEntries.list (roles/logging.viewer)"},
+            key("api"): sample,
+            key("auth"): {"error": "PERMISSION_DENIED: denied; needs logging.logEntries.list (roles/logging.viewer)"},
         },
     }
     path = tmp_path / "snap.json"
     path.write_text(json.dumps(snapshot))
     inventory = load_evidence([path])
-    from_file = load_evidence([INCIDENT / "api.logs.json"]).of("log_entries")["api"]
-    from_snapshot = inventory.of("log_entries")["api"]
+    from_file = load_evidence([INCIDENT / "api.logs.json"]).of("log_entries")[_key("api")]
+    from_snapshot = inventory.of("log_entries")[_key("api")]
     assert from_snapshot.signatures == from_file.signatures and from_snapshot.entries == 52
-    assert "auth" not in inventory.of("log_entries")
-    assert inventory.errors[f"{SNAPSHOT_KEY}:auth"].startswith("PERMISSION_DENIED")
+    assert [logs.service for logs in inventory.of("log_entries").values()] == ["api"]
+    assert inventory.errors[f"{SNAPSHOT_KEY}:{_key('auth')}"].startswith("PERMISSION_DENIED")
 
 
 def test_an_entry_that_names_no_service_is_an_input_error(tmp_path: Path) -> None:

@@ -83,7 +83,7 @@ def test_a_revision_that_logged_nothing_is_quiet_unless_the_read_was_cut(tmp_pat
     logs = logs_of(quiet, inventory)
     assert isinstance(logs, ServiceLogs) and logs.entries == 0  # every revision's entries were read: none of it
 
-    found: ServiceLogs = inventory.of("log_entries")["auth"]
+    found: ServiceLogs = inventory.of("log_entries")["projects/netra-staging/locations/us-central1/services/auth"]
     found.truncated = True  # as a live read stopped at its limit stores it
     cut = logs_of(quiet, inventory)
     assert isinstance(cut, Unknown) and "name no entry of auth-00003-xyz" in cut.reason

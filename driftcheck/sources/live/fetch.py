@@ -27,6 +27,7 @@ from google.protobuf import json_format
 from driftcheck.errors import InputError
 from driftcheck.kinds.access import AccessCheck
 from driftcheck.kinds.ancestry import FOLDER_GET, MAX_DEPTH
+from driftcheck.kinds.logs import parse_key, service_key
 from driftcheck.kinds.registry import LIST, Kind, LiveRead, kind_named, kinds, with_snapshot
 from driftcheck.kinds.service import cloudrun_v2
 from driftcheck.kinds.troubleshooter import TROUBLESHOOT, TROUBLESHOOTER, principal_of
@@ -438,19 +439,24 @@ class LiveFetcher:
 
     # Unless --no-logs: one bounded query per service, once the services are known --------------------------------
     def log_entries(self, raw_services: Iterable[dict[str, Any]], query: LogQuery) -> logs.LogRead:
-        """Each service's recent warnings, errors and failed requests (sources/live/logs.py), concurrently: by
-        service name, its sample of LogEntry JSON, or {"error": reason}; and which samples were cut at the limit."""
-        services = {str(raw["name"]): raw for raw in raw_services}
+        """Each service's recent warnings, errors and failed requests (sources/live/logs.py), concurrently: by the
+        service's full name (`api` in two regions is two services, each with its own sample), its sample of
+        LogEntry JSON, or {"error": reason}; and which samples were cut at the limit."""
+        services = {self._whose(raw): raw for raw in raw_services}
         start = logs.start_of(query)
-        results = self._parallel(sorted(services), lambda name: self._log_sample(services[name], start, query))
-        stored = {last_segment(name): {"error": r.reason()} if isinstance(r, Failure) else r.stored()
-                  for name, r in results.items()}  # fmt: skip
-        cut = (last_segment(name) for name, r in results.items() if isinstance(r, logs.Sample) and r.truncated)
+        results = self._parallel(sorted(services), lambda key: self._log_sample(key, services[key], start, query))
+        stored = {key: {"error": r.reason()} if isinstance(r, Failure) else r.stored() for key, r in results.items()}
+        cut = (key for key, r in results.items() if isinstance(r, logs.Sample) and r.truncated)
         return logs.LogRead(stored, tuple(sorted(cut)), start, query.limit)
 
-    def _log_sample(self, service: dict[str, Any], start: str, query: LogQuery) -> logs.Sample | Failure:
+    def _whose(self, service: dict[str, Any]) -> str:
+        """The service's full name, as its sample is keyed (one named short is of the fetcher's project and region)."""
         path = SERVICE_NAME.match(str(service["name"]))
-        project, region, name = path.groups() if path else (self.project, self.region, str(service["name"]))
+        return path[0] if path else service_key(self.project, self.region, str(service["name"]))
+
+    def _log_sample(self, key: str, service: dict[str, Any], start: str, query: LogQuery) -> logs.Sample | Failure:
+        named_project, named_region, name = parse_key(key)
+        project, region = named_project or self.project, named_region or self.region
         request = {
             "resource_names": [f"projects/{project}"],
             "filter": logs.log_filter(project, region, name, start),

@@ -14,7 +14,9 @@ At most `MAX_ENTRIES` (500) entries are kept per service, read in pages of at mo
 is stored in the LogEntry JSON shape `gcloud logging read --format=json` writes (camelCase: logName, resource,
 timestamp, severity, textPayload or jsonPayload, httpRequest...), the entries of the service's latest created
 revision (its status says which: the failing one of a failed deploy) first, each group newest first; every
-string redacted (driftcheck/redact.py) and cut to `MAX_TEXT` characters before it is stored or shown.
+string redacted (driftcheck/redact.py) and cut to `MAX_TEXT` characters before it is stored or shown. Each sample
+is stored under the service's full name (`projects/P/locations/R/services/api`), never its short name: a snapshot
+of two regions holds the `api` of each, and each service reads its own back (kinds/logs.py).
 
 A denied read is unknown, never "no logs": it is stored as {"error": "PERMISSION_DENIED: ...; needs
 logging.logEntries.list (roles/logging.viewer)"}.
@@ -30,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from driftcheck.errors import InputError
-from driftcheck.kinds.logs import LOGS
+from driftcheck.kinds.logs import LOGS, parse_key
 from driftcheck.kinds.registry import LiveRead
 from driftcheck.redact import redact_tree
 
@@ -126,10 +128,11 @@ def sample(pager: Any, latest_revision: str | None, limit: int) -> Sample:
 
 @dataclass(frozen=True)
 class LogRead:
-    """What one round of log queries read: by service name, its sample or {"error": reason}."""
+    """What one round of log queries read: by the service's full name (`projects/P/locations/R/services/S`: a name
+    is unique only within one region), its sample or {"error": reason}."""
 
     stored: dict[str, Any]
-    truncated: tuple[str, ...]  # the services of which more entries matched than `limit`
+    truncated: tuple[str, ...]  # the services (full names) of which more entries matched than `limit`
     since: str  # the window's start
     limit: int
 
@@ -138,7 +141,7 @@ class LogRead:
         return {snapshot_key(): self.stored}
 
     def errors(self) -> dict[str, str]:
-        """Each service whose logs could not be read, as a snapshot's `errors` name it: "KEY:SERVICE" -> reason."""
+        """Each service whose logs could not be read, as a snapshot's `errors` name it: "KEY:FULL NAME" -> reason."""
         key = snapshot_key()
         return {
             f"{key}:{name}": str(value["error"])
@@ -149,9 +152,15 @@ class LogRead:
     def notes(self) -> list[str]:
         """What a report says of the read: each sample cut at the limit (what it holds is the newest)."""
         return [
-            f"kept the newest {self.limit} log entries of {name} since {self.since} (more matched)"
+            f"kept the newest {self.limit} log entries of {_shown(name)} since {self.since} (more matched)"
             for name in self.truncated
         ]
+
+
+def _shown(name: str) -> str:
+    """A service as reports name one of a run that may span regions: project/region/service."""
+    project, region, service = parse_key(name)
+    return "/".join(part for part in (project, region, service) if part)
 
 
 def _revision(entry: dict[str, Any]) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from conftest import FIXTURES, ROOT, run_cli
 from fakegcp import FakeGcpServer, World
+from google.cloud import run_v2
 
 from driftcheck.sources.live.logs import LOG_ENTRIES, MAX_ENTRIES, log_filter
 
@@ -28,6 +29,7 @@ MEMORY = (
     "https://cloud.google.com/run/docs/configuring/memory-limits"
 )
 PASSWORD = "hunter2-Pl4nted"
+API, AUTH = (f"projects/{PROJECT}/locations/us-central1/services/{name}" for name in ("api", "auth"))
 NOW = datetime.now(UTC)
 
 
@@ -126,7 +128,8 @@ def test_a_snapshot_holds_each_services_entries_as_gcloud_writes_them_redacted(
     out = tmp_path / "snapshot.json"
     data = snapshot(server, out)
     stored = data["log_entries"]
-    api = stored["api"]
+    assert sorted(stored) == [API, AUTH]  # by full name: a name is unique only within a region
+    api = stored[API]
     # WARNING and above, and the 503 logged at INFO; not the INFO lines, not the entry of 150 minutes ago
     # the latest created revision's (the failed deploy's) first, though older; then the rest, newest first
     assert [e["insertId"] for e in api] == ["api-9", "api-4", "api-5", "api-6"]
@@ -134,7 +137,7 @@ def test_a_snapshot_holds_each_services_entries_as_gcloud_writes_them_redacted(
     assert memory["textPayload"] == MEMORY and memory["logName"] == SYSTEM_LOG
     assert memory["resource"]["labels"]["service_name"] == "api" and memory["severity"] == "ERROR"
     assert api[1]["httpRequest"]["status"] == 503 and api[1]["httpRequest"]["requestMethod"] == "GET"
-    assert [e["insertId"] for e in stored["auth"]] == ["auth-2"]
+    assert [e["insertId"] for e in stored[AUTH]] == ["auth-2"]
     written = out.read_text()
     assert PASSWORD not in written  # a JSON payload's password, and one in a text payload
     assert api[2]["jsonPayload"]["message"] == "login retry" and api[2]["jsonPayload"]["password"] != PASSWORD
@@ -151,12 +154,13 @@ def test_a_sample_is_bounded_and_says_so(tmp_path: Path) -> None:
         data = snapshot(server, tmp_path / "snapshot.json")
         pages = server.called("ListLogEntries")
         report = live(server, "api", "auth").json()
-    api = data["log_entries"]["api"]
+    api = data["log_entries"][API]
     assert api["truncated"] is True and len(api["entries"]) == MAX_ENTRIES == 500
     assert api["entries"][0]["textPayload"] == "failure 699"  # the newest kept
-    assert data["log_entries"]["auth"] == []  # nothing matched: known quiet, not unknown
+    assert data["log_entries"][AUTH] == []  # nothing matched: known quiet, not unknown
     assert len(pages) == 3  # api: two pages of 300 (the second cut at 200); auth: one
-    assert any(note.startswith("kept the newest 500 log entries of api since ") for note in report["notes"])
+    kept = f"kept the newest 500 log entries of {PROJECT}/us-central1/api since "
+    assert any(note.startswith(kept) for note in report["notes"])
 
 
 def test_no_logs_makes_no_logging_call(server: FakeGcpServer, tmp_path: Path) -> None:
@@ -175,12 +179,12 @@ def test_denied_logs_are_unknown_with_the_role_not_quiet(server: FakeGcpServer, 
     server.inject("ListLogEntries", "*", "PERMISSION_DENIED")
     report = live(server, "api", "auth").json()
     assert report["incomplete"] is True
-    notes = [n for n in report["notes"] if "log_entries:api" in n]
+    notes = [n for n in report["notes"] if f"log_entries:{API}" in n]
     assert len(notes) == 1
     assert "PERMISSION_DENIED" in notes[0] and "needs logging.logEntries.list (roles/logging.viewer)" in notes[0]
     data = snapshot(server, tmp_path / "snapshot.json")
-    assert data["log_entries"]["api"] == {"error": data["errors"]["log_entries:api"]}
-    assert data["errors"]["log_entries:api"].endswith("needs logging.logEntries.list (roles/logging.viewer)")
+    assert data["log_entries"][API] == {"error": data["errors"][f"log_entries:{API}"]}
+    assert data["errors"][f"log_entries:{API}"].endswith("needs logging.logEntries.list (roles/logging.viewer)")
 
 
 def test_the_readme_names_the_logging_role_with_its_permission() -> None:
@@ -248,3 +252,120 @@ def test_a_stored_entry_keeps_an_undecodable_payloads_type_and_cuts_long_text() 
     trace = LogEntry(log_name=APP_LOG, text_payload="Traceback (most recent call last):\n" + "  x\n" * 5000)
     text = stored_entry(trace)["textPayload"]
     assert text.startswith("Traceback") and len(text) < MAX_TEXT + 20 and text.endswith("[truncated]")
+
+
+# One name in two regions -----------------------------------------------------------------------------------------
+REGIONS = ("us-central1", "europe-west1")
+TWO_REGIONS = ("--project", PROJECT, "--region", REGIONS[0], "--region", REGIONS[1])
+
+
+def _in(region: str, logged: dict[str, Any]) -> dict[str, Any]:
+    logged["resource"]["labels"]["location"] = region
+    logged["insertId"] += f"-{region}"
+    return logged
+
+
+def _auth_in_two_regions(tmp_path: Path, killed_in: str) -> World:
+    """The incident's world with `auth` deployed in europe-west1 too (the same service, a name is unique only
+    within a region); only the `auth` of `killed_in` logs Cloud Run killing it for memory."""
+    kills = [_in(killed_in, entry("auth", minutes, log=SYSTEM_LOG, textPayload=MEMORY)) for minutes in (2, 9, 20)]
+    world = World.from_folder(world_folder(tmp_path, kills))
+    europe = run_v2.Service(world.services[f"projects/{PROJECT}/locations/us-central1/services/auth"])
+    europe.name = f"projects/{PROJECT}/locations/europe-west1/services/auth"
+    world.add_service(europe)
+    return world
+
+
+def _region_by_region(data: dict[str, Any], service: str) -> dict[str, tuple[list[str], Any]]:
+    """Each region's `service` judged on its own, as the snapshot reads back region by region (load_by_region: an
+    audit's and the history's reading): the rules found, and its logs."""
+    from driftcheck.kinds.logs import logs_of
+    from driftcheck.ruleset.evaluate import evaluate
+    from driftcheck.ruleset.load import load_ruleset
+    from driftcheck.sources.snapshot_file import load_by_region
+
+    ruleset = load_ruleset()
+    judged = {}
+    for region, inventory in load_by_region(data, "snapshot").items():
+        target = inventory.services[service]
+        rules = [f.rule for f in evaluate(target, [], inventory, ruleset).findings]
+        judged[region] = (rules, logs_of(target, inventory))
+    return judged
+
+
+@pytest.mark.parametrize("killed_in", REGIONS)
+def test_a_name_in_two_regions_keeps_each_regions_logs_and_findings_apart(tmp_path: Path, killed_in: str) -> None:
+    from driftcheck.kinds.logs import ServiceLogs
+
+    out = tmp_path / "snapshot.json"
+    with FakeGcpServer(_auth_in_two_regions(tmp_path, killed_in)) as server:
+        run = run_cli("snapshot", *TWO_REGIONS, "--endpoint", server.address, "-o", out)
+        asked = sorted(r.filter for r in server.log_requests if 'service_name="auth"' in r.filter)
+    assert run.code == 0, run.stderr
+    assert all(f'resource.labels.location="{r}"' in f for f, r in zip(asked, sorted(REGIONS), strict=True)), asked
+    data = json.loads(out.read_text())
+    judged = _region_by_region(data, "auth")
+    seen = {
+        region: ("memory-limit-exceeded" in rules, logs.entries if isinstance(logs, ServiceLogs) else logs)
+        for region, (rules, logs) in judged.items()
+    }
+    # the finding for the killed region's auth only; the other's logs known and quiet, not the other region's
+    assert seen == {region: (region == killed_in, 3 if region == killed_in else 0) for region in REGIONS}
+    assert {region: getattr(logs, "region", None) for region, (_, logs) in judged.items()} == {r: r for r in REGIONS}
+    stored = data["log_entries"]
+    whose = {region: f"projects/{PROJECT}/locations/{region}/services/auth" for region in REGIONS}
+    assert {region: len(stored[key]) for region, key in whose.items()} == {
+        region: 3 if region == killed_in else 0 for region in REGIONS
+    }  # each region's sample, none written over the other's
+
+
+def test_a_snapshot_of_an_earlier_version_keyed_by_short_name_reads_the_same(
+    server: FakeGcpServer, tmp_path: Path
+) -> None:
+    """A snapshot written before the samples were keyed by full name (`"api"`, not `projects/P/locations/R/services/
+    api`): of one region, each short key is the sample of the one service of that name."""
+    current = snapshot(server, tmp_path / "current.json")
+    assert sorted(current["log_entries"]) == [API, AUTH]
+    earlier = {**current, "log_entries": {key.rsplit("/", 1)[-1]: v for key, v in current["log_entries"].items()}}
+    (tmp_path / "earlier.json").write_text(json.dumps(earlier))
+    reports = [
+        run_cli("compare", "api", "auth", "--from", tmp_path / name, "--format", "json")
+        for name in ("current.json", "earlier.json")
+    ]
+    assert reports[0].code == reports[1].code == 1, reports[1].stderr
+    now, before = (report.json() for report in reports)
+    assert [(d["service"], d["known"], d["entries"]) for d in before["logs"]] == [("api", True, 4), ("auth", True, 1)]
+    assert before["logs"] == now["logs"]
+    assert [f["rule"] for f in before["findings"]] == [f["rule"] for f in now["findings"]]
+    assert "memory-limit-exceeded" in [f["rule"] for f in before["findings"]]
+
+
+@pytest.mark.parametrize("killed_in", [*REGIONS, None])
+def test_an_earlier_versions_snapshot_of_two_regions_leaves_unknown_what_it_wrote_over(
+    tmp_path: Path, killed_in: str | None
+) -> None:
+    """An earlier driftcheck kept one sample of `auth` for the `auth` of each region (the last written over the
+    other): the one its entries say is theirs gets it; the other's logs are unknown, never quiet, never the other's.
+    An empty sample says nothing of whose it is: both unknown."""
+    from driftcheck.kinds.logs import ServiceLogs, logs_of
+    from driftcheck.model import Unknown
+    from driftcheck.sources.snapshot_file import load_by_region
+
+    out = tmp_path / "snapshot.json"
+    with FakeGcpServer(_auth_in_two_regions(tmp_path, killed_in or REGIONS[0])) as server:
+        assert run_cli("snapshot", *TWO_REGIONS, "--endpoint", server.address, "-o", out).code == 0
+    data = json.loads(out.read_text())
+    # What an earlier version wrote: each sample under the short name; auth's, the last region's written
+    kills = [_in(region, entry("auth", minutes, log=SYSTEM_LOG, textPayload=MEMORY)) for minutes in (2, 9, 20)
+             for region in [killed_in] if region]  # fmt: skip
+    short = {key.rsplit("/", 1)[-1]: sample for key, sample in data["log_entries"].items()}
+    earlier = {**data, "log_entries": {**short, "auth": kills}}
+    for region, (rules, logs) in _region_by_region(earlier, "auth").items():
+        if region == killed_in:
+            assert isinstance(logs, ServiceLogs) and logs.entries == 3 and "memory-limit-exceeded" in rules
+        else:
+            assert isinstance(logs, Unknown) and "earlier driftcheck" in logs.reason, (region, logs)
+            assert "memory-limit-exceeded" not in rules
+    inventory = load_by_region(earlier, "snapshot")["us-central1"]  # a name in one region only: that one's sample
+    api = logs_of(inventory.services["api"], inventory)
+    assert isinstance(api, ServiceLogs) and api.region == "us-central1" and api.entries == 0
