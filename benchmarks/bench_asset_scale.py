@@ -102,7 +102,7 @@ def serve(args: argparse.Namespace) -> None:
     world = build_world(args.projects, args.per_project)
     built = time.perf_counter() - started
     with FakeGcpServer(world, latency=args.latency, page_size=1000, workers=256) as fake:
-        from driftcheck.sources.live.assets import streams
+        from driftcheck.sources.live.asset_listing import streams
 
         # The real inventory answers from an index built before the call: the fake builds its assets now, untimed;
         # the whole organization's listings, and each project's (a shard's)

@@ -22,8 +22,9 @@ from driftcheck.ruleset.load import RuleSet
 from driftcheck.sources import targets
 from driftcheck.sources.evidence import resolve_service
 from driftcheck.sources.live.clients import connect
-from driftcheck.sources.live.fetch import Failure, LiveFetcher, Progress, parse_services
+from driftcheck.sources.live.fetch import LiveFetcher, Progress, parse_services
 from driftcheck.sources.live.logs import LogQuery
+from driftcheck.sources.live.results import Failure
 from driftcheck.sources.live.scope import Scope
 from driftcheck.sources.snapshot_file import fetch_errors, load_references
 

@@ -36,7 +36,7 @@ def test_every_kind_with_a_snapshot_key_reads_it_back_and_names_its_references()
 
 
 def test_every_live_read_a_kind_declares_is_made_by_the_live_fetcher() -> None:
-    from driftcheck.sources.live.fetch import READS
+    from driftcheck.sources.live.reads import READS
 
     declared = {(kind.name, read.part) for kind in with_snapshot() for read in kind.live_reads}
     assert declared == set(READS), "a kind declares a read the fetcher does not make (or the reverse)"

@@ -17,18 +17,14 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from google.api_core import exceptions
-from google.iam.v1 import iam_policy_pb2
-from google.protobuf import json_format
 
 from driftcheck.errors import InputError
 from driftcheck.kinds.access import AccessCheck
-from driftcheck.kinds.ancestry import FOLDER_GET, MAX_DEPTH
 from driftcheck.kinds.logs import parse_key, service_key
-from driftcheck.kinds.registry import LIST, Kind, LiveRead, kind_named, kinds, with_snapshot
+from driftcheck.kinds.registry import LIST, Kind, with_snapshot
 from driftcheck.kinds.service import cloudrun_v2
 from driftcheck.kinds.troubleshooter import TROUBLESHOOT, TROUBLESHOOTER, principal_of
 from driftcheck.kinds.units import last_segment
@@ -36,42 +32,22 @@ from driftcheck.model import Inventory, Service
 from driftcheck.sources.live import logs
 from driftcheck.sources.live.clients import CALL_TIMEOUT_S, ApiClients, call_retry
 from driftcheck.sources.live.logs import LogQuery
+from driftcheck.sources.live.reads import READS, SERVICE, ApiReads
+from driftcheck.sources.live.results import Failure, failure, kinds_by_name, rest, revision_as_service, snapshot_parts
 from driftcheck.sources.snapshot_file import ReadBack, load_references
 
 T = TypeVar("T")
 Progress = Callable[[str], None]
 
-SERVICE, SECRET, SQL, CONNECTOR, PROJECT_IAM, SERVICE_ACCOUNT = map(
-    kind_named, ("service", "secret", "sql_instance", "connector", "project_iam_policy", "service_account")
-)
-RUN_IAM = kind_named("run_service_iam_policy")
-SUBSCRIPTION = kind_named("pubsub_subscription")
-NETWORK, SUBNET, ROUTER, FIREWALL, REDIS = map(kind_named, ("network", "subnet", "router", "firewall", "redis"))
-ANCESTRY, FOLDER_IAM, ORGANIZATION_IAM = map(
-    kind_named, ("project_ancestry", "folder_iam_policy", "organization_iam_policy")
-)
-# Policy version 3: a conditional grant comes back with its condition (an older version would hide it).
-_POLICY_VERSION = 3
 # Rounds after the first read of references: connector -> its subnet -> that subnet's network -> nothing new.
 PATH_ROUNDS = 3
 Calls = dict[tuple[str, str, str], Callable[[], Any]]  # (kind, part, key or parent listed) -> the call
 SERVICE_NAME = re.compile(r"^projects/([^/]+)/locations/([^/]+)/services/([^/]+)$")
 
 
-@dataclass(frozen=True)
-class Failure:
-    """A call that did not succeed, after retries."""
+class LiveFetcher(ApiReads):
+    """One project and region, read in rounds; each read a round makes is an `ApiReads` method (reads.py)."""
 
-    code: str
-    message: str
-    read: LiveRead  # what was read: a denied read says what to grant
-
-    def reason(self) -> str:
-        hint = f"; needs {self.read.needs}" if self.code == "PERMISSION_DENIED" else ""
-        return f"{self.code}: {self.message}{hint}"
-
-
-class LiveFetcher:
     def __init__(
         self,
         clients: ApiClients,
@@ -111,7 +87,7 @@ class LiveFetcher:
     def list_services(self) -> list[dict[str, Any]]:
         parent = f"projects/{self.project}/locations/{self.region}"
         pager = self.clients.services.list_services(parent=parent, retry=call_retry(), timeout=CALL_TIMEOUT_S)
-        return [_rest(service) for service in pager]  # the pager follows next_page_token to the end
+        return [rest(service) for service in pager]  # the pager follows next_page_token to the end
 
     def try_list_services(self) -> list[dict[str, Any]] | Failure:
         """The listing, or why it failed: an audit of many projects goes on past one it may not read."""
@@ -130,10 +106,10 @@ class LiveFetcher:
         if not name:
             raise InputError(f"service {last_segment(service['name'])!r} has no {which} revision")
         try:
-            revision = _rest(self.clients.revisions.get_revision(name=name, retry=call_retry(), timeout=CALL_TIMEOUT_S))
+            revision = rest(self.clients.revisions.get_revision(name=name, retry=call_retry(), timeout=CALL_TIMEOUT_S))
         except exceptions.GoogleAPICallError as exc:
             raise InputError(
-                f"revision {last_segment(name)}: {_failure(exc, SERVICE.live_read('revision')).reason()}"
+                f"revision {last_segment(name)}: {failure(exc, SERVICE.live_read('revision')).reason()}"
             ) from None
         return revision_as_service(service, revision)
 
@@ -220,7 +196,7 @@ class LiveFetcher:
         rules are on the path): kept again until nothing changes."""
         listings = {key: r for key, r in results.items() if key[1] == LIST and not isinstance(r, Failure)}
         kept: dict[tuple[str, str, str], Any] = {key: {} for key in listings}
-        named = _kinds_by_name()
+        named = kinds_by_name()
         for _ in range(len(listings) + 1):
             inventory = self._inventory({**results, **kept})
             keep = {name: named[name].listed_for(services, inventory) for name, _, _ in listings}
@@ -235,181 +211,6 @@ class LiveFetcher:
         parts = {**snapshot_parts(results), "scope": {"project": self.project}}
         load_references(parts, inventory, "live", self._read_back)
         return inventory
-
-    # Calls -----------------------------------------------------------------------------------------------
-    def _get_service(self, path: str) -> dict[str, Any] | Failure:
-        return self._call(
-            SERVICE.live_read("get"),
-            lambda: _rest(self.clients.services.get_service(name=path, retry=call_retry(), timeout=CALL_TIMEOUT_S)),
-        )
-
-    def _versions(self, secret: str) -> list[dict[str, Any]] | Failure:
-        secret_path = self._secret_path(secret)
-        return self._call(
-            SECRET.live_read("versions"),
-            lambda: [
-                _rest(v)
-                for v in self.clients.secrets.list_secret_versions(
-                    parent=secret_path, retry=call_retry(), timeout=CALL_TIMEOUT_S
-                )
-            ],
-        )
-
-    def _iam(self, secret: str) -> dict[str, Any] | Failure:
-        return self._policy(SECRET.live_read("iam"), self.clients.secrets.get_iam_policy, self._secret_path(secret))
-
-    def _sql(self, connection_name: str) -> dict[str, Any] | Failure:
-        project, _, instance = connection_name.split(":", 2) if connection_name.count(":") == 2 else ("", "", "")
-        if not instance:
-            return Failure(
-                "INVALID_ARGUMENT", f"{connection_name!r} is not project:region:instance", SQL.live_read("get")
-            )
-        from google.cloud import sqladmin_v1
-
-        request = sqladmin_v1.SqlInstancesGetRequest(project=project, instance=instance)
-        return self._call(
-            SQL.live_read("get"),
-            lambda: _rest(self.clients.sql.get(request=request, retry=call_retry(), timeout=CALL_TIMEOUT_S)),
-        )
-
-    def _connector(self, path: str) -> dict[str, Any] | Failure:
-        return self._call(
-            CONNECTOR.live_read("get"),
-            lambda: _rest(self.clients.connectors.get_connector(name=path, retry=call_retry(), timeout=CALL_TIMEOUT_S)),
-        )
-
-    def _project_iam(self, project: str) -> dict[str, Any] | Failure:
-        return self._policy(PROJECT_IAM.live_read("get"), self.clients.projects.get_iam_policy, f"projects/{project}")
-
-    def _ancestry(self, project: str) -> list[dict[str, str]] | dict[str, Any] | Failure:
-        """The project's parents, from the project up, as `gcloud projects get-ancestors --format=json` writes them:
-        Projects.GetProject, then Folders.GetFolder on each folder up to the organization (at most MAX_DEPTH). A
-        folder read that fails keeps the walk so far, with the error: {"ancestors": [...], "error": reason}."""
-        found = self._call(
-            ANCESTRY.live_read("get"),
-            lambda: self.clients.projects.get_project(
-                name=f"projects/{project}", retry=call_retry(), timeout=CALL_TIMEOUT_S
-            ),
-        )
-        if isinstance(found, Failure):
-            return found
-        chain = [{"id": project, "type": "project"}]
-        parent = str(found.parent)
-        for _ in range(MAX_DEPTH):
-            kind, _, ident = parent.partition("/")
-            if kind == "organizations":
-                return [*chain, {"id": ident, "type": "organization"}]
-            if kind != "folders" or not ident:  # no parent: a project outside any organization
-                return chain
-            chain.append({"id": ident, "type": "folder"})
-            get_folder = functools.partial(
-                self.clients.folders.get_folder, name=parent, retry=call_retry(), timeout=CALL_TIMEOUT_S
-            )
-            folder = self._call(FOLDER_GET, get_folder)
-            if isinstance(folder, Failure):
-                return {"ancestors": chain, "error": folder.reason()}
-            parent = str(folder.parent)
-        return {"ancestors": chain, "error": f"DEPTH: more than {MAX_DEPTH} levels above the project"}
-
-    def _folder_iam(self, name: str) -> dict[str, Any] | Failure:
-        """A folder's IAM policy, by `folders/ID`."""
-        return self._policy(FOLDER_IAM.live_read("get"), self.clients.folders.get_iam_policy, name)
-
-    def _organization_iam(self, name: str) -> dict[str, Any] | Failure:
-        """An organization's IAM policy, by `organizations/ID`."""
-        return self._policy(ORGANIZATION_IAM.live_read("get"), self.clients.organizations.get_iam_policy, name)
-
-    def _run_iam(self, service: str) -> dict[str, Any] | Failure:
-        """Who may invoke the service: its own IAM policy, by its full name."""
-        path = self._service_path(service)
-        return self._policy(RUN_IAM.live_read("get"), self.clients.services.get_iam_policy, path)
-
-    def _policy(self, read: LiveRead, get_iam_policy: Callable[..., Any], resource: str) -> dict[str, Any] | Failure:
-        """One IAM policy, as JSON; asked for in version 3, so a conditional grant comes back with its condition."""
-        request = iam_policy_pb2.GetIamPolicyRequest(resource=resource)
-        request.options.requested_policy_version = _POLICY_VERSION
-        policy = functools.partial(get_iam_policy, request=request, retry=call_retry(), timeout=CALL_TIMEOUT_S)
-        return self._call(read, lambda: json_format.MessageToDict(policy()))
-
-    def _subscriptions(self, project: str) -> dict[str, dict[str, Any]] | Failure:
-        """Every Pub/Sub subscription of `projects/P`, by full name: the pager follows next_page_token to the end,
-        one paged call per project."""
-        return self._call(
-            SUBSCRIPTION.live_read(LIST),
-            lambda: {
-                subscription.name: _rest(subscription)
-                for subscription in self.clients.subscriptions.list_subscriptions(
-                    project=project, retry=call_retry(), timeout=CALL_TIMEOUT_S
-                )
-            },
-        )
-
-    def _redis_instances(self, parent: str) -> dict[str, dict[str, Any]] | Failure:
-        """Every Memorystore Redis instance of `projects/P/locations/R`, by host (how services name one): one paged
-        ListInstances per region."""
-
-        def listed() -> dict[str, dict[str, Any]]:
-            pager = self.clients.redis.list_instances(parent=parent, retry=call_retry(), timeout=CALL_TIMEOUT_S)
-            return {instance.host or instance.name: _rest(instance) for instance in pager}
-
-        return self._call(REDIS.live_read(LIST), listed)
-
-    # Compute Engine speaks REST only: the same proto-plus messages, the same retries, over HTTP/1.1 ---------------
-    def _network(self, name: str) -> dict[str, Any] | Failure:
-        """A network by name, in the fetch's project (a Shared VPC host project's is not read from here)."""
-        return self._call(
-            NETWORK.live_read("get"),
-            lambda: _rest(
-                self.clients.compute.networks.get(
-                    project=self.project, network=name, retry=call_retry(), timeout=CALL_TIMEOUT_S
-                )
-            ),
-        )
-
-    def _subnet(self, key: str) -> dict[str, Any] | Failure:
-        """A subnet by `REGION/NAME` (the subnet kind's key), in the fetch's project."""
-        region, _, name = key.rpartition("/")
-        if region in ("", "-"):
-            return Failure("INVALID_ARGUMENT", f"{key!r} is not REGION/NAME", SUBNET.live_read("get"))
-        return self._call(
-            SUBNET.live_read("get"),
-            lambda: _rest(
-                self.clients.compute.subnetworks.get(
-                    project=self.project, region=region, subnetwork=name, retry=call_retry(), timeout=CALL_TIMEOUT_S
-                )
-            ),
-        )
-
-    def _routers(self, parent: str) -> dict[str, dict[str, Any]] | Failure:
-        """Every Cloud Router of `projects/P/regions/R`, by `REGION/NAME`: one paged call per region."""
-        project, region = parent.split("/")[1], parent.split("/")[3]
-
-        def listed() -> dict[str, dict[str, Any]]:
-            pager = self.clients.compute.routers.list(
-                project=project, region=region, retry=call_retry(), timeout=CALL_TIMEOUT_S
-            )
-            return {f"{region}/{router.name}": _rest(router) for router in pager}
-
-        return self._call(ROUTER.live_read(LIST), listed)
-
-    def _firewalls(self, parent: str) -> dict[str, dict[str, Any]] | Failure:
-        """Every VPC firewall rule of `projects/P`, by name: one paged call per project."""
-        project = parent.split("/")[1]
-
-        def listed() -> dict[str, dict[str, Any]]:
-            pager = self.clients.compute.firewalls.list(project=project, retry=call_retry(), timeout=CALL_TIMEOUT_S)
-            return {rule.name: _rest(rule) for rule in pager}
-
-        return self._call(FIREWALL.live_read(LIST), listed)
-
-    def _service_account(self, email: str) -> dict[str, Any] | Failure:
-        """`projects/-`: the account's own project, whichever it is. NOT_FOUND is stored as the API's answer, and
-        read back as an account that does not exist (the kind's `absent_on`)."""
-        name = f"projects/-/serviceAccounts/{email}"
-        return self._call(
-            SERVICE_ACCOUNT.live_read("get"),
-            lambda: _rest(self.clients.iam.get_service_account(name=name, retry=call_retry(), timeout=CALL_TIMEOUT_S)),
-        )
 
     # With --troubleshoot-iam: one more round, once the last has read what the checks derive from ---------------
     def troubleshoot(self, checks: Iterable[AccessCheck]) -> dict[str, Any]:
@@ -430,7 +231,7 @@ class LiveFetcher:
         request = v3.TroubleshootIamPolicyRequest(access_tuple=access)
         return self._call(
             TROUBLESHOOT,
-            lambda: _rest(
+            lambda: rest(
                 self.clients.troubleshooter.troubleshoot_iam_policy(
                     request=request, retry=call_retry(), timeout=CALL_TIMEOUT_S
                 )
@@ -474,15 +275,6 @@ class LiveFetcher:
             ),
         )
 
-    def _call(self, read: LiveRead, call: Callable[[], T]) -> T | Failure:
-        try:
-            return call()
-        except exceptions.GoogleAPICallError as exc:
-            return _failure(exc, read)
-        except exceptions.RetryError as exc:  # retries exhausted: the last cause says why
-            cause = exc.cause if isinstance(exc.cause, exceptions.GoogleAPICallError) else None
-            return _failure(cause, read) if cause else Failure("RETRIES_EXHAUSTED", str(exc), read)
-
     def _parallel(self, keys: Iterable[Any], work: Callable[[Any], T]) -> dict[Any, T]:
         keys = list(keys)
         futures = {key: self.pool.submit(work, key) for key in keys}
@@ -492,118 +284,9 @@ class LiveFetcher:
             self.progress(str(key))
         return results
 
-    def _secret_path(self, secret: str) -> str:
-        return secret if secret.startswith("projects/") else f"projects/{self.project}/secrets/{secret}"
-
-    def _service_path(self, name: str) -> str:
-        return (
-            name if name.startswith("projects/") else f"projects/{self.project}/locations/{self.region}/services/{name}"
-        )
-
-
-# How each read a kind declares is made, by (kind, part). tests/kinds/test_registry.py fails when a kind declares a
-# read this table does not make.
-READS: dict[tuple[str, str], Callable[[LiveFetcher, str], Any]] = {
-    (SECRET.name, "versions"): LiveFetcher._versions,
-    (SECRET.name, "iam"): LiveFetcher._iam,
-    (SQL.name, "get"): LiveFetcher._sql,
-    (CONNECTOR.name, "get"): LiveFetcher._connector,
-    (PROJECT_IAM.name, "get"): LiveFetcher._project_iam,
-    (ANCESTRY.name, "get"): LiveFetcher._ancestry,
-    (FOLDER_IAM.name, "get"): LiveFetcher._folder_iam,
-    (ORGANIZATION_IAM.name, "get"): LiveFetcher._organization_iam,
-    (SERVICE_ACCOUNT.name, "get"): LiveFetcher._service_account,
-    (RUN_IAM.name, "get"): LiveFetcher._run_iam,
-    (SUBSCRIPTION.name, LIST): LiveFetcher._subscriptions,
-    (REDIS.name, LIST): LiveFetcher._redis_instances,
-    (NETWORK.name, "get"): LiveFetcher._network,
-    (SUBNET.name, "get"): LiveFetcher._subnet,
-    (ROUTER.name, LIST): LiveFetcher._routers,
-    (FIREWALL.name, LIST): LiveFetcher._firewalls,
-}
-
 
 def _given(answer: T) -> T:
     return answer
-
-
-def _failure(exc: exceptions.GoogleAPICallError, read: LiveRead) -> Failure:
-    """A REST client's error (Compute) names an HTTP status: said as the gRPC code Google maps it to, in the API's
-    own words (without the `GET URL: ` google.api_core puts before them)."""
-    code = exc.grpc_status_code.name if exc.grpc_status_code is not None else _HTTP_CODES.get(exc.code or 0)
-    return Failure(code or type(exc).__name__, _REQUEST.sub("", exc.message or "", count=1) or str(exc), read)
-
-
-_REQUEST = re.compile(r"^[A-Z]+ https?://\S+: ")
-# HTTP statuses whose google.api_core exception carries no gRPC code, as google.rpc.Code maps them
-_HTTP_CODES = {
-    400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 409: "ABORTED",
-    429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 501: "UNIMPLEMENTED", 504: "DEADLINE_EXCEEDED",
-}  # fmt: skip
-
-
-def _rest(message: Any) -> dict[str, Any]:
-    """A proto-plus message as the REST API spells it: camelCase, enum names, defaults omitted."""
-    result: dict[str, Any] = type(message).to_dict(
-        message,
-        use_integers_for_enums=False,
-        preserving_proto_field_name=False,
-        always_print_fields_with_no_presence=False,
-    )
-    return result
-
-
-_TEMPLATE_FIELDS = (
-    "containers",
-    "volumes",
-    "vpcAccess",
-    "serviceAccount",
-    "executionEnvironment",
-    "timeout",
-    "maxInstanceRequestConcurrency",
-    "scaling",
-    "sessionAffinity",
-    "annotations",
-    "labels",
-)
-
-
-def revision_as_service(service: dict[str, Any], revision: dict[str, Any]) -> dict[str, Any]:
-    """A revision carries the template fields at its top level; give it a Service's shape so one parser reads both."""
-    ready: dict[str, Any] = next((c for c in revision.get("conditions") or () if c.get("type") == "Ready"), {})
-    return {
-        "name": service["name"],
-        "ingress": service.get("ingress", ""),
-        "template": {key: revision[key] for key in _TEMPLATE_FIELDS if key in revision}
-        | {"revision": last_segment(revision["name"])},
-        "terminalCondition": ready,
-        "latestCreatedRevision": revision["name"],
-        "latestReadyRevision": revision["name"] if ready.get("state") == "CONDITION_SUCCEEDED" else None,
-        "urls": service.get("urls", []),
-    }
-
-
-def snapshot_parts(results: dict[tuple[str, str, str], Any]) -> dict[str, Any]:
-    """API results keyed by (kind, part, resource), as the snapshot file stores them: a kind read in one call
-    stores the answer, one read in parts a map of them; failures as {"error": reason}."""
-    parts: dict[str, Any] = {kind.snapshot_key: {} for kind in with_snapshot() if kind.snapshot_key}
-    named = _kinds_by_name()
-    for (name, part, key), result in results.items():
-        kind = named[name]
-        value = {"error": result.reason()} if isinstance(result, Failure) else result
-        stored = parts[kind.snapshot_key or ""]
-        if part == LIST and not isinstance(result, Failure):  # a listing: each resource kept, under its own key
-            stored.update(value)
-        elif len(kind.live_reads) == 1:
-            stored[key] = value
-        else:
-            stored.setdefault(key, {})[part] = value
-    return parts
-
-
-def _kinds_by_name() -> dict[str, Kind]:
-    """Every kind by name, once per use (as `kind_named` finds them, without walking every kind per result)."""
-    return {kind.name: kind for kind in kinds()}
 
 
 def parse_services(raw: list[dict[str, Any]]) -> list[Service]:
