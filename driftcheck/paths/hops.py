@@ -1,8 +1,8 @@
 """A network path as data: the hops from a service to one dependency, each verified, broken or unknown.
 
-Small frozen dataclasses, built by paths/build.py, shown by the reports (a hop-by-hop line) and seen by rules as
-`refs.paths[]` (ruleset/context/). A hop that the evidence cannot decide is `unknown` with the gcloud command whose
-output would decide it, never `broken`.
+Small frozen dataclasses, built by paths/build.py and its stages (landing.py, networks.py, firewall_hops.py,
+nat.py), shown by the reports (a hop-by-hop line) and seen by rules as `refs.paths[]` (ruleset/context/). A hop
+that the evidence cannot decide is `unknown` with the gcloud command whose output would decide it, never `broken`.
 """
 
 from __future__ import annotations
