@@ -171,7 +171,7 @@ def _revision_uri(service: Service, fetcher: LiveFetcher) -> str | None:
 
 
 def troubleshoot_iam(fetcher: LiveFetcher, services: list[Service], inventory: Inventory) -> list[str]:
-    """Policy Troubleshooter's answer to every access check of the services (kinds/access.py `checks_for`), into the
+    """Policy Troubleshooter's answer to every access check of the services (kinds/access/ `checks_for`), into the
     inventory, where the resolver reads them before the local policies. A call that fails leaves the local answer in
     place: it is said in one note per reason, and kept out of `inventory.errors` (nothing became unknown)."""
     from driftcheck.kinds.access import checks_for
@@ -336,7 +336,7 @@ def _project_snapshot(
 
 def _troubleshoot_snapshot(fetcher: LiveFetcher, data: dict[str, Any]) -> dict[str, Any]:
     """Policy Troubleshooter's answer to every access check of the snapshot's services, read back from the snapshot
-    as a compare of it would read them (kinds/access.py `checks_for`), in snapshot shape."""
+    as a compare of it would read them (kinds/access/checks.py `checks_for`), in snapshot shape."""
     from driftcheck.kinds.access import checks_for
     from driftcheck.sources.snapshot_file import load_by_region
 

@@ -1,6 +1,6 @@
 """Policy Troubleshooter answers: may member M do permission P on resource R, as Google itself evaluates it.
 
-driftcheck answers such a question locally from the IAM policies in the evidence (kinds/access.py); an answer of
+driftcheck answers such a question locally from the IAM policies in the evidence (kinds/access/); an answer of
 the Policy Troubleshooter API (v3, `TroubleshootIamPolicy`) also weighs every policy the evidence lacks (folder,
 organization, groups, deny policies), so the resolver consults these first, keyed `"MEMBER PERMISSION RESOURCE"`.
 
@@ -40,7 +40,7 @@ _SERVICE_ACCOUNT_DOMAIN = ".gserviceaccount.com"
 
 # The one API read of the kind. It is not declared as the kind's `live_reads`: those are made per resource a service
 # references, in the last round, and keyed by it (fetch.py's `submit_referenced`); an answer is keyed by an access
-# check that only the resources read in that round let kinds/access.py derive, so it is asked for in one more round,
+# check that only the resources read in that round let kinds/access/ derive, so it is asked for in one more round,
 # only with --troubleshoot-iam. The call itself needs no permission of its own: the troubleshooter evaluates only
 # the policies the caller may read (else UNKNOWN_INFO), and Google documents Security Reviewer for that; a
 # PERMISSION_DENIED mostly means the API is not enabled in the caller's project.

@@ -13,7 +13,7 @@ tests/report/test_json_schema.py holds the output to:
  "hops": [{"kind", "label", "state", "detail", "evidence", "export"}]}],
  "logs": [{"service", "known", "reason", "entries", "first", "last", "truncated", "more", "signatures":
  [{"signature", "log", "count", "first", "last", "severity", "example", "destination", "in_peers"}]}]}
-- `logs`: the compared services' recent log entries (kinds/logs.py), target first, as their top signatures: the
+- `logs`: the compared services' recent log entries (kinds/logs/), target first, as their top signatures: the
   normalised text, count, first and last time, highest severity, one redacted example and the dependency its
   address names; `in_peers` (the target's): how many compared peers log it too, null when none's logs are known.
   Empty when the evidence holds no logs of any compared service. Never a raw entry.

@@ -1,4 +1,4 @@
-"""Recent logs as rules read them: a rule's `log_match` patterns over the target's log signatures (kinds/logs.py).
+"""Recent logs as rules read them: a rule's `log_match` patterns over the target's log signatures (kinds/logs/).
 
 A pattern is searched (case-insensitive) in each signature's redacted example line; the signatures the peers do
 not log come first, then the most frequent. The first found is the rule's item (`scope: logs`): named groups
@@ -35,7 +35,7 @@ class LogAddress(TypedDict):
 
 
 class LogSignatureSeen(TypedDict):
-    """Entries of a service's logs that say the same thing (kinds/logs.py)."""
+    """Entries of a service's logs that say the same thing (kinds/logs/)."""
 
     signature: str  # the normalised text: `connect ETIMEDOUT <ip>:<port>`
     log: Literal["request", "system", "app"]  # Cloud Run's request log, its system log, or the container's own

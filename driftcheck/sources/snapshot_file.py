@@ -6,7 +6,7 @@ thing. A resource that could not be read is stored as {"error": "CODE: message"}
 Format 1 throughout; one change kept readable both ways rather than bumped: `log_entries` is keyed by each
 service's full name (`projects/P/locations/R/services/api`: a name is unique only within a region) where earlier
 versions keyed it by the short name (`api`), writing one region's sample over another's. Such a snapshot still
-loads (kinds/logs.py `upgraded`): a short key is the sample of the snapshot's one service of that name, and of a
+loads (kinds/logs/keys.py `upgraded`): a short key is the sample of the snapshot's one service of that name, and of a
 name in several regions the logs are unknown unless the entries say whose they are. An earlier driftcheck reading
 a newer snapshot finds no logs of any service: unknown, not quiet.
 """

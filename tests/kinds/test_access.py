@@ -1,4 +1,4 @@
-"""The permission resolver (kinds/access.py): one answer to "may this member do this here", and the rules on it."""
+"""The permission resolver (kinds/access/): one answer to "may this member do this here", and the rules on it."""
 
 from __future__ import annotations
 

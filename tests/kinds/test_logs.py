@@ -1,4 +1,4 @@
-"""Exported log entries are a service's by its name, region and project (kinds/logs.py): `gcloud logging read`
+"""Exported log entries are a service's by its name, region and project (kinds/logs/): `gcloud logging read`
 without a location filter exports `api` of every region, and a name is unique only within one region."""
 
 from __future__ import annotations

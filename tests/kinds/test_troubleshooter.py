@@ -124,7 +124,7 @@ API = "serviceAccount:api@netra-staging.iam.gserviceaccount.com"
 AUTH = "serviceAccount:auth@netra-staging.iam.gserviceaccount.com"
 DB_PASSWORD = "//secretmanager.googleapis.com/projects/netra-staging/secrets/db-password"
 STAGING = "//cloudresourcemanager.googleapis.com/projects/netra-staging"
-# What kinds/access.py asks about api and auth: each account on the secret it reads and on its Cloud SQL project.
+# What kinds/access/ asks about api and auth: each account on the secret it reads and on its Cloud SQL project.
 INCIDENT_CHECKS = {
     f"{API} {ACCESS} {DB_PASSWORD}",
     f"{API} cloudsql.instances.connect {STAGING}",

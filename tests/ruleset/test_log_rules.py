@@ -1,4 +1,4 @@
-"""Recent logs as evidence: signatures (kinds/logs.py), `log_match` rules (ruleset/logs.py), and the reports.
+"""Recent logs as evidence: signatures (kinds/logs/), `log_match` rules (ruleset/logs.py), and the reports.
 
 The wordings below are the ones Cloud Run and the common runtimes write. The target of each is the healthy `auth` of
 the bundled incident renamed `auth-canary`, with no configuration difference from `auth`: only its logs can explain a

@@ -1,6 +1,6 @@
 """Logs in a revision compare (`driftcheck compare api@latest api@last-ready`): the compared services are named for
 their revisions (`auth@latest (auth-00002-new)`), their logs are their service's (`auth`), and each reads the entries
-its own revision logged when the entries name their revisions (kinds/logs.py `logs_of`)."""
+its own revision logged when the entries name their revisions (kinds/logs/lookup.py `logs_of`)."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ push subscriptions in the evidence whose endpoint is one of its own hosts, `{nam
 IAM policy in the evidence grants roles/run.invoker, with `invoke` on this one), `service_agent[]` (the roles its Cloud
 Run service agent needs where the evidence holds the policy). `secrets[].access`, `pushed_by[].invoke`,
 `sql_connect[].connect`, `invokers[].invoke` and `service_agent[].answer` are the permission resolver's answers
-(kinds/access.py): `access` granted/denied/unknown, `denied` (unknown with why, for `needs`), `via`, `read[]` and
+(kinds/access/): `access` granted/denied/unknown, `denied` (unknown with why, for `needs`), `via`, `read[]` and
 `unread[]` levels.
 `member` is the service account as an IAM member. `sql_budget[]`: per known instance it uses, the connections
 every service of the evidence that uses it may open at peak, against the instance's limit (ruleset/sqlbudget.py).

@@ -1,4 +1,4 @@
-"""The permission resolver's answers (kinds/access.py) as rules see them: may this member do this, here."""
+"""The permission resolver's answers (kinds/access/) as rules see them: may this member do this, here."""
 
 from __future__ import annotations
 

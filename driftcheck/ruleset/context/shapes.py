@@ -80,7 +80,7 @@ class PolicyLevel(TypedDict):
 
 
 class AccessAnswer(TypedDict):
-    """May a member do a permission on a resource, from the IAM policies in the evidence (kinds/access.py)."""
+    """May a member do a permission on a resource, from the IAM policies in the evidence (kinds/access/)."""
 
     member: str  # IAM member form: serviceAccount:EMAIL, or allUsers for a caller with no token
     permission: str  # secretmanager.versions.access, cloudsql.instances.connect, run.routes.invoke...
@@ -179,7 +179,7 @@ class Refs(TypedDict):
     paths: list[NetworkPath]
     # per Direct VPC subnet in the evidence it uses: the addresses the services on it may take, against its size
     subnet_use: list[SubnetUse]
-    # its recent log entries as signatures (kinds/logs.py, ruleset/logs.py); unknown when the evidence holds none
+    # its recent log entries as signatures (kinds/logs/, ruleset/logs.py); unknown when the evidence holds none
     logs: LogsSeen | Unknown
 
 

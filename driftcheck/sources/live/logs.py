@@ -16,7 +16,7 @@ timestamp, severity, textPayload or jsonPayload, httpRequest...), the entries of
 revision (its status says which: the failing one of a failed deploy) first, each group newest first; every
 string redacted (driftcheck/redact.py) and cut to `MAX_TEXT` characters before it is stored or shown. Each sample
 is stored under the service's full name (`projects/P/locations/R/services/api`), never its short name: a snapshot
-of two regions holds the `api` of each, and each service reads its own back (kinds/logs.py).
+of two regions holds the `api` of each, and each service reads its own back (kinds/logs/).
 
 A denied read is unknown, never "no logs": it is stored as {"error": "PERMISSION_DENIED: ...; needs
 logging.logEntries.list (roles/logging.viewer)"}.
@@ -105,7 +105,7 @@ class Sample:
     truncated: bool
 
     def stored(self) -> list[dict[str, Any]] | dict[str, Any]:
-        """As the log kind reads it back (kinds/logs.py): the list, or, when cut at the limit, {entries, truncated}."""
+        """As the log kind reads it back (kinds/logs/): the list, or, when cut at the limit, {entries, truncated}."""
         return {"entries": self.entries, "truncated": True} if self.truncated else self.entries
 
 
@@ -202,5 +202,5 @@ def _bounded(value: Any) -> Any:
 
 
 def snapshot_key() -> str:
-    """Where a snapshot stores the samples: the log kind's key (kinds/logs.py)."""
+    """Where a snapshot stores the samples: the log kind's key (kinds/logs/)."""
     return str(LOGS.snapshot_key)
