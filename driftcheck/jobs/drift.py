@@ -14,10 +14,11 @@ from driftcheck.compare.diff import source_of
 from driftcheck.model import Inventory, Service, subject_of
 from driftcheck.ruleset import cel, fixes, group
 from driftcheck.ruleset.context import service_context
-from driftcheck.ruleset.evaluate import evaluate, rendered_finding
+from driftcheck.ruleset.evaluate import evaluate
 from driftcheck.ruleset.findings import SEVERITIES, Finding, Result, Unverified
 from driftcheck.ruleset.load import RuleSet
 from driftcheck.ruleset.rank import rank
+from driftcheck.ruleset.render import rendered_finding
 from driftcheck.ruleset.variables import DriftItem
 from driftcheck.sources.evidence import documents_at, load_document, resolve_project_numbers
 

@@ -18,9 +18,10 @@ from driftcheck.compare.diff import compare_services, source_of
 from driftcheck.jobs.config import EnvironmentPair, PeerGroup
 from driftcheck.model import Inventory, Service, Unknown, subject_of, to_plain
 from driftcheck.ruleset import cel
-from driftcheck.ruleset.evaluate import evaluate, rendered_finding
+from driftcheck.ruleset.evaluate import evaluate
 from driftcheck.ruleset.findings import Evidence, Finding, Unverified
 from driftcheck.ruleset.load import RuleSet, load_ruleset
+from driftcheck.ruleset.render import rendered_finding
 
 OUTLIER_RULE = "peer-group-outlier"
 ENVIRONMENT_RULE = "environment-mismatch"

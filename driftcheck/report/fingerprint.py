@@ -5,7 +5,7 @@ Identity, not content: a hash of the rule id, what the finding is about and what
 values, so a finding keeps its fingerprint while its values change (an image digest, a revision name, an
 explanation's wording) and whatever order the evidence listed containers, env vars or services in.
 - what makes it one finding: for a group of hits (every hit of one rule on one subject against the same peers is
-  one finding, ruleset/evaluate.py; drifted fields one root cause explains, jobs/drift.py) the group's key
+  one finding, ruleset/causes.py; drifted fields one root cause explains, jobs/drift.py) the group's key
   (`Finding.group`), never its first item: one more missing env var in a known group, or one of them fixed,
   leaves it the same finding (the same cause, the same merged fix), where its first path would have changed with
   whichever name sorted first. A finding of one item by design (a peer-group outlier, one drifted field) is

@@ -46,7 +46,7 @@ class Finding:
     items: int = 1  # how many hits of the rule this one finding stands for (ruleset/group.py)
     corroborated_by: tuple[str, ...] = ()  # rules whose findings were folded into this one as corroboration
     # What makes it one cause, whatever items it lists (report/fingerprint.py: its identity across runs): the
-    # peers its hits hold against ('' for all of them, or none needed: ruleset/evaluate.py), the root cause of a
+    # peers its hits hold against ('' for all of them, or none needed: ruleset/causes.py), the root cause of a
     # group of drifted fields (jobs/drift.py). None for a finding of one item by design (its path is its key).
     group: str | None = None
 

@@ -1,7 +1,7 @@
 """Fixes as data: a rule names typed actions (set-port, update-secrets, grant-secret-access, ...) with their
 arguments as CEL values; one renderer turns them into gcloud commands and a Terraform snippet.
 
-Contract (used by ruleset/evaluate.py, and by ruleset/group.py when several findings become one):
+Contract (used by ruleset/render.py, and by ruleset/group.py when several findings become one):
 - `FixAction(action, args, service)`: one action with plain (already evaluated) arguments, and the service it
   applies to (`ServiceRef`, from `service_ref(service)`), which the caller gives: a rule never spells it.
 - `render(actions)`: {"gcloud": ..., "terraform": ...} for a list of actions, merging actions that act on the same
