@@ -19,7 +19,7 @@ from driftcheck.sources.unwrap import resources
 
 _PROJECT_IN_PATH = re.compile(r"^projects/(?P<project>[^/]+)/")
 _SECRET_PATH = re.compile(r"^projects/(?P<project>[^/]+)/secrets/(?P<secret>[^/]+)$")
-# A Terraform file screens only the resources it models for placeholders (sources/terraform_resources.py).
+# A Terraform file screens only the resources it models for placeholders (sources/terraform_resources/__init__.py).
 # A Cloud Asset Inventory record too: a placeholder where it names its project is that project unknown.
 _SCREENS_ITS_OWN = (STATE, PLAN, asset_inventory)
 

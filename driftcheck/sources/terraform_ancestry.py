@@ -40,11 +40,11 @@ def _organization(instance: Instance, inventory: Inventory, label: str) -> None:
 
 
 def _add(instance: Instance, inventory: Inventory, label: str, kind: str, resource: str) -> None:
-    from driftcheck.sources.terraform_resources import _project_grants  # a project's grants, read the same way
+    from driftcheck.sources.terraform_resources import project_grants  # a project's grants, read the same way
 
     policies = inventory.of(kind)
     existing = policies.get(resource) or ancestry.AncestorIamPolicy(resource, label, complete=False)
-    plain, conditional = _project_grants(instance, label)
+    plain, conditional = project_grants(instance, label)
     field = next(name for suffix, name in _FIELD.items() if instance.type.endswith(suffix))
     policies[resource] = dataclasses.replace(
         existing,
