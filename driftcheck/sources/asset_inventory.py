@@ -224,7 +224,7 @@ def _load_policy(
         project = inventory.project_aliases.get(match["project"], match["project"])
         inventory.of(project_iam.PROJECT_IAM.name)[project] = project_iam.parse_policy(project, policy, at)
     elif asset_type == RUN_SERVICE and (match := _SERVICE.match(name)):
-        inventory.of(run_iam.RUN_IAM.name)[match["service"]] = run_iam.parse_policy(match["service"], policy, at)
+        inventory.of(run_iam.RUN_IAM.name)[name] = run_iam.parse_policy(name, policy, at)  # by its full name
     elif asset_type in (FOLDER, ORGANIZATION) and re.fullmatch(r"(folders|organizations)/\d+", name):
         kind = "folder_iam_policy" if asset_type == FOLDER else "organization_iam_policy"
         inventory.of(kind)[name] = ancestor_policy(name, policy, at)

@@ -8,7 +8,9 @@ service's full name (`projects/P/locations/R/services/api`: a name is unique onl
 versions keyed it by the short name (`api`), writing one region's sample over another's. Such a snapshot still
 loads (kinds/logs/keys.py `upgraded`): a short key is the sample of the snapshot's one service of that name, and of a
 name in several regions the logs are unknown unless the entries say whose they are. An earlier driftcheck reading
-a newer snapshot finds no logs of any service: unknown, not quiet.
+a newer snapshot finds no logs of any service: unknown, not quiet. `run_service_iam_policies` changed the same way
+(kinds/run_iam.py `upgraded`): a short key is the policy of the snapshot's one service of that name, and of a name
+in several regions each policy is unknown (the one kept was read in one region for all, and says not whose).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import re
 from typing import Any
 
 from driftcheck.errors import InputError
-from driftcheck.kinds import logs
+from driftcheck.kinds import logs, run_iam
 from driftcheck.kinds.document import Document
 from driftcheck.kinds.registry import with_snapshot
 from driftcheck.kinds.service import cloudrun_v2, common
@@ -74,17 +76,24 @@ def load_by_region(data: dict[str, Any], origin: str) -> dict[str, Inventory]:
     return inventories
 
 
+_BY_SERVICE = ((logs.SNAPSHOT_KEY, logs.upgraded), (run_iam.SNAPSHOT_KEY, run_iam.upgraded))
+
+
 def _upgraded(data: dict[str, Any]) -> dict[str, Any]:
-    """The snapshot with its log samples keyed as this version keys them (a snapshot of an earlier driftcheck keyed
-    them by short name)."""
-    stored = data.get(logs.SNAPSHOT_KEY)
-    if not isinstance(stored, dict) or all("/" in key for key in stored):
+    """The snapshot with its log samples and service IAM policies keyed as this version keys them (a snapshot of an
+    earlier driftcheck keyed them by short name)."""
+    older = [(key, upgrade) for key, upgrade in _BY_SERVICE if _short_keyed(data.get(key))]
+    if not older:
         return data
     scope = data.get("scope") or {}
     services = [str(raw.get("name")) for raw in data.get("services") or () if isinstance(raw, dict)]
     project = str(scope["project"]) if scope.get("project") else None
     regions = [str(region) for region in scope.get("regions") or ()]
-    return {**data, logs.SNAPSHOT_KEY: logs.upgraded(stored, services, project, regions)}
+    return {**data, **{key: upgrade(data[key], services, project, regions) for key, upgrade in older}}
+
+
+def _short_keyed(stored: Any) -> bool:
+    return isinstance(stored, dict) and not all("/" in key for key in stored)
 
 
 def fetch_errors(data: dict[str, Any]) -> dict[str, str]:

@@ -213,7 +213,7 @@ def _of_type(
         for name, service in held.get(RUN, []):
             if resource:
                 yield f"//run.googleapis.com/{name}", functools.partial(_rest, service)
-            elif (policy := world.run_iam_policies.get(name.rsplit("/", 1)[1])) is not None:
+            elif (policy := world.run_iam_policy(name)) is not None:
                 yield f"//run.googleapis.com/{name}", _given(policy)
     elif asset_type == SQL and resource:
         for instance_name, instance in held.get(SQL, []):

@@ -614,7 +614,7 @@ class FakeGcpServer:
         match = _matched(SERVICE_NAME, request.resource, "resource")
         if self._find(self.world.services, request.resource) is None:
             raise _not_found_run(match["service"], "SERVICE", match["region"], match["project"])
-        policy = self.world.run_iam_policies.get(match["service"])
+        policy = self.world.run_iam_policy(request.resource)
         return policy if policy is not None else policy_pb2.Policy(etag=_EMPTY_POLICY_ETAG)
 
     def _list_services(self, request: run_v2.ListServicesRequest) -> run_v2.ListServicesResponse:

@@ -102,7 +102,9 @@ class World:
     - secret_versions: secret id → [secretmanager_v1.SecretVersion] (any order; listed newest first)
     - iam_policies: secret id → google.iam.v1 policy_pb2.Policy
     - project_iam_policies: project id → policy_pb2.Policy (`PROJECT.project-iam.json`)
-    - run_iam_policies: service name → policy_pb2.Policy (`SERVICE.run-iam.json`)
+    - run_iam_policies: service → policy_pb2.Policy (`SERVICE.run-iam.json`): by full name
+      `projects/P/locations/R/services/S` (that region's service only), or by short name (the service of that name
+      in any region that has none of its own by full name)
     - service_accounts: email → iam_admin_v1.ServiceAccount (`gcloud iam service-accounts describe --format=json`);
       an email it does not hold answers NOT_FOUND, as a deleted account does
     - sql_instances: (project id, instance name) → sqladmin_v1.DatabaseInstance
@@ -231,6 +233,13 @@ class World:
             policy = json_format.ParseDict(policy, policy_pb2.Policy(), ignore_unknown_fields=True)
         self.run_iam_policies[service] = policy
         return policy
+
+    def run_iam_policy(self, service: str) -> policy_pb2.Policy | None:
+        """The policy of the service of that full name: its own (by full name, its project by id or number), else
+        one set by its short name; None: it has none."""
+        canonical = self.canonical(service)
+        own = next((p for name, p in self.run_iam_policies.items() if self.canonical(name) == canonical), None)
+        return own if own is not None else self.run_iam_policies.get(service.rsplit("/", 1)[-1])
 
     def add_service_account(self, account: iam_admin_v1.ServiceAccount) -> iam_admin_v1.ServiceAccount:
         if not account.email or not SERVICE_ACCOUNT_NAME.match(account.name):

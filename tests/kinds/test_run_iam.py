@@ -84,10 +84,11 @@ def test_the_live_fetch_reads_each_services_policy_an_unset_one_empty(tmp_path: 
     assert run.code == 0, run.stderr
     assert any("/services/api" in str(call) for call in called), called
     stored = json.loads(out.read_text())["run_service_iam_policies"]
-    assert stored["api"]["bindings"] == [{"role": INVOKER, "members": ["allUsers"]}]
-    others = [name for name in stored if name != "api"]
+    api = f"projects/{PROJECT}/locations/us-central1/services/api"  # by full name: a name is unique in a region only
+    assert stored[api]["bindings"] == [{"role": INVOKER, "members": ["allUsers"]}]
+    others = [name for name in stored if name != api]
     assert others and all("bindings" not in stored[name] and "error" not in stored[name] for name in others)
-    assert policies(load_evidence([out]))["api"].public_invokers() == ["allUsers"]
+    assert policies(load_evidence([out]))[api].public_invokers() == ["allUsers"]
 
 
 def test_a_denied_live_read_is_recorded_with_the_role_to_grant(tmp_path: Path) -> None:
@@ -97,7 +98,8 @@ def test_a_denied_live_read_is_recorded_with_the_role_to_grant(tmp_path: Path) -
         run = run_cli("snapshot", "--project", PROJECT, "--region", "us-central1", "--endpoint", server.address,
                       "-o", out)  # fmt: skip
     assert run.code == 0, run.stderr
-    error = json.loads(out.read_text())["run_service_iam_policies"]["api"]["error"]
+    api = f"projects/{PROJECT}/locations/us-central1/services/api"
+    error = json.loads(out.read_text())["run_service_iam_policies"][api]["error"]
     assert error.startswith("PERMISSION_DENIED") and "run.services.getIamPolicy (roles/run.viewer)" in error
 
 

@@ -82,7 +82,9 @@ def test_resource_and_iam_policy_listings_load_by_kind(tmp_path: Path) -> None:
     assert secret.bindings == {
         "roles/secretmanager.secretAccessor": ("serviceAccount:api@acme.iam.gserviceaccount.com",)
     }
-    assert inventory.of("run_service_iam_policy")["api"].bindings == {"roles/run.invoker": ("allUsers",)}
+    policies = inventory.of("run_service_iam_policy")  # by the service's full name: a name is unique in a region only
+    policy = policies["projects/acme/locations/europe-west1/services/api"]
+    assert policy.bindings == {"roles/run.invoker": ("allUsers",)}
 
 
 def test_a_placeholder_outside_the_project_is_a_template(tmp_path: Path) -> None:

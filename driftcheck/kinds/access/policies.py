@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from driftcheck.kinds import run_iam
 from driftcheck.kinds.ancestry import ANCESTOR_TYPES, ancestry_of, resource_name
 from driftcheck.model import Inventory, Unknown
 
 _PROJECT = re.compile(r"^//cloudresourcemanager\.googleapis\.com/projects/(?P<project>[^/]+)$")
 _SECRET = re.compile(r"^//secretmanager\.googleapis\.com/projects/(?P<project>[^/]+)/secrets/(?P<secret>[^/]+)$")
-_RUN = re.compile(r"^//run\.googleapis\.com/projects/(?P<project>[^/]+)/locations/[^/]+/services/(?P<service>[^/]+)$")
+_RUN = re.compile(
+    r"^//run\.googleapis\.com/projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/services/(?P<service>[^/]+)$"
+)
 _CONNECTOR = re.compile(r"^//vpcaccess\.googleapis\.com/projects/(?P<project>[^/]+)/locations/[^/]+/connectors/[^/]+$")
 _SUBNET = re.compile(
     r"^//compute\.googleapis\.com/projects/(?P<project>[^/]+)/regions/[^/]+/subnetworks/(?P<subnet>[^/]+)$"
@@ -100,7 +103,7 @@ def _own_policy(resource: str, inventory: Inventory) -> tuple[Policy | Level | N
     if match := _SECRET.match(resource):
         return _secret_policy(match["project"], match["secret"], inventory), match["project"]
     if match := _RUN.match(resource):
-        return _run_policy(match["service"], inventory), match["project"]
+        return _run_policy(match["project"], match["region"], match["service"], inventory), match["project"]
     if match := _SUBNET.match(resource):  # a Shared VPC subnet may be granted on itself: never in the evidence
         return Level("subnetwork", match["subnet"], reason="subnetwork policies are not read"), match["project"]
     if match := _CONNECTOR.match(resource):
@@ -121,10 +124,12 @@ def _secret_policy(project: str, secret_id: str, inventory: Inventory) -> Policy
     return Policy(Level("secret", name, source=source), dict(secret.bindings), dict(secret.conditional), True)
 
 
-def _run_policy(service: str, inventory: Inventory) -> Policy | Level:
-    policy = inventory.of("run_service_iam_policy").get(service)
+def _run_policy(project: str, region: str, service: str, inventory: Inventory) -> Policy | Level:
+    """The policy of the service of that full name: its own region's, never that of its name in another."""
+    key = run_iam.key_of(project, region, service, inventory)
+    policy = inventory.of(run_iam.RUN_IAM.name).get(key)
     if policy is None:
-        error = inventory.errors.get(f"run_service_iam_policies:{service}")
+        error = inventory.errors.get(f"{run_iam.SNAPSHOT_KEY}:{key}")
         return Level("service", service, reason=error or f"the IAM policy of service {service} is not in the evidence")
     level = Level("service", service, source=policy.provenance.get("bindings", policy.origin))
     return Policy(level, dict(policy.bindings), dict(policy.conditional), policy.complete)

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from driftcheck.kinds.logs.entries import resource_label
+from driftcheck.kinds.service_keys import parse_key, service_key, short_key_owners
 
-_KEY = re.compile(r"^projects/([^/]+)/locations/([^/]+)/services/([^/]+)$")
-
-
-def service_key(project: str | None, region: str | None, service: str) -> str:
-    """A service's full name (`projects/P/locations/R/services/S`), `-` for a project or region not known."""
-    return f"projects/{project or '-'}/locations/{region or '-'}/services/{service}"
-
-
-def parse_key(key: str) -> tuple[str | None, str | None, str]:
-    """(project, region, service) of a key; a snapshot of an earlier driftcheck's short name names neither."""
-    match = _KEY.match(key)
-    if match is None:
-        return None, None, key
-    project, region, service = match.groups()
-    return (None if project == "-" else project), (None if region == "-" else region), service
+__all__ = ["parse_key", "service_key", "upgraded"]
 
 
 def upgraded(stored: dict[str, Any], services: list[str], project: str | None, regions: list[str]) -> dict[str, Any]:
@@ -33,14 +19,10 @@ def upgraded(stored: dict[str, Any], services: list[str], project: str | None, r
     matched), every one of them is unknown: quiet in one region is not quiet in the other."""
     if all("/" in key for key in stored):  # the current shape: nothing to do
         return stored
-    by_name: dict[str, list[str]] = {}
-    for name in services:
-        by_name.setdefault(parse_key(name)[2], []).append(name)
+    owned = short_key_owners(list(stored), services, project, regions)
     result: dict[str, Any] = {}
     for key, sample in stored.items():
-        owners = [key] if "/" in key else by_name.get(key, [])
-        if not owners and project and len(regions) == 1:
-            owners = [service_key(project, regions[0], key)]
+        owners = owned[key]
         if len(owners) <= 1:
             result[owners[0] if owners else key] = sample
             continue

@@ -106,9 +106,7 @@ def services_of(inventory: Inventory, project: str, regions: Iterable[str]) -> l
     return sorted(found, key=lambda raw: str(raw["name"]))
 
 
-def answers_for(
-    inventory: Inventory, project: str, region: str, parent: str, scoped: bool
-) -> dict[tuple[str, str, str], Any]:
+def answers_for(inventory: Inventory, project: str, parent: str, scoped: bool) -> dict[tuple[str, str, str], Any]:
     """What the inventory answers of one project's reads, keyed as LiveFetcher._calls names them. A resource the
     inventory does not hold is not answered (its own API says whether it exists). `scoped`: the parent is an
     organization or folder, whose folders' and organization's policies the listings hold."""
@@ -152,9 +150,9 @@ def answers_for(
         }
         for asset in inventory.assets(project, RESOURCE, records.RUN_SERVICE):
             name = records.relative_name(asset)
-            match = SERVICE.match(name)
-            if match and match["region"] == region:  # the fetcher reads a service's policy in its own region
-                answers["run_service_iam_policy", "get", match["service"]] = run_policies.get(name, {})
+            if SERVICE.match(name):  # by the service's full name: the fetcher reads each in its own region
+                for key in _project_spellings(name, project, inventory):
+                    answers["run_service_iam_policy", "get", key] = run_policies.get(name, {})
     if served(RESOURCE, records.NETWORK):  # read by name, in the fetch's project
         for asset in inventory.assets(project, RESOURCE, records.NETWORK):
             data = asset["resource"]["data"]

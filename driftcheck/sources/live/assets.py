@@ -147,7 +147,7 @@ def _queue(
     pool: ThreadPoolExecutor,
     progress: Progress | None,
 ) -> tuple[LiveFetcher, Any, list[dict[str, Any]], list[Any], dict[str, str], list[str]]:
-    answers = ChainMap(answers_for(inventory, project, regions[0], parent, scoped), shared)
+    answers = ChainMap(answers_for(inventory, project, parent, scoped), shared)
     fetcher = LiveFetcher(clients, project, regions[0], progress=progress, pool=pool, answers=answers)
     notes: list[str] = []
     inventoried = inventory.served(RESOURCE, records.RUN_SERVICE, parent, project)

@@ -23,9 +23,9 @@ from google.api_core import exceptions
 
 from driftcheck.errors import InputError
 from driftcheck.kinds.access import AccessCheck
-from driftcheck.kinds.logs import parse_key, service_key
 from driftcheck.kinds.registry import LIST, Kind, with_snapshot
 from driftcheck.kinds.service import cloudrun_v2
+from driftcheck.kinds.service_keys import parse_key, service_key
 from driftcheck.kinds.troubleshooter import TROUBLESHOOT, TROUBLESHOOTER, principal_of
 from driftcheck.kinds.units import last_segment
 from driftcheck.model import Inventory, Service

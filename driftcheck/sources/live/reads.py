@@ -120,7 +120,8 @@ class ApiReads:
         return self._policy(ORGANIZATION_IAM.live_read("get"), self.clients.organizations.get_iam_policy, name)
 
     def _run_iam(self, service: str) -> dict[str, Any] | Failure:
-        """Who may invoke the service: its own IAM policy, by its full name."""
+        """Who may invoke the service: its own IAM policy, by its full name (the kind's key: the service's own
+        region, whichever the fetcher's is; a short name is of the fetcher's project and region)."""
         path = self._service_path(service)
         return self._policy(RUN_IAM.live_read("get"), self.clients.services.get_iam_policy, path)
 

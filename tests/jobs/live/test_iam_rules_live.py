@@ -232,3 +232,121 @@ def test_the_project_number_a_live_run_learns_round_trips_through_its_snapshot(t
     (online,) = findings_of(live.json(), rule)
     assert _facts(offline) == _facts(online) and offline["explanation"] == online["explanation"]
     assert IAM_RULES[rule] in offline["explanation"]
+
+
+# --- One service name in two regions: each service judged by its own IAM policy ------------------------------------
+
+REGIONS = ("us-central1", "europe-west1")
+TWO_REGIONS = ("--project", PROJECT, "--region", REGIONS[0], "--region", REGIONS[1])
+PUSHER = f"serviceAccount:events-push@{PROJECT}.iam.gserviceaccount.com"
+
+
+def _full(region: str, service: str = "public-api") -> str:
+    return f"projects/{PROJECT}/locations/{region}/services/{service}"
+
+
+def _public_api_in_two_regions(tmp_path: Path, granted_in: str) -> World:
+    """push-invoker-missing's world with `public-api` deployed in europe-west1 too (a name is unique only within a
+    region), a subscription pushing to each region's URL as one identity, and only the `public-api` of
+    `granted_in` granting that identity roles/run.invoker in its own policy: the other's denies it."""
+    from google import pubsub_v1
+    from google.cloud import run_v2
+
+    world, _, _ = _world(RULES / "push-invoker-missing", tmp_path)
+    us = world.services[_full(REGIONS[0])]
+    moved = run_v2.Service.to_json(us).replace("-uc.a.run.app", "-ew.a.run.app")
+    europe = run_v2.Service.from_json(moved.replace(".us-central1.", ".europe-west1."))
+    europe.name = _full(REGIONS[1])
+    world.add_service(europe)
+    pushed = world.subscriptions[f"projects/{PROJECT}/subscriptions/order-events-public-api"]
+    to_europe = pubsub_v1.Subscription.from_json(pubsub_v1.Subscription.to_json(pushed).replace("-uc.", "-ew."))
+    to_europe.name = f"projects/{PROJECT}/subscriptions/order-events-public-api-eu"
+    world.add_subscription(to_europe)
+    denying = json.loads((RULES / "push-invoker-missing" / "public-api.run-iam.json").read_text())
+    grant = {"role": "roles/run.invoker", "members": [PUSHER]}
+    granting = {**denying, "bindings": [*denying.get("bindings", []), grant]}
+    for region in REGIONS:
+        world.set_run_iam_policy(_full(region), granting if region == granted_in else denying)
+    return world
+
+
+def _judged_by_region(data: dict[str, Any]) -> dict[str, tuple[bool, str]]:
+    """Each region's `public-api` judged on its own, as an audit and the history read a snapshot (load_by_region):
+    whether push-invoker-missing fires, whether the push identity may invoke it, and whether its own policy was read."""
+    from driftcheck.kinds import access
+    from driftcheck.ruleset.context.access import access_answer
+    from driftcheck.ruleset.evaluate import evaluate
+    from driftcheck.ruleset.load import load_ruleset
+    from driftcheck.sources.snapshot_file import load_by_region
+
+    ruleset = load_ruleset()
+    judged = {}
+    for region, inventory in load_by_region(data, "snapshot").items():
+        target = inventory.services["public-api"]
+        rules = [f.rule for f in evaluate(target, [], inventory, ruleset).findings]
+        answer = access_answer(access.invoke_check(PUSHER, target), inventory)
+        own = answer["own_policy"] if isinstance(answer["own_policy"], bool) else "unknown"
+        judged[region] = ("push-invoker-missing" in rules, answer["access"], own)
+    return judged
+
+
+@pytest.mark.parametrize("granted_in", REGIONS)
+def test_a_name_in_two_regions_is_judged_by_its_own_regions_iam_policy(tmp_path: Path, granted_in: str) -> None:
+    out = tmp_path / "snapshot.json"
+    with FakeGcpServer(_public_api_in_two_regions(tmp_path, granted_in)) as server:
+        run = run_cli("snapshot", *TWO_REGIONS, "--endpoint", server.address, "-o", out)
+    assert run.code == 0, run.stderr
+    data = json.loads(out.read_text())
+    # the finding for the region whose policy denies the push identity only; the answer its own policy's
+    assert _judged_by_region(data) == {
+        region: (region != granted_in, "granted" if region == granted_in else "denied", True) for region in REGIONS
+    }
+    stored = data["run_service_iam_policies"]
+    assert {_full(region) for region in REGIONS} <= set(stored)  # by full name: each region's, none written over
+    assert {region: PUSHER in json.dumps(stored[_full(region)]) for region in REGIONS} == {
+        region: region == granted_in for region in REGIONS
+    }
+
+
+def test_a_snapshot_of_an_earlier_version_keyed_by_short_name_reads_the_same(tmp_path: Path) -> None:
+    """A snapshot written before the policies were keyed by full name (`"public-api"`, not `projects/P/locations/R/
+    services/public-api`): of one region, each short key is the policy of the one service of that name."""
+    world, target, baseline = _world(RULES / "push-invoker-missing", tmp_path)
+    with FakeGcpServer(world) as server:
+        current = _snapshot(server, tmp_path / "current.json")
+    stored = current["run_service_iam_policies"]
+    assert sorted(stored) == [_full(REGIONS[0], name) for name in sorted((baseline, target))]
+    earlier = {**current, "run_service_iam_policies": {k.rsplit("/", 1)[-1]: v for k, v in stored.items()}}
+    (tmp_path / "earlier.json").write_text(json.dumps(earlier))
+    reports = [
+        run_cli("compare", target, baseline, "--from", tmp_path / name, "--format", "json")
+        for name in ("current.json", "earlier.json")
+    ]
+    assert reports[0].code == reports[1].code == 1, reports[1].stderr
+    now, before = (report.json() for report in reports)
+    (finding,) = findings_of(before, "push-invoker-missing")
+    assert IAM_RULES["push-invoker-missing"] in finding["explanation"]
+    same = json.loads(json.dumps(before).replace("earlier.json#", "current.json#"))  # sources name their file
+    assert same["findings"] == now["findings"] and same["unverified"] == now["unverified"]
+    assert not before["notes"], before["notes"]
+
+
+@pytest.mark.parametrize("granted_in", REGIONS)
+def test_an_earlier_versions_snapshot_of_two_regions_leaves_each_policy_unknown(
+    tmp_path: Path, granted_in: str
+) -> None:
+    """An earlier driftcheck kept one policy of `public-api` for the `public-api` of each region (read in its first
+    region for both): a policy does not say whose it is, so each one's is unknown, never the other region's."""
+    from driftcheck.sources.snapshot_file import load_by_region
+
+    out = tmp_path / "snapshot.json"
+    with FakeGcpServer(_public_api_in_two_regions(tmp_path, granted_in)) as server:
+        assert run_cli("snapshot", *TWO_REGIONS, "--endpoint", server.address, "-o", out).code == 0
+    data = json.loads(out.read_text())
+    kept = data["run_service_iam_policies"][_full(granted_in)]  # whichever was kept, neither region may read it
+    short = {k.rsplit("/", 1)[-1]: v for k, v in data["run_service_iam_policies"].items()}
+    earlier = {**data, "run_service_iam_policies": {**short, "public-api": kept}}
+    # no finding for either (push-invoker-missing needs the service's own policy), and no grant read from it
+    assert _judged_by_region(earlier) == {region: (False, "denied", "unknown") for region in REGIONS}
+    stored = load_by_region(earlier, "snapshot")[granted_in].errors[f"run_service_iam_policies:{_full(granted_in)}"]
+    assert "earlier driftcheck" in stored
