@@ -214,7 +214,7 @@ def _of_type(
             if resource:
                 yield f"//run.googleapis.com/{name}", functools.partial(_rest, service)
             elif (policy := world.run_iam_policy(name)) is not None:
-                yield f"//run.googleapis.com/{name}", _given(policy)
+                yield f"//run.googleapis.com/{name}", given(policy)
     elif asset_type == SQL and resource:
         for instance_name, instance in held.get(SQL, []):
             yield (
@@ -229,7 +229,7 @@ def _of_type(
             if asset_type == SECRET and resource:
                 yield f"//secretmanager.googleapis.com/{secret.name}", functools.partial(_rest, secret)
             elif asset_type == SECRET and (policy := world.iam_policies.get(secret_id)) is not None:
-                yield f"//secretmanager.googleapis.com/{secret.name}", _given(policy)
+                yield f"//secretmanager.googleapis.com/{secret.name}", given(policy)
             elif asset_type == VERSION and resource:
                 for version in world.versions_newest_first(secret_id):
                     yield f"//secretmanager.googleapis.com/{version.name}", functools.partial(_rest, version)
@@ -240,7 +240,7 @@ def _of_type(
             yield f"//iam.googleapis.com/projects/{project}/serviceAccounts/{ident}", functools.partial(_rest, account)
     elif asset_type in COMPUTE and resource:
         for path, data in held.get(asset_type, []):
-            yield f"//compute.googleapis.com/projects/{project}/{path}", _given(data)
+            yield f"//compute.googleapis.com/projects/{project}/{path}", given(data)
     elif asset_type == PROJECT:
         number = ancestors(world, project)[0]
         if resource:
@@ -248,20 +248,16 @@ def _of_type(
             data = {"projectId": project, "name": number, "parent": world.parents.get(f"projects/{project}", "")}
             yield (
                 f"//cloudresourcemanager.googleapis.com/{number}",
-                _given(data | ({"projectNumber": digits} if digits.isdigit() else {})),
+                given(data | ({"projectNumber": digits} if digits.isdigit() else {})),
             )
         elif (policy := world.project_iam_policies.get(project)) is not None:
-            yield f"//cloudresourcemanager.googleapis.com/{number}", _given(policy)
+            yield f"//cloudresourcemanager.googleapis.com/{number}", given(policy)
 
 
-def _given(value: Any) -> Made:
+def given(value: Any) -> Made:
+    """A value made already (an asset's content, or a whole asset built by FakeGcpServer.index_assets)."""
     return functools.partial(_same, value)
 
 
 def _same(value: Any) -> Any:
     return value
-
-
-def built(asset: Any) -> Made:
-    """An asset built already (FakeGcpServer.index_assets), as `page` takes one."""
-    return functools.partial(_same, asset)

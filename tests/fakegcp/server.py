@@ -581,7 +581,7 @@ class FakeGcpServer:
             )
             key = (request.parent, tuple(request.asset_types), int(request.content_type))
             made = fake_assets.build(self.world, request, self.asset_update_time, held)
-            self._asset_lists[key] = [fake_assets.built(make()) for make in made]
+            self._asset_lists[key] = [fake_assets.given(make()) for make in made]
             self._indexed.add(key)
 
     def _page(self, items: list[Any], page_size: int, page_token: str) -> tuple[list[Any], str]:
